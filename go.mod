@@ -1,0 +1,3 @@
+module github.com/eventengine/eventengine
+
+go 1.26
