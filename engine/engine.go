@@ -1,0 +1,373 @@
+// Package engine is the event engine: a bounded queue that many goroutines
+// publish into and one dispatch loop that delivers every message, in FIFO
+// order, to the hook of its exact topic and then to every generic (wildcard)
+// hook whose topic matches it.
+//
+// # Delivery rules
+//
+//   - Only exact topics can be published (ErrNotExact). Every accepted message
+//     gets the next sequence id (1, 2, 3, ...); a refused put consumes none.
+//   - Messages are delivered one at a time, in the order they were accepted,
+//     on the loop's goroutine: first to the exact hook, then to the matching
+//     generic hooks in the order they were registered, each hook once.
+//   - Stop ends the loop after the message in hand; messages still queued stay
+//     queued. A later Start delivers them, or Get takes them. Nothing
+//     accepted is dropped.
+//   - Shutdown refuses new puts (ErrClosed), delivers everything queued, then
+//     stops. A later Start reopens the queue.
+//   - A handler may publish, register and unregister. A blocking put made
+//     from the loop's own goroutine while the queue is full would wait for
+//     itself forever, so it returns ErrFull at once instead (see Put).
+//
+// # Registry
+//
+// Hooks are kept in a map (exact topics) and in a subscription tree (generic
+// topics, package index). The hooks each exact topic reaches are computed
+// once and cached by the loop; any registry change invalidates the cache, so
+// the next message sees it. The cache holds at most a configured number of
+// topics (two generations: when the newer fills up, the older is dropped), so
+// it needs no sweeper and its memory is bounded.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/eventengine/eventengine/clock"
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/internal/goid"
+	"github.com/eventengine/eventengine/queue"
+)
+
+// DefaultCapacity is the queue capacity of an engine made without
+// WithCapacity, as in the reference.
+const DefaultCapacity = 4095
+
+// DefaultCacheSize is the default number of exact topics whose routes the
+// dispatch loop caches (per generation).
+const DefaultCacheSize = 8192
+
+// Errors. ErrFull, ErrEmpty and ErrClosed are the queue package's, so
+// errors.Is works with either name.
+var (
+	ErrFull       = queue.ErrFull
+	ErrEmpty      = queue.ErrEmpty
+	ErrClosed     = queue.ErrClosed
+	ErrNotExact   = errors.New("topic is not exact")
+	ErrZeroTopic  = errors.New("zero topic")
+	ErrRunning    = errors.New("engine is running")
+	ErrNotRunning = errors.New("engine is not running")
+	ErrHookExists = errors.New("another hook holds the topic")
+	ErrNoHook     = errors.New("no hook for the topic")
+	ErrNoHandler  = errors.New("no such handler in the hook")
+	ErrOption     = errors.New("invalid option")
+)
+
+// Option configures an Engine.
+type Option func(*config) error
+
+type config struct {
+	capacity  int
+	maxSpin   int
+	logger    *slog.Logger
+	stats     bool
+	clock     clock.Clock
+	cacheSize int
+}
+
+// WithCapacity sets the queue capacity (at least 1; default DefaultCapacity).
+func WithCapacity(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: capacity %d, want at least 1", ErrOption, n)
+		}
+		c.capacity = n
+		return nil
+	}
+}
+
+// WithMaxSpin sets how many times a blocked put or get retries before it
+// parks (the reference's max_spin; default queue.DefaultMaxSpin).
+func WithMaxSpin(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: max spin %d, want at least 0", ErrOption, n)
+		}
+		c.maxSpin = n
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the engine and of the hooks it creates
+// (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrOption)
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithHandlerStats makes the hooks the engine creates extended hooks that
+// time every handler call (event.WithStats).
+func WithHandlerStats() Option {
+	return func(c *config) error { c.stats = true; return nil }
+}
+
+// WithClock sets the clock the timers use (default clock.Real).
+func WithClock(clk clock.Clock) Option {
+	return func(c *config) error {
+		if clk == nil {
+			return fmt.Errorf("%w: nil clock", ErrOption)
+		}
+		c.clock = clk
+		return nil
+	}
+}
+
+// WithCacheSize sets how many exact topics the dispatch loop keeps routes for
+// in each of its two cache generations (default DefaultCacheSize).
+func WithCacheSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: cache size %d, want at least 1", ErrOption, n)
+		}
+		c.cacheSize = n
+		return nil
+	}
+}
+
+// Engine is an event engine. Its methods are safe for concurrent use.
+type Engine struct {
+	q   *queue.Queue[event.Message]
+	cfg config
+	reg registry
+
+	// lifecycle, guarded by mu
+	mu       sync.Mutex
+	running  bool
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stopping atomic.Bool
+	active   atomic.Bool
+	loopG    atomic.Uint64 // goroutine id of the running loop, 0 if none
+
+	// counters off the hot path
+	gets     atomic.Uint64
+	refused  atomic.Uint64
+	waited   atomic.Uint64
+	selfFull atomic.Uint64
+
+	cache routeCache // owned by the loop goroutine
+
+	timers timers
+}
+
+// New returns a stopped engine.
+func New(opts ...Option) (*Engine, error) {
+	cfg := config{
+		capacity:  DefaultCapacity,
+		maxSpin:   queue.DefaultMaxSpin,
+		clock:     clock.Real,
+		cacheSize: DefaultCacheSize,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	q, err := queue.New[event.Message](cfg.capacity, queue.WithMaxSpin(cfg.maxSpin))
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{q: q, cfg: cfg}
+	e.reg.init()
+	e.cache.init(cfg.cacheSize)
+	return e, nil
+}
+
+// MustNew is like New but panics on an invalid option; for examples and
+// tests.
+func MustNew(opts ...Option) *Engine {
+	e, err := New(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// Logger returns the engine's logger.
+func (e *Engine) Logger() *slog.Logger {
+	if e.cfg.logger != nil {
+		return e.cfg.logger
+	}
+	return slog.Default()
+}
+
+// Capacity returns the queue capacity.
+func (e *Engine) Capacity() int { return e.q.Cap() }
+
+// Occupied returns the number of messages queued now (never above Capacity).
+func (e *Engine) Occupied() int { return e.q.Len() }
+
+// Active reports whether the dispatch loop is running.
+func (e *Engine) Active() bool { return e.active.Load() }
+
+// Start runs the dispatch loop in a new goroutine and returns once it is
+// active. Starting a running engine does nothing but log.
+func (e *Engine) Start() {
+	ctx, ok := e.begin(context.Background(), true)
+	if !ok {
+		return
+	}
+	go e.loop(ctx)
+}
+
+// Run runs the dispatch loop on the calling goroutine until Stop, Shutdown or
+// the end of ctx. It returns ErrRunning if the loop already runs, ctx.Err()
+// if ctx ended the loop, and nil otherwise.
+func (e *Engine) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	lctx, ok := e.begin(ctx, true)
+	if !ok {
+		return ErrRunning
+	}
+	e.loop(lctx)
+	if !e.stopping.Load() && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// begin marks the engine running and starts its timers; reopen reopens a
+// shut-down queue.
+func (e *Engine) begin(parent context.Context, reopen bool) (context.Context, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.running {
+		e.Logger().Warn("eventengine: start ignored: engine already running")
+		return nil, false
+	}
+	if reopen && e.q.Closed() {
+		e.q.Reopen()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	e.running = true
+	e.stopping.Store(false)
+	e.active.Store(true)
+	e.cancel = cancel
+	e.done = make(chan struct{})
+	e.timers.start(e, ctx)
+	return ctx, true
+}
+
+// loop delivers messages until stopped, ctx ends or a shut-down queue drains.
+func (e *Engine) loop(ctx context.Context) {
+	e.loopG.Store(goid.Get())
+	defer e.end()
+	for !e.stopping.Load() {
+		m, seq, err := e.q.Get(ctx)
+		if err != nil {
+			return // ctx ended (Stop) or the queue was closed and drained (Shutdown)
+		}
+		m.Seq = seq
+		e.dispatch(m)
+	}
+}
+
+// end marks the engine stopped after the loop returned.
+func (e *Engine) end() {
+	e.loopG.Store(0)
+	e.mu.Lock()
+	cancel, done := e.cancel, e.done
+	e.mu.Unlock()
+	cancel() // stops the timers when the loop ended on its own
+	e.timers.wait()
+	e.mu.Lock()
+	e.running = false
+	e.active.Store(false)
+	e.cancel = nil
+	e.mu.Unlock()
+	close(done)
+}
+
+// Stop ends the dispatch loop after the message in hand and returns once the
+// loop and the timers have finished. Messages still queued stay queued.
+// Stopping a stopped engine does nothing but log. Called from a handler, Stop
+// cannot wait for the loop it runs on: it returns at once and the loop ends
+// when the handler returns.
+func (e *Engine) Stop() {
+	e.mu.Lock()
+	if !e.running {
+		e.mu.Unlock()
+		e.Logger().Warn("eventengine: stop ignored: engine not running")
+		return
+	}
+	e.stopping.Store(true)
+	cancel, done := e.cancel, e.done
+	e.mu.Unlock()
+	cancel()
+	if e.onLoop() {
+		return
+	}
+	<-done
+}
+
+// Shutdown refuses new puts (they return ErrClosed), delivers every message
+// already queued, and stops. If the engine is not running it is started to
+// deliver them. If ctx ends first, the loop is stopped, the undelivered
+// messages stay queued and ctx.Err() is returned. A later Start reopens the
+// queue.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	e.q.Close()
+	if e.onLoop() {
+		return fmt.Errorf("%w: Shutdown called from a handler cannot wait for its own loop", ErrRunning)
+	}
+	e.mu.Lock()
+	running, done := e.running, e.done
+	e.mu.Unlock()
+	if !running {
+		if e.q.Len() == 0 {
+			return nil
+		}
+		lctx, ok := e.begin(context.Background(), false)
+		if ok {
+			e.mu.Lock()
+			done = e.done
+			e.mu.Unlock()
+			go e.loop(lctx)
+		} else {
+			e.mu.Lock()
+			done = e.done
+			e.mu.Unlock()
+		}
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		e.Stop()
+		return ctx.Err()
+	}
+}
+
+// onLoop reports whether the caller runs on the dispatch loop's goroutine.
+// It costs about a microsecond and is used on slow paths only.
+func (e *Engine) onLoop() bool {
+	id := e.loopG.Load()
+	return id != 0 && id == goid.Get()
+}

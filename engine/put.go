@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/topic"
+)
+
+// Put publishes a message on the exact topic t with positional arguments
+// args, waiting as long as the queue is full (spinning first, then parked).
+// It returns ErrNotExact for a generic topic, ErrClosed after Shutdown, and
+// ErrFull when called from a handler on the loop's goroutine while the queue
+// is full (waiting there would wait forever for itself).
+//
+// Put does not copy args: the handlers receive the same slice, so the caller
+// must not change it after Put. Put(t, args...) with an existing slice
+// allocates nothing.
+func (e *Engine) Put(t topic.Topic, args ...any) error {
+	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, true)
+}
+
+// TryPut is Put without waiting: it returns ErrFull when the queue is full.
+func (e *Engine) TryPut(t topic.Topic, args ...any) error {
+	return e.publish(nil, event.Message{Topic: t, Args: args}, false)
+}
+
+// PutContext is Put that gives up when ctx ends, returning ctx.Err(); use
+// context.WithTimeout for the reference's timeout.
+func (e *Engine) PutContext(ctx context.Context, t topic.Topic, args ...any) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return e.publish(ctx, event.Message{Topic: t, Args: args}, true)
+}
+
+// Publish publishes with explicit positional and keyword arguments, waiting
+// while the queue is full until ctx ends. Neither args nor kwargs is copied.
+func (e *Engine) Publish(ctx context.Context, t topic.Topic, args []any, kwargs map[string]any) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return e.publish(ctx, event.Message{Topic: t, Args: args, Kwargs: kwargs}, true)
+}
+
+// TryPublish is Publish without waiting: it returns ErrFull when the queue
+// is full.
+func (e *Engine) TryPublish(t topic.Topic, args []any, kwargs map[string]any) error {
+	return e.publish(nil, event.Message{Topic: t, Args: args, Kwargs: kwargs}, false)
+}
+
+func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error {
+	if !m.Topic.IsExact() {
+		return e.refuse(badTopic(m.Topic))
+	}
+	_, err := e.q.TryPut(m)
+	if err == nil {
+		return nil
+	}
+	if !block || !errors.Is(err, ErrFull) {
+		return e.refuse(err)
+	}
+	return e.putSlow(ctx, m)
+}
+
+// putSlow waits for room, unless the caller is the loop itself.
+func (e *Engine) putSlow(ctx context.Context, m event.Message) error {
+	if e.onLoop() {
+		e.selfFull.Add(1)
+		return e.refuse(fmt.Errorf("%w: a put from a handler on the dispatch loop cannot wait for the loop to make room", ErrFull))
+	}
+	e.waited.Add(1)
+	if _, err := e.q.Put(ctx, m); err != nil {
+		return e.refuse(err)
+	}
+	return nil
+}
+
+func (e *Engine) refuse(err error) error {
+	e.refused.Add(1)
+	return err
+}
+
+func badTopic(t topic.Topic) error {
+	if t.IsZero() {
+		return fmt.Errorf("publish: %w", ErrZeroTopic)
+	}
+	return fmt.Errorf("publish on %q: %w: only exact topics can be published", t.String(), ErrNotExact)
+}
+
+// Get takes the next message from the queue for a caller that pulls messages
+// itself, waiting until one arrives or ctx ends. Get competes with a running
+// loop for messages; use it on a stopped engine. It returns ErrClosed once
+// the engine is shut down and the queue is empty.
+func (e *Engine) Get(ctx context.Context) (event.Message, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, seq, err := e.q.Get(ctx)
+	return e.took(m, seq, err)
+}
+
+// TryGet is Get without waiting: it returns ErrEmpty when the queue is empty.
+func (e *Engine) TryGet() (event.Message, error) {
+	m, seq, err := e.q.TryGet()
+	return e.took(m, seq, err)
+}
+
+func (e *Engine) took(m event.Message, seq uint64, err error) (event.Message, error) {
+	if err != nil {
+		return event.Message{}, err
+	}
+	e.gets.Add(1)
+	m.Seq = seq
+	return m, nil
+}
