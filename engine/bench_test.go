@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/topic"
+)
+
+// counter is a trivial handler that signals when it has seen want messages.
+type counter struct {
+	n, want int
+	done     chan struct{}
+}
+
+func (c *counter) Handle(event.Message) {
+	c.n++
+	if c.n == c.want {
+		close(c.done)
+	}
+}
+
+func newCounter(want int) *counter { return &counter{want: want, done: make(chan struct{})} }
+
+// BenchmarkChannel1P1C is the baseline: a buffered channel of the engine's
+// message struct between one producer and one consumer goroutine that calls
+// the same trivial handler.
+func BenchmarkChannel1P1C(b *testing.B) { benchChannel(b, 1) }
+
+// BenchmarkChannel4P1C is the baseline with four producers.
+func BenchmarkChannel4P1C(b *testing.B) { benchChannel(b, 4) }
+
+func benchChannel(b *testing.B, producers int) {
+	tp := topic.MustParse("Bench.Exact")
+	args := []any{1, 2.5}
+	ch := make(chan event.Message, DefaultCapacity)
+	c := newCounter(b.N)
+	go func() {
+		for m := range ch {
+			c.Handle(m)
+		}
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	produce(b.N, producers, func() { ch <- event.Message{Topic: tp, Args: args} })
+	<-c.done
+	b.StopTimer()
+	close(ch)
+}
+
+// produce runs put n times spread over the given number of goroutines.
+func produce(n, producers int, put func()) {
+	if producers == 1 {
+		for range n {
+			put()
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for p := range producers {
+		share := n / producers
+		if p == 0 {
+			share += n % producers
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range share {
+				put()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkEngine1P1C: one producer, one exact subscription, trivial handler.
+func BenchmarkEngine1P1C(b *testing.B) { benchEngine(b, 1, 0) }
+
+// BenchmarkEngine4P1C: four producers, one exact subscription.
+func BenchmarkEngine4P1C(b *testing.B) { benchEngine(b, 4, 0) }
+
+// BenchmarkEngine1P1CGeneric10k: as Engine1P1C with 10,000 non-matching
+// generic subscriptions registered.
+func BenchmarkEngine1P1CGeneric10k(b *testing.B) { benchEngine(b, 1, 10000) }
+
+func benchEngine(b *testing.B, producers, generic int) {
+	e, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := topic.MustParse("Bench.Exact")
+	for i := range generic {
+		if _, err := e.RegisterFunc(topic.MustParse(fmt.Sprintf("Bench%d.{kind}", i)), func(event.Message) {}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c := newCounter(b.N)
+	if _, err := e.RegisterHandler(tp, c); err != nil {
+		b.Fatal(err)
+	}
+	args := []any{1, 2.5}
+	e.Start()
+	defer e.Stop()
+	b.ReportAllocs()
+	b.ResetTimer()
+	produce(b.N, producers, func() {
+		if err := e.Put(tp, args...); err != nil {
+			b.Error(err)
+		}
+	})
+	<-c.done
+}
+
+// BenchmarkEngineLatency publishes at a paced 100k messages/s and reports the
+// publish → handler latency percentiles (p50-ns, p99-ns, p999-ns).
+func BenchmarkEngineLatency(b *testing.B) {
+	const rate = 100_000
+	e, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := topic.MustParse("Bench.Latency")
+	sent := make([]time.Time, b.N)
+	lat := make([]time.Duration, b.N)
+	done := make(chan struct{})
+	e.RegisterFunc(tp, func(m event.Message) {
+		i := m.Seq - 1
+		lat[i] = time.Since(sent[i])
+		if int(i) == b.N-1 {
+			close(done)
+		}
+	})
+	e.Start()
+	defer e.Stop()
+	b.ResetTimer()
+	start := time.Now()
+	gap := time.Second / rate
+	for i := range b.N {
+		next := start.Add(time.Duration(i) * gap)
+		for time.Now().Before(next) {
+		}
+		sent[i] = time.Now()
+		if err := e.Put(tp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-done
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
+	b.ReportMetric(pct(0.50), "p50-ns")
+	b.ReportMetric(pct(0.99), "p99-ns")
+	b.ReportMetric(pct(0.999), "p999-ns")
+}
+
+// BenchmarkRouteCached is the cost of finding the hooks of a cached topic
+// that is not the previous message's.
+func BenchmarkRouteCached(b *testing.B) {
+	e := MustNew()
+	topics := []topic.Topic{topic.MustParse("R.a"), topic.MustParse("R.b")}
+	e.RegisterFunc(topic.MustParse("R.{x}"), func(event.Message) {})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(e.route(topics[i&1])) != 1 {
+			b.Fatal("route")
+		}
+	}
+}
