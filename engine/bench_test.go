@@ -14,7 +14,7 @@ import (
 // counter is a trivial handler that signals when it has seen want messages.
 type counter struct {
 	n, want int
-	done     chan struct{}
+	done    chan struct{}
 }
 
 func (c *counter) Handle(event.Message) {
