@@ -1,0 +1,89 @@
+package topic
+
+// Matches reports whether t and other match (see the package doc), without
+// computing the bound values. It does not allocate.
+func (t Topic) Matches(other Topic) bool {
+	if t.d == nil || other.d == nil {
+		return false
+	}
+	if t.d == other.d {
+		return true // identical text
+	}
+	a, b := t.d.parts, other.d.parts
+	if len(a) != len(b) || t.d.exact && other.d.exact {
+		return false // interned: two different exact topics differ in text
+	}
+	for i := range a {
+		if !accepts(&a[i], &b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchResult is the outcome of Match: whether the topics matched and, per
+// position, what each side had there.
+type MatchResult struct {
+	Matched bool        // every position matched (or the texts are identical)
+	Nodes   []MatchNode // one per position; nil when the lengths differ
+}
+
+// MatchNode reports one position of a match.
+type MatchNode struct {
+	Matched bool   // this position matched
+	A, B    Part   // the parts of the two topics
+	Literal string // the exact literal at this position ("" if neither side is exact)
+}
+
+// Match matches t against other and reports each position and the values
+// bound by named wildcards (Values). Either side may be the generic one.
+func (t Topic) Match(other Topic) MatchResult {
+	if t.d == nil || other.d == nil || len(t.d.parts) != len(other.d.parts) {
+		return MatchResult{}
+	}
+	a, b := t.d.parts, other.d.parts
+	r := MatchResult{Matched: true, Nodes: make([]MatchNode, len(a))}
+	same := t.d == other.d
+	for i := range a {
+		n := MatchNode{A: a[i], B: b[i], Matched: same || accepts(&a[i], &b[i])}
+		if a[i].kind == KindExact {
+			n.Literal = a[i].text
+		} else if b[i].kind == KindExact {
+			n.Literal = b[i].text
+		}
+		if !n.Matched {
+			r.Matched = false
+		}
+		r.Nodes[i] = n
+	}
+	return r
+}
+
+// Values returns the literals bound by named wildcards, by name (the
+// reference's to_dict). It is empty, not nil, when nothing matched or
+// nothing was bound. If one name appears at several positions, the first
+// binding is kept.
+func (r MatchResult) Values() map[string]string {
+	v := map[string]string{}
+	if !r.Matched {
+		return v
+	}
+	for _, n := range r.Nodes {
+		var name string
+		switch {
+		case n.A.kind == KindAny && n.B.kind == KindExact:
+			name = n.A.text
+		case n.B.kind == KindAny && n.A.kind == KindExact:
+			name = n.B.text
+		default:
+			continue
+		}
+		if _, ok := v[name]; !ok {
+			v[name] = n.Literal
+		}
+	}
+	return v
+}
+
+// Len returns the number of nodes.
+func (r MatchResult) Len() int { return len(r.Nodes) }

@@ -1,0 +1,148 @@
+package topic
+
+import (
+	"strings"
+)
+
+// Parse parses text into a topic. An already-seen topic comes from the
+// intern table without parsing and without allocation. Malformed text gets
+// an *Error that says what is wrong and at which byte offset.
+func Parse(text string) (Topic, error) {
+	if t, ok := Lookup(text); ok {
+		return t, nil
+	}
+	if text == "" {
+		return Topic{}, &Error{Input: text, Offset: 0, Err: ErrEmpty}
+	}
+	if len(text) > MaxLen {
+		return Topic{}, &Error{Input: text, Offset: MaxLen, Err: ErrTooLong, Detail: "limit " + itoa(MaxLen) + " bytes"}
+	}
+	parts, canonical, err := parseParts(text)
+	if err != nil {
+		return Topic{}, err
+	}
+	return intern(canonical, func() (*data, error) { return newData(canonical, parts), nil })
+}
+
+// MustParse is like Parse but panics on error; for topics written in the
+// program text.
+func MustParse(text string) Topic {
+	t, err := Parse(text)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// parseParts splits text into parts and returns its canonical form.
+func parseParts(text string) ([]Part, string, error) {
+	n := strings.Count(text, ".") + 1
+	parts := make([]Part, 0, min(n, MaxParts))
+	canonicalDiffers := false
+	fail := func(off int, err error, detail string) ([]Part, string, error) {
+		return nil, "", &Error{Input: text, Offset: off, Err: err, Detail: detail}
+	}
+	for i := 0; ; {
+		if i == len(text) || text[i] == '.' {
+			return fail(i, ErrEmptyPart, "")
+		}
+		if len(parts) == MaxParts {
+			return fail(i, ErrTooManyParts, "limit "+itoa(MaxParts))
+		}
+		end := i + strings.IndexByte(text[i:], '.')
+		if end < i {
+			end = len(text)
+		}
+		var p Part
+		switch text[i] {
+		case '/':
+			j := patternEnd(text, i)
+			if j < 0 {
+				return fail(i, ErrUnclosed, `"/" without a closing "/" before "." or the end`)
+			}
+			expr := text[i+1 : j]
+			pp, err := PatternPart(expr)
+			if err != nil {
+				e := err.(*Error)
+				return fail(i+max(e.Offset, 0), e.Err, e.Detail)
+			}
+			p, end = pp, j+1
+		case '{':
+			seg := text[i:end]
+			c := strings.IndexByte(seg, '}')
+			if c < 0 {
+				return fail(i, ErrUnclosed, `"{" without "}"`)
+			}
+			if c != len(seg)-1 {
+				return fail(i+c+1, ErrTrailing, `after "}"`)
+			}
+			if err := checkName(seg[1:c], i+1); err != nil {
+				return fail(err.Offset, err.Err, err.Detail)
+			}
+			p = Part{kind: KindAny, text: seg[1:c]}
+		case '+':
+			name := text[i+1 : end]
+			if err := checkName(name, i+1); err != nil {
+				if err.Err == ErrEmptyWildcard {
+					return fail(i, ErrEmptyWildcard, `"+" without a name`)
+				}
+				return fail(err.Offset, err.Err, err.Detail)
+			}
+			p = Part{kind: KindAny, text: name}
+			canonicalDiffers = true
+		case '(':
+			seg := text[i:end]
+			c := strings.IndexByte(seg, ')')
+			if c < 0 {
+				return fail(i, ErrUnclosed, `"(" without ")"`)
+			}
+			if c != len(seg)-1 {
+				return fail(i+c+1, ErrTrailing, `after ")"`)
+			}
+			if c == 1 {
+				return fail(i+1, ErrEmptyRange, "")
+			}
+			rp, err := RangePart(strings.Split(seg[1:c], "|")...)
+			if err != nil {
+				e := err.(*Error)
+				return fail(i+e.Offset, e.Err, e.Detail)
+			}
+			p = rp
+		default:
+			lit := text[i:end]
+			if err := checkLiteral(lit); err != nil {
+				return fail(i+err.Offset, err.Err, err.Detail)
+			}
+			p = Part{kind: KindExact, text: lit}
+		}
+		parts = append(parts, p)
+		if end == len(text) {
+			break
+		}
+		i = end + 1 // skip the '.'
+	}
+	canonical := text
+	if canonicalDiffers {
+		var b strings.Builder
+		for k, p := range parts {
+			if k > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p.String())
+		}
+		canonical = b.String()
+	}
+	return parts, canonical, nil
+}
+
+// patternEnd returns the index of the '/' that closes the pattern starting
+// at text[i] == '/': the first '/' after it that is followed by '.' or by
+// the end of text; -1 if there is none.
+func patternEnd(text string, i int) int {
+	for j := i + 1; j < len(text); j++ {
+		if text[j] == '/' && (j+1 == len(text) || text[j+1] == '.') {
+			return j
+		}
+	}
+	return -1
+}

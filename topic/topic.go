@@ -1,0 +1,251 @@
+// Package topic implements the topic language of eventengine: dot-separated
+// topics whose parts are exact literals, named wildcards, ranges and regular
+// expressions.
+//
+//	Market.Data.AAPL               exact
+//	Market.Data.{symbol}           named wildcard (also written +symbol)
+//	Market.(Equity|Futures).Trade  range: one of the options
+//	Market.Data./^[A-Z]{4}$/       pattern: the regular expression finds a match
+//
+// # Syntax
+//
+// A topic is a non-empty sequence of parts separated by '.', at most MaxLen
+// bytes and MaxParts parts. A part is:
+//
+//   - exact: a literal. It may not be empty, may not contain '.', '{', '}',
+//     '(', ')' or '|', may not start with '/' or '+', and may not contain
+//     control characters or invalid UTF-8.
+//   - any: {name} or +name, where name is letters, digits, '_' and '-'.
+//   - range: (a|b|c), each option a valid literal, no option twice.
+//   - pattern: /expr/, a Go (RE2) regular expression, compiled once at parse
+//     time. It starts with '/' at the beginning of a part and ends at the
+//     first '/' followed by '.' or by the end of the topic, so it may
+//     contain '.' and '/'. The search is unanchored (regexp.MatchString);
+//     anchor with ^ and $.
+//
+// # Identity
+//
+// Topics are interned: two topics parsed from the same text (or from texts
+// with the same canonical form: +x and {x}) are == and usable as map keys,
+// and equality is a pointer comparison. The intern table holds its topics
+// weakly, so topics nobody uses any more are collected and a process that
+// parses millions of distinct short-lived topics does not keep them alive.
+// There is deliberately no function to clear the table: clearing it would
+// make a topic parsed before differ (!=) from the same topic parsed after,
+// and the weak references make clearing unnecessary.
+//
+// # Matching
+//
+// Topics with identical text match. Otherwise they must have the same number
+// of parts and at each position at least one side must be exact and the
+// other side must accept it: exact = equal text, any = always, range = an
+// option is equal, pattern = the regexp finds a match. Two generic parts
+// never match each other (A.{x} does not match A.{y}).
+package topic
+
+import (
+	"hash/maphash"
+	"iter"
+	"strings"
+)
+
+// Limits of the topic language.
+const (
+	// MaxLen is the longest topic text accepted, in bytes.
+	MaxLen = 4096
+	// MaxParts is the largest number of parts a topic may have.
+	MaxParts = 256
+)
+
+// Topic is an immutable, interned topic. Topics with the same canonical text
+// are == and can be used as map keys. The zero Topic is invalid: IsZero
+// reports true, String returns "" and it matches nothing.
+type Topic struct{ d *data }
+
+// data is the shared, immutable body of a topic.
+type data struct {
+	text  string
+	parts []Part
+	exact bool
+	hash  uint64
+}
+
+var seed = maphash.MakeSeed()
+
+// String returns the canonical text of t (wildcards written {name}).
+func (t Topic) String() string {
+	if t.d == nil {
+		return ""
+	}
+	return t.d.text
+}
+
+// IsZero reports whether t is the zero Topic.
+func (t Topic) IsZero() bool { return t.d == nil }
+
+// IsExact reports whether every part of t is exact (only exact topics can be
+// published).
+func (t Topic) IsExact() bool { return t.d != nil && t.d.exact }
+
+// Len returns the number of parts.
+func (t Topic) Len() int {
+	if t.d == nil {
+		return 0
+	}
+	return len(t.d.parts)
+}
+
+// Part returns part i; it panics if i is out of range, like a slice index.
+func (t Topic) Part(i int) Part { return t.d.parts[i] }
+
+// Parts iterates the parts with their positions.
+func (t Topic) Parts() iter.Seq2[int, Part] {
+	return func(yield func(int, Part) bool) {
+		if t.d == nil {
+			return
+		}
+		for i, p := range t.d.parts {
+			if !yield(i, p) {
+				return
+			}
+		}
+	}
+}
+
+// Hash returns a hash of the canonical text, computed once at parse time
+// with a per-process seed.
+func (t Topic) Hash() uint64 {
+	if t.d == nil {
+		return 0
+	}
+	return t.d.hash
+}
+
+// MarshalText returns the canonical text.
+func (t Topic) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText parses text into t.
+func (t *Topic) UnmarshalText(b []byte) error {
+	p, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*t = p
+	return nil
+}
+
+// Join builds an exact topic from literals, each of which must be a valid
+// exact part.
+func Join(literals ...string) (Topic, error) {
+	parts := make([]Part, len(literals))
+	for i, l := range literals {
+		p, err := ExactPart(l)
+		if err != nil {
+			return Topic{}, err
+		}
+		parts[i] = p
+	}
+	return FromParts(parts...)
+}
+
+// FromParts builds a topic from parts.
+func FromParts(parts ...Part) (Topic, error) {
+	if len(parts) == 0 {
+		return Topic{}, &Error{Input: "", Offset: 0, Err: ErrEmpty}
+	}
+	if len(parts) > MaxParts {
+		return Topic{}, &Error{Input: "", Offset: -1, Err: ErrTooManyParts}
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		if p.kind == KindInvalid {
+			return Topic{}, &Error{Input: b.String(), Offset: b.Len(), Err: ErrZeroPart, Detail: "part " + itoa(i)}
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p.String())
+	}
+	if b.Len() > MaxLen {
+		return Topic{}, &Error{Input: b.String(), Offset: MaxLen, Err: ErrTooLong}
+	}
+	return intern(b.String(), func() (*data, error) { return newData(b.String(), parts), nil })
+}
+
+// newData builds topic data from canonical text and parts.
+func newData(text string, parts []Part) *data {
+	d := &data{text: text, parts: parts, exact: true, hash: maphash.String(seed, text)}
+	for _, p := range parts {
+		if p.kind != KindExact {
+			d.exact = false
+		}
+	}
+	return d
+}
+
+// Append returns a new topic with p added after the parts of t; t is
+// unchanged. Appending to the zero Topic gives a one-part topic.
+func (t Topic) Append(p Part) (Topic, error) {
+	parts := make([]Part, 0, t.Len()+1)
+	if t.d != nil {
+		parts = append(parts, t.d.parts...)
+	}
+	return FromParts(append(parts, p)...)
+}
+
+// Format replaces every named wildcard of t with values[name] and returns
+// the exact topic. A missing name (ErrMissingValue), a range or pattern part
+// (ErrNotFormattable) or a value that is not a valid literal (ErrBadValue) is
+// an error.
+func (t Topic) Format(values map[string]string) (Topic, error) {
+	if t.d == nil {
+		return Topic{}, &Error{Err: ErrEmpty, Offset: 0}
+	}
+	if t.d.exact {
+		return t, nil
+	}
+	parts := make([]Part, len(t.d.parts))
+	off := 0
+	for i, p := range t.d.parts {
+		switch p.kind {
+		case KindExact:
+			parts[i] = p
+		case KindAny:
+			v, ok := values[p.text]
+			if !ok {
+				return Topic{}, &Error{Input: t.d.text, Offset: off, Err: ErrMissingValue, Detail: "{" + p.text + "}"}
+			}
+			if err := checkLiteral(v); err != nil {
+				err.Err, err.Detail = ErrBadValue, "value "+quote(v)+" for {"+p.text+"}: "+err.Err.Error()
+				return Topic{}, err
+			}
+			parts[i] = Part{kind: KindExact, text: v}
+		default:
+			return Topic{}, &Error{Input: t.d.text, Offset: off, Err: ErrNotFormattable, Detail: p.kind.String() + " part " + p.String()}
+		}
+		off += len(p.String()) + 1
+	}
+	return FromParts(parts...)
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		n--
+		b[n] = '-'
+	}
+	return string(b[n:])
+}
