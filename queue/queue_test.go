@@ -1,0 +1,218 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+func mustNew[T any](t testing.TB, n int, opts ...Option) *Queue[T] {
+	t.Helper()
+	q, err := New[T](n, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestCapacityExactAndSeq(t *testing.T) {
+	for _, c := range []int{1, 2, 3, 7, 8, 4095, 4096} {
+		q := mustNew[int](t, c)
+		var seq uint64
+		for lap := 0; lap < 3; lap++ {
+			for i := 0; i < c; i++ {
+				s, err := q.TryPut(i)
+				if err != nil {
+					t.Fatalf("cap %d lap %d put %d: %v", c, lap, i, err)
+				}
+				seq++
+				if s != seq {
+					t.Fatalf("cap %d: seq %d, want %d", c, s, seq)
+				}
+				if q.Len() != i+1 || q.Len() > q.Cap() {
+					t.Fatalf("cap %d: Len %d after %d puts", c, q.Len(), i+1)
+				}
+			}
+			if _, err := q.TryPut(-1); !errors.Is(err, ErrFull) {
+				t.Fatalf("cap %d: put on full: %v", c, err)
+			}
+			for i := 0; i < c; i++ {
+				v, s, err := q.TryGet()
+				if err != nil || v != i || s != seq-uint64(c)+uint64(i)+1 {
+					t.Fatalf("cap %d: get %d = %d seq %d %v", c, i, v, s, err)
+				}
+			}
+			if _, _, err := q.TryGet(); !errors.Is(err, ErrEmpty) {
+				t.Fatalf("cap %d: get on empty: %v", c, err)
+			}
+		}
+		if q.Accepted() != seq || q.Taken() != seq {
+			t.Fatalf("cap %d: Accepted %d Taken %d want %d", c, q.Accepted(), q.Taken(), seq)
+		}
+	}
+	for _, c := range []int{0, -1, MaxCapacity + 1} {
+		if _, err := New[int](c); !errors.Is(err, ErrCapacity) {
+			t.Fatalf("New(%d): %v", c, err)
+		}
+	}
+}
+
+func TestContextAndTimeouts(t *testing.T) {
+	q := mustNew[int](t, 1, WithMaxSpin(4))
+	q.TryPut(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := q.Put(ctx, 2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with cancelled ctx on full queue: %v", err)
+	}
+	tctx, tcancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer tcancel()
+	if _, err := q.Put(tctx, 2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Put with timeout: %v", err)
+	}
+	if v, s, err := q.Get(ctx); err != nil || v != 1 || s != 1 {
+		t.Fatalf("Get with ended ctx but an item: %d %d %v", v, s, err)
+	}
+	if _, _, err := q.Get(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Get with ended ctx on empty queue: %v", err)
+	}
+	if s, err := q.TryPut(3); err != nil || s != 2 {
+		t.Fatalf("refused puts consumed sequence ids: seq %d %v", s, err)
+	}
+}
+
+func TestCloseReopen(t *testing.T) {
+	q := mustNew[int](t, 4, WithMaxSpin(0))
+	q.TryPut(1)
+	// Parked consumers and producers are woken by Close.
+	full := mustNew[int](t, 1, WithMaxSpin(0))
+	full.TryPut(0)
+	empty := mustNew[int](t, 1, WithMaxSpin(0))
+	errs := make(chan error, 2)
+	go func() { _, err := full.Put(context.Background(), 1); errs <- err }()
+	go func() { _, _, err := empty.Get(context.Background()); errs <- err }()
+	for full.putWaiters.Load() == 0 || empty.getWaiters.Load() == 0 {
+		runtime.Gosched() // until both are parked or about to park
+	}
+	full.Close()
+	empty.Close()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, ErrClosed) {
+			t.Fatalf("parked op after Close: %v", err)
+		}
+	}
+	q.Close()
+	q.Close()
+	if _, err := q.TryPut(2); !errors.Is(err, ErrClosed) {
+		t.Fatalf("put after Close: %v", err)
+	}
+	if v, _, err := q.Get(context.Background()); err != nil || v != 1 {
+		t.Fatalf("get of an accepted item after Close: %d %v", v, err)
+	}
+	if _, _, err := q.TryGet(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("get on closed empty queue: %v", err)
+	}
+	q.Reopen()
+	if s, err := q.TryPut(5); err != nil || s != 2 || q.Closed() {
+		t.Fatalf("put after Reopen: seq %d %v", s, err)
+	}
+}
+
+func TestChainWakeUp(t *testing.T) {
+	q := mustNew[int](t, 8, WithMaxSpin(0))
+	const n = 3
+	got := make(chan int, n)
+	for range n {
+		go func() {
+			v, _, err := q.Get(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			got <- v
+		}()
+	}
+	for q.getWaiters.Load() < n {
+		runtime.Gosched()
+	}
+	for i := range n {
+		q.TryPut(i)
+	}
+	sum := 0
+	for range n {
+		sum += <-got
+	}
+	if sum != 0+1+2 {
+		t.Fatalf("sum %d", sum)
+	}
+}
+
+func TestManyProducersConsumers(t *testing.T) {
+	const producers, consumers = 4, 2
+	per := 50000
+	if testing.Short() {
+		per = 5000
+	}
+	q := mustNew[[2]int](t, 64, WithMaxSpin(8))
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				if _, err := q.Put(context.Background(), [2]int{p, i}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	results := make(chan map[[2]int]int, consumers)
+	ctx, cancel := context.WithCancel(context.Background())
+	var cw sync.WaitGroup
+	for range consumers {
+		cw.Add(1)
+		go func() {
+			defer cw.Done()
+			seen := map[[2]int]int{}
+			last := make([]int, producers)
+			for i := range last {
+				last[i] = -1
+			}
+			for {
+				v, _, err := q.Get(ctx)
+				if err != nil {
+					results <- seen
+					return
+				}
+				seen[v]++
+				if v[1] <= last[v[0]] {
+					t.Errorf("producer %d order: %d after %d", v[0], v[1], last[v[0]])
+				}
+				last[v[0]] = v[1]
+			}
+		}()
+	}
+	wg.Wait()
+	for q.Len() > 0 {
+		runtime.Gosched()
+	}
+	cancel()
+	cw.Wait()
+	total := map[[2]int]int{}
+	for range consumers {
+		for k, c := range <-results {
+			total[k] += c
+		}
+	}
+	if len(total) != producers*per {
+		t.Fatalf("received %d distinct items, want %d", len(total), producers*per)
+	}
+	for k, c := range total {
+		if c != 1 {
+			t.Fatalf("item %v received %d times", k, c)
+		}
+	}
+}
