@@ -347,10 +347,12 @@ func TestPutFromHandlerWhenFull(t *testing.T) {
 	e := newEngine(t, WithCapacity(4))
 	tp := topic.MustParse("Loop")
 	var fulls, ok int
+	handled := make(chan struct{})
 	if _, err := e.RegisterFunc(tp, func(m event.Message) {
 		if m.Seq != 1 {
 			return
 		}
+		defer close(handled)
 		for range 10 { // more than the capacity: must not wait for itself
 			switch err := e.Put(tp); {
 			case err == nil:
@@ -366,6 +368,7 @@ func TestPutFromHandlerWhenFull(t *testing.T) {
 	}
 	e.Start()
 	e.Put(tp)
+	<-handled
 	shutdown(t, e)
 	if ok != 4 || fulls != 6 {
 		t.Fatalf("from the handler: %d accepted, %d ErrFull; want 4 and 6", ok, fulls)

@@ -4,7 +4,8 @@ import "github.com/eventengine/eventengine/topic"
 
 // Stats is a snapshot of an engine's counters. Counters are read one at a
 // time while messages flow, so they are consistent with each other only when
-// the engine is stopped: then Accepted == Delivered + Taken + Queued.
+// the engine is stopped and no put is under way: then
+// Accepted == Delivered + Taken + Queued.
 type Stats struct {
 	Running  bool   // the dispatch loop is running
 	Capacity int    // queue capacity
@@ -29,9 +30,10 @@ type Stats struct {
 
 // Stats returns a snapshot of the engine's counters.
 func (e *Engine) Stats() Stats {
+	taken := e.gets.Load()
+	out := e.q.Taken() // read before accepted, so Delivered+Taken <= Accepted
 	accepted := e.q.Accepted()
 	queued := e.q.Len()
-	taken := e.gets.Load()
 	s := Stats{
 		Running:     e.Active(),
 		Capacity:    e.q.Cap(),
@@ -44,7 +46,7 @@ func (e *Engine) Stats() Stats {
 		RouteMisses: e.cache.misses.Load(),
 		Timers:      e.timers.count(),
 	}
-	if out := accepted - uint64(queued); out >= taken {
+	if out >= taken {
 		s.Delivered = out - taken
 	}
 	r := &e.reg

@@ -1,0 +1,87 @@
+// Package event holds the message that flows through the engine and the hook
+// that delivers it to handlers.
+//
+// # Handlers
+//
+// There is one kind of handler, Handler.Handle(Message): the message carries
+// its topic, so the reference's split between handlers with and without a
+// topic argument (and its rule that the latter run first) is not needed, and
+// the compiler checks every handler's signature, so nothing like the
+// reference's retry_on_unexpected_topic is needed either.
+//
+// # Identity
+//
+// Go func values cannot be compared, and a func's code pointer is not an
+// identity (two closures of one literal share it). So every registration
+// returns an ID that removes exactly that registration; and handlers whose
+// dynamic type is comparable (typically a pointer to a struct with a Handle
+// method) also compare with ==, for de-duplication (AddUnique), Contains,
+// RemoveHandler and StatsOf. Comparability is checked once, when the handler
+// is added, so == is never tried on a type where it would panic.
+package event
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/eventengine/eventengine/topic"
+)
+
+// Message is one event: its topic, positional and keyword arguments and the
+// sequence id the engine gave it. Messages are passed by value; Args and
+// Kwargs are shared, not copied, so handlers must not change them.
+type Message struct {
+	Topic  topic.Topic
+	Args   []any
+	Kwargs map[string]any
+	Seq    uint64
+}
+
+// String returns a readable form such as
+// `#42 Market.Data.AAPL args=[187.5 100] kwargs={side:buy}`, with keyword
+// arguments sorted by name.
+func (m Message) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d %s", m.Seq, m.Topic)
+	if len(m.Args) > 0 {
+		fmt.Fprintf(&b, " args=%v", m.Args)
+	}
+	if len(m.Kwargs) > 0 {
+		keys := make([]string, 0, len(m.Kwargs))
+		for k := range m.Kwargs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b.WriteString(" kwargs={")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%s:%v", k, m.Kwargs[k])
+		}
+		b.WriteByte('}')
+	}
+	return b.String()
+}
+
+// Arg returns positional argument i as a T; ok is false when there is no
+// such argument or it holds another type.
+func Arg[T any](m Message, i int) (v T, ok bool) {
+	if i < 0 || i >= len(m.Args) {
+		return v, false
+	}
+	v, ok = m.Args[i].(T)
+	return v, ok
+}
+
+// Kwarg returns keyword argument key as a T; ok is false when it is absent
+// or holds another type.
+func Kwarg[T any](m Message, key string) (v T, ok bool) {
+	a, found := m.Kwargs[key]
+	if !found {
+		return v, false
+	}
+	v, ok = a.(T)
+	return v, ok
+}
