@@ -67,10 +67,3 @@ func (e *Engine) route(t topic.Topic) []*event.Hook {
 	c.lastTopic, c.lastHooks = t, hooks
 	return hooks
 }
-
-// dispatch delivers m to every hook its topic reaches.
-func (e *Engine) dispatch(m event.Message) {
-	for _, h := range e.route(m.Topic) {
-		h.Trigger(m)
-	}
-}

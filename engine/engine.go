@@ -277,13 +277,23 @@ func (e *Engine) loop(ctx context.Context) {
 	e.loopG.Store(goid.Get())
 	defer e.end()
 	for !e.stopping.Load() {
-		m, seq, err := e.q.Get(ctx)
-		if err != nil {
+		if _, err := e.q.Consume(ctx, batchSize, e.deliver); err != nil {
 			return // ctx ended (Stop) or the queue was closed and drained (Shutdown)
 		}
-		m.Seq = seq
-		e.dispatch(m)
 	}
+}
+
+// batchSize is how many messages the loop takes from the queue at a time.
+const batchSize = 64
+
+// deliver dispatches one message, in place in the queue's slot, and tells
+// the queue whether to go on.
+func (e *Engine) deliver(m *event.Message, seq uint64) bool {
+	m.Seq = seq
+	for _, h := range e.route(m.Topic) {
+		h.Trigger(*m)
+	}
+	return !e.stopping.Load()
 }
 
 // end marks the engine stopped after the loop returned.

@@ -370,10 +370,12 @@ func TestPutFromHandlerWhenFull(t *testing.T) {
 	e.Put(tp)
 	<-handled
 	shutdown(t, e)
-	if ok != 4 || fulls != 6 {
-		t.Fatalf("from the handler: %d accepted, %d ErrFull; want 4 and 6", ok, fulls)
+	// The message in hand leaves the queue when its batch ends, so it may
+	// still hold one slot while its handler runs.
+	if ok+fulls != 10 || ok < 3 || ok > 4 {
+		t.Fatalf("from the handler: %d accepted, %d ErrFull; want 3 or 4 accepted, the rest ErrFull", ok, fulls)
 	}
-	if s := e.Stats(); s.FullOnLoop != 6 || s.Delivered != 5 {
+	if s := e.Stats(); s.FullOnLoop != uint64(fulls) || s.Delivered != uint64(1+ok) {
 		t.Fatalf("stats %+v", s)
 	}
 }

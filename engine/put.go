@@ -73,9 +73,10 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 // memory) and retries once the loop has made room for a batch, so the loop
 // drains that batch undisturbed. After fullSpins pauses it parks.
 const (
-	fullSpins = 64
-	pauseMin  = 250 // ns, doubling up to pauseMax
-	pauseMax  = 8000
+	fullSpins      = 64
+	loopCheckAfter = 3   // pauses (about 2 µs) before asking whether the caller is the loop
+	pauseMin       = 250 // ns, doubling up to pauseMax
+	pauseMax       = 8000
 )
 
 // pause busy-waits about d nanoseconds on the monotonic clock.
@@ -96,6 +97,9 @@ func (e *Engine) putSlow(ctx context.Context, m event.Message) error {
 		if ctx.Err() != nil {
 			return e.refuse(ctx.Err())
 		}
+		if i == loopCheckAfter && e.onLoop() {
+			return e.fullOnLoop()
+		}
 		pause(d)
 		d = min(2*d, pauseMax)
 		if e.q.Len() > room && i < fullSpins-1 {
@@ -109,14 +113,15 @@ func (e *Engine) putSlow(ctx context.Context, m event.Message) error {
 			return e.refuse(err)
 		}
 	}
-	if e.onLoop() {
-		e.selfFull.Add(1)
-		return e.refuse(fmt.Errorf("%w: a put from a handler on the dispatch loop cannot wait for the loop to make room", ErrFull))
-	}
 	if _, err := e.q.Put(ctx, m); err != nil {
 		return e.refuse(err)
 	}
 	return nil
+}
+
+func (e *Engine) fullOnLoop() error {
+	e.selfFull.Add(1)
+	return e.refuse(fmt.Errorf("%w: a put from a handler on the dispatch loop cannot wait for the loop to make room", ErrFull))
 }
 
 func (e *Engine) refuse(err error) error {
@@ -136,6 +141,9 @@ func badTopic(t topic.Topic) error {
 // loop for messages; use it on a stopped engine. It returns ErrClosed once
 // the engine is shut down and the queue is empty.
 func (e *Engine) Get(ctx context.Context) (event.Message, error) {
+	if err := e.getFromLoop(); err != nil {
+		return event.Message{}, err
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -145,8 +153,20 @@ func (e *Engine) Get(ctx context.Context) (event.Message, error) {
 
 // TryGet is Get without waiting: it returns ErrEmpty when the queue is empty.
 func (e *Engine) TryGet() (event.Message, error) {
+	if err := e.getFromLoop(); err != nil {
+		return event.Message{}, err
+	}
 	m, seq, err := e.q.TryGet()
 	return e.took(m, seq, err)
+}
+
+// getFromLoop refuses a Get from a handler: the loop holds the queue's
+// consumer side while it dispatches.
+func (e *Engine) getFromLoop() error {
+	if e.onLoop() {
+		return fmt.Errorf("get: %w: a handler cannot take messages from the queue its loop is consuming", ErrRunning)
+	}
+	return nil
 }
 
 func (e *Engine) took(m event.Message, seq uint64, err error) (event.Message, error) {

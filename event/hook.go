@@ -251,7 +251,7 @@ func (h *Hook) Trigger(m Message) {
 	l := *h.handlers.Load()
 	if !h.stats {
 		for _, e := range l {
-			h.call(e, m)
+			h.call(e, &m)
 		}
 		return
 	}
@@ -259,7 +259,7 @@ func (h *Hook) Trigger(m Message) {
 	// list of n handlers reads the clock n+1 times.
 	t0 := clock.Nanotime()
 	for _, e := range l {
-		h.call(e, m)
+		h.call(e, &m)
 		t1 := clock.Nanotime()
 		e.calls.Add(1)
 		e.nanos.Add(t1 - t0)
@@ -268,16 +268,16 @@ func (h *Hook) Trigger(m Message) {
 }
 
 // call runs one handler, recovering a panic.
-func (h *Hook) call(e *entry, m Message) {
+func (h *Hook) call(e *entry, m *Message) {
 	defer func() {
 		if r := recover(); r != nil {
 			h.recovered(e, m, r)
 		}
 	}()
-	e.h.Handle(m)
+	e.h.Handle(*m)
 }
 
-func (h *Hook) recovered(e *entry, m Message, r any) {
+func (h *Hook) recovered(e *entry, m *Message, r any) {
 	e.panics.Add(1)
 	h.panics.Add(1)
 	h.Logger().Error("eventengine: handler panicked",

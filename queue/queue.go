@@ -4,13 +4,15 @@
 //
 // # Algorithm
 //
-// The ring is the array queue of Dmitry Vyukov as refined by crossbeam's
-// ArrayQueue: head and tail are positions made of a lap and an index
-// (lap | index, with the lap a multiple of the next power of two above the
-// capacity), and each slot carries a stamp that tells producers and
-// consumers whether it is theirs in the current lap. A put is one
-// compare-and-swap on tail, a get one on head; the capacity is exact without
-// a division.
+// Producers claim a position with one compare-and-swap on tail, write the
+// item into the slot of that position and publish it by storing the
+// position in the slot's stamp. A put is refused as full when tail - head
+// reaches the capacity, so the capacity is exact while the ring itself has
+// a power-of-two size (no division). Consumers take items under a consumer
+// lock, which costs nothing when there is one consumer: they check the
+// stamp, read the item and advance head, publishing head once per batch
+// (Consume) rather than once per item, so a consumer that keeps up costs no
+// atomic read-modify-write per item at all.
 //
 // # Sequence ids
 //
@@ -36,6 +38,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -73,42 +76,42 @@ type config struct{ maxSpin int }
 func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
 
 type slot[T any] struct {
-	stamp atomic.Uint64
+	stamp atomic.Uint64 // position+1 once the item of that position is written
 	value T
 }
 
 type pad [64]byte
 
-// Queue is a bounded MPMC FIFO queue of T. Its methods are safe for
-// concurrent use.
+// Queue is a bounded FIFO queue of T for many producers and consumers. Its
+// methods are safe for concurrent use.
 type Queue[T any] struct {
 	_    pad
-	head atomic.Uint64
+	tail atomic.Uint64 // next position to claim; closedBit when closed
 	_    pad
-	tail atomic.Uint64
+	head atomic.Uint64 // next position to take, as published by consumers
 	_    pad
-	// waiters counts goroutines parked (or about to park) in Get and Put.
+	// waiters count goroutines parked (or about to park) in Get and Put.
 	getWaiters atomic.Int32
 	putWaiters atomic.Int32
 	_          pad
 
-	buf      []slot[T]
-	cap      uint64
-	oneLap   uint64
-	lapShift uint
-	maxSpin  int
+	cmu     sync.Mutex // held by the consumer taking items
+	buf     []slot[T]
+	mask    uint64
+	cap     uint64
+	maxSpin int
 
 	notEmpty chan struct{} // tokens for parked consumers
 	notFull  chan struct{} // tokens for parked producers
 
-	mu      sync.Mutex
-	closeCh atomic.Pointer[chan struct{}] // closed by Close
+	mu      sync.Mutex // Close and Reopen
+	closeCh atomic.Pointer[chan struct{}]
 }
 
 // New returns a queue holding at most capacity items (1 to MaxCapacity).
 func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 	if capacity < 1 || capacity > MaxCapacity {
-		return nil, errors.Join(ErrCapacity, errors.New("queue capacity must be between 1 and 1<<30"))
+		return nil, fmt.Errorf("%w: %d, want 1 to %d", ErrCapacity, capacity, MaxCapacity)
 	}
 	c := config{maxSpin: DefaultMaxSpin}
 	for _, o := range opts {
@@ -116,18 +119,14 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 			o(&c)
 		}
 	}
-	oneLap := uint64(1) << bits.Len64(uint64(capacity))
+	size := uint64(1) << bits.Len64(uint64(capacity-1))
 	q := &Queue[T]{
-		buf:      make([]slot[T], capacity),
+		buf:      make([]slot[T], size),
+		mask:     size - 1,
 		cap:      uint64(capacity),
-		oneLap:   oneLap,
-		lapShift: uint(bits.TrailingZeros64(oneLap)),
 		maxSpin:  c.maxSpin,
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
-	}
-	for i := range q.buf {
-		q.buf[i].stamp.Store(uint64(i))
 	}
 	ch := make(chan struct{})
 	q.closeCh.Store(&ch)
@@ -137,31 +136,25 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 // Cap returns the capacity.
 func (q *Queue[T]) Cap() int { return int(q.cap) }
 
-// count converts a position to the number of items that passed it.
-func (q *Queue[T]) count(pos uint64) uint64 {
-	pos &^= closedBit
-	return (pos>>q.lapShift)*q.cap + pos&(q.oneLap-1)
-}
-
-// Len returns the number of items in the queue, between 0 and Cap.
+// Len returns the number of items in the queue, between 0 and Cap. Items a
+// consumer has taken but not yet published (inside a Consume batch) still
+// count.
 func (q *Queue[T]) Len() int {
-	for {
-		tail := q.tail.Load()
-		head := q.head.Load()
-		if q.tail.Load() == tail {
-			n := int64(q.count(tail)) - int64(q.count(head))
-			return int(min(max(n, 0), int64(q.cap)))
-		}
+	head := q.head.Load()
+	tail := q.tail.Load() &^ closedBit
+	if tail < head {
+		return 0
 	}
+	return int(min(tail-head, q.cap))
 }
 
 // Accepted returns the number of puts accepted so far (the last sequence id
 // given).
-func (q *Queue[T]) Accepted() uint64 { return q.count(q.tail.Load()) }
+func (q *Queue[T]) Accepted() uint64 { return q.tail.Load() &^ closedBit }
 
-// Taken returns the number of items taken by gets so far (the sequence id of
-// the last item taken).
-func (q *Queue[T]) Taken() uint64 { return q.count(q.head.Load()) }
+// Taken returns the number of items taken so far, as published by the
+// consumers (exact whenever no Consume is under way).
+func (q *Queue[T]) Taken() uint64 { return q.head.Load() }
 
 // Closed reports whether the queue is closed.
 func (q *Queue[T]) Closed() bool { return q.tail.Load()&closedBit != 0 }
@@ -182,86 +175,113 @@ func (q *Queue[T]) push(v T) (uint64, error) {
 		if tail&closedBit != 0 {
 			return 0, ErrClosed
 		}
-		index := tail & (q.oneLap - 1)
-		lap := tail &^ (q.oneLap - 1)
-		next := tail + 1
-		if index+1 >= q.cap {
-			next = lap + q.oneLap
+		if tail-q.head.Load() >= q.cap {
+			return 0, ErrFull
 		}
-		s := &q.buf[index]
-		stamp := s.stamp.Load()
-		switch {
-		case stamp == tail:
-			if q.tail.CompareAndSwap(tail, next) {
-				s.value = v
-				s.stamp.Store(tail + 1)
-				return q.count(tail) + 1, nil
-			}
-			tail = q.tail.Load()
-		case stamp+q.oneLap == tail+1:
-			// The slot still holds an item of the previous lap: full,
-			// unless a consumer has just moved head.
-			if q.head.Load()+q.oneLap == tail {
-				return 0, ErrFull
-			}
-			runtime.Gosched()
-			tail = q.tail.Load()
-		default:
-			// Another producer took this position and is writing.
-			runtime.Gosched()
-			tail = q.tail.Load()
+		if q.tail.CompareAndSwap(tail, tail+1) {
+			s := &q.buf[tail&q.mask]
+			s.value = v
+			s.stamp.Store(tail + 1)
+			return tail + 1, nil
 		}
+		tail = q.tail.Load()
 	}
 }
 
 // TryGet takes the oldest item without waiting. It returns ErrEmpty, or
 // ErrClosed when the queue is closed and empty.
 func (q *Queue[T]) TryGet() (T, uint64, error) {
-	v, seq, err := q.pop()
-	if err == nil && q.putWaiters.Load() > 0 {
-		wake(q.notFull)
+	q.cmu.Lock()
+	head := q.head.Load()
+	v, err := q.take(head)
+	if err == nil {
+		q.head.Store(head + 1)
 	}
-	return v, seq, err
+	q.cmu.Unlock()
+	if err != nil {
+		return v, 0, err
+	}
+	q.afterGet()
+	return v, head + 1, nil
 }
 
-func (q *Queue[T]) pop() (T, uint64, error) {
+// take reads the item at position head; the caller holds cmu.
+func (q *Queue[T]) take(head uint64) (T, error) {
 	var zero T
+	s := &q.buf[head&q.mask]
+	if err := q.ready(s, head); err != nil {
+		return zero, err
+	}
+	v := s.value
+	s.value = zero // drop references for the GC
+	return v, nil
+}
+
+// ready waits until slot s holds the item of position head, returning
+// ErrEmpty (or ErrClosed) if no producer has claimed that position. A
+// producer that has claimed it but not finished writing is waited for.
+func (q *Queue[T]) ready(s *slot[T], head uint64) error {
+	for s.stamp.Load() != head+1 {
+		tail := q.tail.Load()
+		if tail&^closedBit == head {
+			if tail&closedBit != 0 {
+				return ErrClosed
+			}
+			return ErrEmpty
+		}
+		runtime.Gosched() // claimed, not yet written: the producer is about to store
+	}
+	return nil
+}
+
+// TryConsume takes up to max items without waiting, calling fn with each
+// item and its sequence id in order, and stops early when fn returns false.
+// It returns how many items it took, and ErrEmpty (or ErrClosed) if there
+// was none. fn gets a pointer into the queue's own storage, valid only
+// until fn returns (the item is not copied). fn runs while the consumer
+// lock is held: it must not call Get, TryGet, Consume or TryConsume on the
+// same queue. Until the batch publishes its progress (every publishEvery
+// items and at its end), the items it took still count in Len.
+func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, error) {
+	q.cmu.Lock()
 	head := q.head.Load()
-	for {
-		index := head & (q.oneLap - 1)
-		lap := head &^ (q.oneLap - 1)
-		s := &q.buf[index]
-		stamp := s.stamp.Load()
-		switch {
-		case head+1 == stamp:
-			next := head + 1
-			if index+1 >= q.cap {
-				next = lap + q.oneLap
+	n := 0
+	var err error
+	var zero T
+	for n < max {
+		s := &q.buf[head&q.mask]
+		if err = q.ready(s, head); err != nil {
+			break
+		}
+		head++
+		n++
+		goOn := fn(&s.value, head)
+		s.value = zero // drop references for the GC
+		if n%publishEvery == 0 {
+			q.head.Store(head)
+			if q.putWaiters.Load() > 0 {
+				wake(q.notFull)
 			}
-			if q.head.CompareAndSwap(head, next) {
-				v := s.value
-				s.value = zero // drop references for the GC
-				s.stamp.Store(head + q.oneLap)
-				return v, q.count(head) + 1, nil
-			}
-			head = q.head.Load()
-		case stamp == head:
-			tail := q.tail.Load()
-			if tail&^closedBit == head {
-				if tail&closedBit != 0 {
-					return zero, 0, ErrClosed
-				}
-				return zero, 0, ErrEmpty
-			}
-			// A producer has taken the slot and is still writing it.
-			runtime.Gosched()
-			head = q.head.Load()
-		default:
-			runtime.Gosched()
-			head = q.head.Load()
+		}
+		if !goOn {
+			break
 		}
 	}
+	if n > 0 {
+		if n%publishEvery != 0 {
+			q.head.Store(head)
+		}
+		q.cmu.Unlock()
+		q.afterGet()
+		return n, nil
+	}
+	q.cmu.Unlock()
+	return 0, err
 }
+
+// publishEvery is how often a Consume batch publishes its progress, so that
+// producers see room before the batch ends.
+const publishEvery = 32
 
 // wake leaves a token on ch if there is none.
 func wake(ch chan struct{}) {
@@ -286,57 +306,46 @@ func (q *Queue[T]) Put(ctx context.Context, v T) (uint64, error) {
 			}
 			continue
 		}
-		seq, err, done := q.parkPut(ctx, v)
-		if done {
-			return seq, err
+		if err := q.park(ctx, &q.putWaiters, q.notFull, func() bool { return q.Len() < q.Cap() || q.Closed() }); err != nil {
+			return 0, err
 		}
 	}
 }
 
-// parkPut registers as a waiting producer, re-checks, and waits for a token.
-func (q *Queue[T]) parkPut(ctx context.Context, v T) (uint64, error, bool) {
-	q.putWaiters.Add(1)
-	seq, err := q.push(v)
-	if err != ErrFull {
-		q.putWaiters.Add(-1)
-		if err == nil {
-			q.afterPut()
-		}
-		return seq, err, true
+// park registers as a waiter, and unless ready() already holds, waits for
+// a token, the end of ctx or Close. A token it took but did not need is
+// passed on.
+func (q *Queue[T]) park(ctx context.Context, waiters *atomic.Int32, tokens chan struct{}, ready func() bool) error {
+	waiters.Add(1)
+	defer waiters.Add(-1)
+	if ready() {
+		return nil
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	select {
-	case <-q.notFull:
-	case <-ctx.Done():
-		q.putWaiters.Add(-1)
-		// Pass on a token we may have been sent: another producer may need it.
-		if q.Len() < int(q.cap) && q.putWaiters.Load() > 0 {
-			wake(q.notFull)
-		}
-		return 0, ctx.Err(), true
+	case <-tokens:
+		return nil
 	case <-*q.closeCh.Load():
+		return nil
+	case <-ctx.Done():
+		if ready() && waiters.Load() > 1 {
+			wake(tokens)
+		}
+		return ctx.Err()
 	}
-	q.putWaiters.Add(-1)
-	seq, err = q.push(v)
-	if err == ErrFull {
-		return 0, nil, false // spurious wake-up: go round again
-	}
-	if err == nil {
-		q.afterPut()
-	}
-	return seq, err, true
 }
 
-// afterPut wakes a consumer, and chains the wake-up to another producer if
-// room remains (a token may have been dropped while several waited).
-func (q *Queue[T]) afterPut() {
-	if q.getWaiters.Load() > 0 {
-		wake(q.notEmpty)
-	}
-	if q.putWaiters.Load() > 0 && q.Len() < int(q.cap) {
+// afterPut is not needed: TryPut wakes consumers itself. afterGet wakes a
+// producer, and chains the wake-up to another consumer if items remain (a
+// token may have been dropped while several waited).
+func (q *Queue[T]) afterGet() {
+	if q.putWaiters.Load() > 0 {
 		wake(q.notFull)
+	}
+	if q.getWaiters.Load() > 0 && q.Len() > 0 {
+		wake(q.notEmpty)
 	}
 }
 
@@ -349,62 +358,36 @@ func (q *Queue[T]) Get(ctx context.Context) (T, uint64, error) {
 		if err != ErrEmpty {
 			return v, seq, err
 		}
-		if i < q.maxSpin {
-			if i >= tightSpins {
-				runtime.Gosched()
-			}
-			continue
-		}
-		v, seq, err, done := q.parkGet(ctx)
-		if done {
-			return v, seq, err
+		if err := q.wait(ctx, i); err != nil {
+			return v, 0, err
 		}
 	}
 }
 
-func (q *Queue[T]) parkGet(ctx context.Context) (T, uint64, error, bool) {
-	q.getWaiters.Add(1)
-	v, seq, err := q.pop()
-	if err != ErrEmpty {
-		q.getWaiters.Add(-1)
-		if err == nil {
-			q.afterGet()
+// Consume is TryConsume that first waits, until ctx ends, for at least one
+// item. It returns ErrClosed once the queue is closed and empty, or
+// ctx.Err().
+func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint64) bool) (int, error) {
+	for i := 0; ; i++ {
+		n, err := q.TryConsume(max, fn)
+		if err != ErrEmpty {
+			return n, err
 		}
-		return v, seq, err, true
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case <-q.notEmpty:
-	case <-ctx.Done():
-		q.getWaiters.Add(-1)
-		if q.Len() > 0 && q.getWaiters.Load() > 0 {
-			wake(q.notEmpty)
+		if err := q.wait(ctx, i); err != nil {
+			return 0, err
 		}
-		return v, 0, ctx.Err(), true
-	case <-*q.closeCh.Load():
 	}
-	q.getWaiters.Add(-1)
-	v, seq, err = q.pop()
-	if err == ErrEmpty {
-		return v, 0, nil, false
-	}
-	if err == nil {
-		q.afterGet()
-	}
-	return v, seq, err, true
 }
 
-// afterGet wakes a producer, and chains the wake-up to another consumer if
-// items remain.
-func (q *Queue[T]) afterGet() {
-	if q.putWaiters.Load() > 0 {
-		wake(q.notFull)
+// wait is one round of waiting for an item: spin i < maxSpin, then park.
+func (q *Queue[T]) wait(ctx context.Context, i int) error {
+	if i < q.maxSpin {
+		if i >= tightSpins {
+			runtime.Gosched()
+		}
+		return nil
 	}
-	if q.getWaiters.Load() > 0 && q.Len() > 0 {
-		wake(q.notEmpty)
-	}
+	return q.park(ctx, &q.getWaiters, q.notEmpty, func() bool { return q.Len() > 0 || q.Closed() })
 }
 
 // Close refuses every later put with ErrClosed and wakes all parked
