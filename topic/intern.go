@@ -2,18 +2,47 @@ package topic
 
 import (
 	"iter"
-	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 )
 
 // table maps canonical text to a weak pointer to the topic's data. Entries
-// whose topic was collected are removed by a cleanup.
+// whose topic was collected are swept out by the goroutine whose insert
+// finds that the table has grown by as much as it held after the previous
+// sweep (and at least sweepMin), so the table stays within about twice the
+// live topics plus sweepMin, at an amortised constant cost per insert and
+// with no background goroutine. (A runtime cleanup per topic would remove
+// entries promptly, but costs more than the whole rest of a parse.)
 var table sync.Map // string -> weak.Pointer[data]
 
-type cleanupKey struct {
-	text string
-	wp   weak.Pointer[data]
+var (
+	inserts   atomic.Int64 // since the last sweep
+	sweepNext atomic.Int64 // inserts that trigger the next sweep
+	sweeping  sync.Mutex
+)
+
+const sweepMin = 4096
+
+func init() { sweepNext.Store(sweepMin) }
+
+// sweep removes the entries of collected topics.
+func sweep() {
+	if !sweeping.TryLock() {
+		return
+	}
+	defer sweeping.Unlock()
+	live := int64(0)
+	table.Range(func(k, v any) bool {
+		if v.(weak.Pointer[data]).Value() == nil {
+			table.CompareAndDelete(k, v)
+		} else {
+			live++
+		}
+		return true
+	})
+	inserts.Store(0)
+	sweepNext.Store(max(live, sweepMin))
 }
 
 // Lookup returns the interned topic whose canonical text is text, if one is
@@ -61,7 +90,9 @@ func intern(canonical string, build func() (*data, error)) (Topic, error) {
 				continue
 			}
 		}
-		runtime.AddCleanup(d, func(k cleanupKey) { table.CompareAndDelete(k.text, k.wp) }, cleanupKey{canonical, wp})
+		if inserts.Add(1) >= sweepNext.Load() {
+			sweep()
+		}
 		return Topic{d}, nil
 	}
 }

@@ -29,7 +29,8 @@
 // with the same canonical form: +x and {x}) are == and usable as map keys,
 // and equality is a pointer comparison. The intern table holds its topics
 // weakly, so topics nobody uses any more are collected and a process that
-// parses millions of distinct short-lived topics does not keep them alive.
+// parses millions of distinct short-lived topics does not keep them alive;
+// the table's entries for collected topics are swept out as it grows.
 // There is deliberately no function to clear the table: clearing it would
 // make a topic parsed before differ (!=) from the same topic parsed after,
 // and the weak references make clearing unnecessary.

@@ -1,0 +1,449 @@
+package topic
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestParseReferenceExamples(t *testing.T) {
+	cases := []struct {
+		text  string
+		exact bool
+		kinds []Kind
+	}{
+		{"Market.Data.AAPL", true, []Kind{KindExact, KindExact, KindExact}},
+		{"Market.Data.{symbol}", false, []Kind{KindExact, KindExact, KindAny}},
+		{"Market.(Equity|Futures).Trade", false, []Kind{KindExact, KindRange, KindExact}},
+		{`Market.Data./^[A-Z]{4}$/`, false, []Kind{KindExact, KindExact, KindPattern}},
+		{`Prices./^\d+\.\d+$/.Last`, false, []Kind{KindExact, KindPattern, KindExact}},
+		{"My.Topic", true, []Kind{KindExact, KindExact}},
+		{"A.+x", false, []Kind{KindExact, KindAny}},
+		{"x", true, []Kind{KindExact}},
+		{"Ünïcödé.ok", true, []Kind{KindExact, KindExact}},
+	}
+	for _, c := range cases {
+		tp, err := Parse(c.text)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", c.text, err)
+		}
+		if tp.IsExact() != c.exact || tp.Len() != len(c.kinds) {
+			t.Fatalf("Parse(%q): exact %v len %d", c.text, tp.IsExact(), tp.Len())
+		}
+		for i, p := range tp.Parts() {
+			if p.Kind() != c.kinds[i] {
+				t.Fatalf("Parse(%q) part %d kind %v, want %v", c.text, i, p.Kind(), c.kinds[i])
+			}
+		}
+		again, _ := Parse(tp.String())
+		if again != tp {
+			t.Fatalf("round trip of %q gave a different topic", c.text)
+		}
+	}
+	if MustParse("A.+x") != MustParse("A.{x}") || MustParse("A.+x").String() != "A.{x}" {
+		t.Fatal("+x and {x} must be the same topic, written {x}")
+	}
+	p := MustParse(`Prices./^\d+\.\d+$/.Last`).Part(1)
+	if p.Pattern() != `^\d+\.\d+$` || p.Regexp() == nil || !p.Accepts("1.25") || p.Accepts("x1.2") {
+		t.Fatalf("pattern part %q", p.Pattern())
+	}
+	r := MustParse("Market.(Equity|Futures).Trade").Part(1)
+	if got := r.Options(); len(got) != 2 || got[0] != "Equity" || got[1] != "Futures" {
+		t.Fatalf("range options %q", got)
+	}
+	if MustParse("A.{sym}").Part(1).Name() != "sym" || MustParse("A.b").Part(1).Literal() != "b" {
+		t.Fatal("Name/Literal accessors")
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	long := strings.Repeat("a", MaxLen+1)
+	many := strings.Repeat("a.", MaxParts) + "a"
+	cases := []struct {
+		text string
+		err  error
+		off  int
+	}{
+		{"", ErrEmpty, 0},
+		{".", ErrEmptyPart, 0},
+		{"..", ErrEmptyPart, 0},
+		{"a..b", ErrEmptyPart, 2},
+		{".a", ErrEmptyPart, 0},
+		{"a.", ErrEmptyPart, 2},
+		{"a.b.", ErrEmptyPart, 4},
+		{"{x", ErrUnclosed, 0},
+		{"a.{x", ErrUnclosed, 2},
+		{"a.{x.y}", ErrUnclosed, 2},
+		{"(a|b", ErrUnclosed, 0},
+		{"a.(a|b.c)", ErrUnclosed, 2},
+		{"/abc", ErrUnclosed, 0},
+		{"a./abc", ErrUnclosed, 2},
+		{"a./ab/c", ErrUnclosed, 2},
+		{"{}", ErrEmptyWildcard, 1},
+		{"a.{}.b", ErrEmptyWildcard, 3},
+		{"+", ErrEmptyWildcard, 0},
+		{"a.+", ErrEmptyWildcard, 2},
+		{"a.+.b", ErrEmptyWildcard, 2},
+		{"()", ErrEmptyRange, 1},
+		{"a.()", ErrEmptyRange, 3},
+		{"(|)", ErrEmptyRange, 1},
+		{"(a||b)", ErrEmptyRange, 3},
+		{"(a|)", ErrEmptyRange, 3},
+		{"(|a)", ErrEmptyRange, 1},
+		{"(a|a)", ErrDuplicate, 3},
+		{"//", ErrBadPattern, 1},
+		{"a.//", ErrBadPattern, 3},
+		{"/(?=x)/", ErrBadPattern, 1},
+		{`/(a)\1/`, ErrBadPattern, 1},
+		{"/[a-/", ErrBadPattern, 1},
+		{"/(/", ErrBadPattern, 1},
+		{"/a**/", ErrBadPattern, 1},
+		{"/(?<!x)y/", ErrBadPattern, 1},
+		{"/x{2,1}/", ErrBadPattern, 1},
+		{"/\\/", ErrBadPattern, 1},
+		{"a{b", ErrReserved, 1},
+		{"a}b", ErrReserved, 1},
+		{"a(b", ErrReserved, 1},
+		{"a)b", ErrReserved, 1},
+		{"a|b", ErrReserved, 1},
+		{"x.a|b", ErrReserved, 3},
+		{"x.+a+", ErrReserved, 4},
+		{"{a}b", ErrTrailing, 3},
+		{"(a|b)c", ErrTrailing, 5},
+		{"{a b}", ErrReserved, 2},
+		{"{a.b}", ErrUnclosed, 0},
+		{"{a/b}", ErrReserved, 2},
+		{"+a b", ErrReserved, 2},
+		{"+a{", ErrReserved, 2},
+		{"{a}}", ErrTrailing, 3},
+		{"a\x00b", ErrReserved, 1},
+		{"a\nb", ErrReserved, 1},
+		{"a\tb", ErrReserved, 1},
+		{"\x7f", ErrReserved, 0},
+		{"a.\xff", ErrReserved, 2},
+		{"\xc3", ErrReserved, 0},
+		{"(a|\xff)", ErrReserved, 3},
+		{"(a|b{)", ErrReserved, 4},
+		{"(a|/b)", ErrReserved, 3},
+		{"(a|+b)", ErrReserved, 3},
+		{"/a\x01/", ErrReserved, 2},
+		{long, ErrTooLong, MaxLen},
+		{many, ErrTooManyParts, 2 * MaxParts},
+		{"a.b.c..", ErrEmptyPart, 6},
+		{"{x}.{y", ErrUnclosed, 4},
+		{"(x|y).(", ErrUnclosed, 6},
+	}
+	if len(cases) < 60 {
+		t.Fatalf("only %d malformed cases", len(cases))
+	}
+	for _, c := range cases {
+		tp, err := Parse(c.text)
+		var te *Error
+		if err == nil || !errors.As(err, &te) {
+			t.Errorf("Parse(%q) = %v, %v; want an *Error", c.text, tp, err)
+			continue
+		}
+		if !errors.Is(err, c.err) || te.Offset != c.off {
+			t.Errorf("Parse(%q): %v (offset %d); want %v at offset %d", c.text, err, te.Offset, c.err, c.off)
+		}
+		if !strings.Contains(err.Error(), "offset") || te.Input != c.text && len(c.text) < 100 {
+			t.Errorf("Parse(%q): message %q does not name input and offset", c.text, err)
+		}
+	}
+}
+
+func TestFormatJoinAppend(t *testing.T) {
+	tmpl := MustParse("Market.{kind}.{symbol}")
+	got, err := tmpl.Format(map[string]string{"kind": "Data", "symbol": "AAPL"})
+	if err != nil || got != MustParse("Market.Data.AAPL") {
+		t.Fatalf("Format = %v, %v", got, err)
+	}
+	if _, err := tmpl.Format(map[string]string{"kind": "Data"}); !errors.Is(err, ErrMissingValue) {
+		t.Fatalf("missing value: %v", err)
+	}
+	for _, bad := range []string{"", "a.b", "a{", "/x", "+x", "a|b", "\x00"} {
+		if _, err := tmpl.Format(map[string]string{"kind": bad, "symbol": "X"}); !errors.Is(err, ErrBadValue) {
+			t.Fatalf("Format with value %q: %v, want ErrBadValue", bad, err)
+		}
+		if _, err := Join("A", bad); err == nil {
+			t.Fatalf("Join with %q accepted", bad)
+		}
+	}
+	for _, s := range []string{"A.(b|c)", "A./x/"} {
+		if _, err := MustParse(s).Format(nil); !errors.Is(err, ErrNotFormattable) {
+			t.Fatalf("Format(%q): %v, want ErrNotFormattable", s, err)
+		}
+	}
+	j, err := Join("Market", "Data", "AAPL")
+	if err != nil || j != MustParse("Market.Data.AAPL") {
+		t.Fatalf("Join = %v, %v", j, err)
+	}
+	if _, err := Join(); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("Join() = %v", err)
+	}
+	base := MustParse("A.B")
+	any, _ := AnyPart("x")
+	app, err := base.Append(any)
+	if err != nil || app.String() != "A.B.{x}" || base.String() != "A.B" {
+		t.Fatalf("Append = %v, %v; base %v", app, err, base)
+	}
+	if _, err := base.Append(Part{}); !errors.Is(err, ErrZeroPart) {
+		t.Fatalf("Append(zero Part): %v", err)
+	}
+	rp, _ := RangePart("a", "b")
+	pp, _ := PatternPart(`^\d+$`)
+	ep, _ := ExactPart("z")
+	fp, err := FromParts(ep, rp, pp, any)
+	if err != nil || fp.String() != `z.(a|b)./^\d+$/.{x}` || fp != MustParse(fp.String()) {
+		t.Fatalf("FromParts = %v, %v", fp, err)
+	}
+	for _, f := range []func() (Part, error){
+		func() (Part, error) { return ExactPart("a.b") },
+		func() (Part, error) { return AnyPart("") },
+		func() (Part, error) { return AnyPart("a b") },
+		func() (Part, error) { return RangePart() },
+		func() (Part, error) { return RangePart("a", "a") },
+		func() (Part, error) { return PatternPart("") },
+		func() (Part, error) { return PatternPart("(") },
+		func() (Part, error) { return PatternPart("a/.b") },
+	} {
+		if _, err := f(); err == nil {
+			t.Fatal("a bad part constructor accepted its input")
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	cases := []struct {
+		a, b   string
+		match  bool
+		values map[string]string
+	}{
+		{"Market.{kind}.{symbol}", "Market.Data.AAPL", true, map[string]string{"kind": "Data", "symbol": "AAPL"}},
+		{"Market.Data.AAPL", "Market.{kind}.{symbol}", true, map[string]string{"kind": "Data", "symbol": "AAPL"}},
+		{"Market.(Equity|Futures).Trade", "Market.Equity.Trade", true, map[string]string{}},
+		{"Market.(Equity|Futures).Trade", "Market.Bond.Trade", false, map[string]string{}},
+		{`Market.Data./^[A-Z]{4}$/`, "Market.Data.AAPL", true, map[string]string{}},
+		{`Market.Data./^[A-Z]{4}$/`, "Market.Data.IBM", false, map[string]string{}},
+		{`A./B/`, "A.xBx", true, map[string]string{}}, // unanchored search
+		{"A.{x}", "A.{y}", false, map[string]string{}},
+		{"A.{x}", "A.{x}", true, map[string]string{}},
+		{"A.{x}", "A.+x", true, map[string]string{}},
+		{"A.{x}", "A.B.C", false, map[string]string{}},
+		{"A.B", "A.B", true, map[string]string{}},
+		{"A.B", "A.C", false, map[string]string{}},
+		{"A.{x}.{x}", "A.b.c", true, map[string]string{"x": "b"}}, // first binding kept
+		{"A.(b|c)", "A./b/", false, map[string]string{}},
+	}
+	for _, c := range cases {
+		a, b := MustParse(c.a), MustParse(c.b)
+		r := a.Match(b)
+		if r.Matched != c.match || a.Matches(b) != c.match || b.Matches(a) != c.match {
+			t.Errorf("%s vs %s: Match %v Matches %v/%v, want %v", c.a, c.b, r.Matched, a.Matches(b), b.Matches(a), c.match)
+		}
+		if !maps.Equal(r.Values(), c.values) {
+			t.Errorf("%s vs %s: values %v, want %v", c.a, c.b, r.Values(), c.values)
+		}
+	}
+	r := MustParse("Market.{kind}.AAPL").Match(MustParse("Market.Data.AAPL"))
+	if r.Len() != 3 || r.Nodes[1].Literal != "Data" || r.Nodes[1].A.Kind() != KindAny || !r.Nodes[2].Matched {
+		t.Fatalf("nodes %+v", r.Nodes)
+	}
+	if (Topic{}).Matches(MustParse("A")) || (Topic{}).Match(Topic{}).Matched {
+		t.Fatal("the zero Topic matched")
+	}
+}
+
+// randomTopic builds a random valid topic text from a small alphabet, so
+// that matches are frequent.
+func randomTopic(r *rand.Rand, generic bool) string {
+	n := 1 + r.IntN(4)
+	parts := make([]string, n)
+	for i := range parts {
+		k := 0
+		if generic {
+			k = r.IntN(5)
+		}
+		switch k {
+		case 1:
+			parts[i] = fmt.Sprintf("{v%d}", r.IntN(3))
+		case 2:
+			parts[i] = "(a|bb)"
+		case 3:
+			parts[i] = "/^b/"
+		default:
+			parts[i] = []string{"a", "bb", "c"}[r.IntN(3)]
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+func TestProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 20000 {
+		a := MustParse(randomTopic(r, r.IntN(2) == 0))
+		b := MustParse(randomTopic(r, r.IntN(2) == 0))
+		if a.Matches(b) != b.Matches(a) || a.Match(b).Matched != a.Matches(b) {
+			t.Fatalf("asymmetric: %v vs %v", a, b)
+		}
+		if a.IsExact() && b.IsExact() && a.Matches(b) != (a.String() == b.String()) {
+			t.Fatalf("exact match differs from text equality: %v vs %v", a, b)
+		}
+		if MustParse(a.String()) != a {
+			t.Fatalf("round trip of %v", a)
+		}
+		// Formatting a wildcard-only template matches the template and binds
+		// exactly the values given (first name wins).
+		vals := map[string]string{"v0": "a", "v1": "bb", "v2": "c"}
+		if f, err := a.Format(vals); err == nil {
+			if !f.IsExact() || !a.Matches(f) {
+				t.Fatalf("%v formatted to %v, which it does not match", a, f)
+			}
+			for name, v := range a.Match(f).Values() {
+				if vals[name] != v {
+					t.Fatalf("%v vs %v bound %s=%s", a, f, name, v)
+				}
+			}
+		}
+	}
+}
+
+func TestIdentityAndJSON(t *testing.T) {
+	a := MustParse("X.Y")
+	b, _ := Parse(strings.Clone("X.Y"))
+	if a != b || a.Hash() != b.Hash() || a.Hash() == 0 {
+		t.Fatal("same text, different topics")
+	}
+	m := map[Topic]int{a: 1}
+	if m[b] != 1 {
+		t.Fatal("not usable as a map key")
+	}
+	if l, ok := Lookup("X.Y"); !ok || l != a {
+		t.Fatal("Lookup")
+	}
+	found := false
+	for tp := range Interned() {
+		if tp == a {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("Interned does not list a live topic")
+	}
+	var z Topic
+	if !z.IsZero() || z.String() != "" || z.Len() != 0 || z.IsExact() || z.Hash() != 0 {
+		t.Fatal("zero Topic")
+	}
+	buf, err := json.Marshal(map[string]Topic{"t": MustParse("A.{x}")})
+	if err != nil || string(buf) != `{"t":"A.{x}"}` {
+		t.Fatalf("json %s %v", buf, err)
+	}
+	var back map[string]Topic
+	if err := json.Unmarshal(buf, &back); err != nil || back["t"] != MustParse("A.{x}") {
+		t.Fatalf("unmarshal %v %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"t":"a..b"}`), &back); !errors.Is(err, ErrEmptyPart) {
+		t.Fatalf("unmarshal of a bad topic: %v", err)
+	}
+}
+
+// TestInternDoesNotRetain parses many distinct topics without keeping them
+// and checks that the intern table and the live heap stay bounded.
+func TestInternDoesNotRetain(t *testing.T) {
+	n := 1_000_000
+	if testing.Short() || raceEnabled {
+		n = 100_000
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		if _, err := Parse(fmt.Sprintf("Short.Lived.T%d.x", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Cleanups run after the collection that frees the topics; a few cycles
+	// let them run.
+	for range 5 {
+		runtime.GC()
+		runtime.Gosched()
+	}
+	left := 0
+	for tp := range Interned() {
+		if strings.HasPrefix(tp.String(), "Short.Lived.") {
+			left++
+		}
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d topics parsed; %d still alive; live heap grew %d bytes", n, left, growth)
+	if left > n/100 {
+		t.Fatalf("%d of %d short-lived topics are still alive", left, n)
+	}
+	if growth > 16<<20 {
+		t.Fatalf("live heap grew %d bytes after parsing %d short-lived topics", growth, n)
+	}
+}
+
+func BenchmarkParseSeen(b *testing.B) {
+	keep := MustParse("Market.Data.AAPL.Last")
+	b.ReportAllocs()
+	for b.Loop() {
+		if t, _ := Parse("Market.Data.AAPL.Last"); t != keep {
+			b.Fatal("different topic")
+		}
+	}
+}
+
+func BenchmarkParseNew4Parts(b *testing.B) {
+	texts := make([]string, 1<<16)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("Market.Data.S%d.Last", i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := Parse(texts[i%len(texts)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+		if i%len(texts) == 0 {
+			b.StopTimer()
+			for j := range texts { // fresh texts: none interned any more
+				texts[j] = fmt.Sprintf("Market.Data.S%d.L%d", j, i)
+			}
+			b.StartTimer()
+		}
+	}
+}
+
+func BenchmarkMatches3Parts(b *testing.B) {
+	g := MustParse("Market.{kind}.{symbol}")
+	e := MustParse("Market.Data.AAPL")
+	n := MustParse("Market.Data")
+	o := MustParse("Other.Data.AAPL")
+	others := []Topic{e, n, o, e}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		g.Matches(others[i&3])
+		i++
+	}
+}
+
+func BenchmarkMatchValues(b *testing.B) {
+	g := MustParse("Market.{kind}.{symbol}")
+	e := MustParse("Market.Data.AAPL")
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(g.Match(e).Values()) != 2 {
+			b.Fatal("wrong")
+		}
+	}
+}
