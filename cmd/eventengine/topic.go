@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/eventengine/eventengine/topic"
+)
+
+func init() {
+	register(command{name: "topic", summary: "parse, match and format topics", run: runTopic})
+}
+
+const topicUsage = `Usage:
+  eventengine topic parse [--json] TOPIC
+  eventengine topic match [--json] A B
+  eventengine topic format [--json] TEMPLATE name=value...
+  eventengine topic --jsonl              JSON Lines requests on stdin, one answer per line
+
+Exit status: 0 on success, 1 on a no-match or an invalid topic, 2 on bad usage.
+JSON Lines requests: {"op":"parse","topic":T} {"op":"match","a":A,"b":B}
+{"op":"format","topic":T,"values":{"name":"value"}}
+`
+
+// partJSON is one part in JSON output.
+type partJSON struct {
+	Kind    string   `json:"kind"`
+	Text    string   `json:"text,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Options []string `json:"options,omitempty"`
+	Pattern string   `json:"pattern,omitempty"`
+}
+
+// answer is the JSON answer to one request.
+type answer struct {
+	OK      bool       `json:"ok"`
+	Error   string     `json:"error,omitempty"`
+	Value   string     `json:"value,omitempty"`
+	Exact   *bool      `json:"exact,omitempty"`
+	Parts   []partJSON `json:"parts,omitempty"`
+	Matched *bool      `json:"matched,omitempty"`
+	// Values is a map[string]string; as an interface, an empty map is still
+	// written ({}), while requests other than match leave it out.
+	Values any `json:"values,omitempty"`
+}
+
+// request is one JSON Lines request.
+type request struct {
+	Op     string            `json:"op"`
+	Topic  *string           `json:"topic"`
+	A      *string           `json:"a"`
+	B      *string           `json:"b"`
+	Values map[string]string `json:"values"`
+}
+
+func fail(err error) answer { return answer{OK: false, Error: err.Error()} }
+
+func parseAnswer(text string) answer {
+	t, err := topic.Parse(text)
+	if err != nil {
+		return fail(err)
+	}
+	exact := t.IsExact()
+	a := answer{OK: true, Value: t.String(), Exact: &exact, Parts: []partJSON{}}
+	for _, p := range t.Parts() {
+		switch p.Kind() {
+		case topic.KindExact:
+			a.Parts = append(a.Parts, partJSON{Kind: "exact", Text: p.Literal()})
+		case topic.KindAny:
+			a.Parts = append(a.Parts, partJSON{Kind: "any", Name: p.Name()})
+		case topic.KindRange:
+			a.Parts = append(a.Parts, partJSON{Kind: "range", Options: p.Options()})
+		case topic.KindPattern:
+			a.Parts = append(a.Parts, partJSON{Kind: "pattern", Pattern: p.Pattern()})
+		}
+	}
+	return a
+}
+
+func matchAnswer(as, bs string) answer {
+	a, err := topic.Parse(as)
+	if err != nil {
+		return fail(err)
+	}
+	b, err := topic.Parse(bs)
+	if err != nil {
+		return fail(err)
+	}
+	r := a.Match(b)
+	return answer{OK: true, Matched: &r.Matched, Values: r.Values()} // {} when nothing bound
+}
+
+func formatAnswer(tmpl string, values map[string]string) answer {
+	t, err := topic.Parse(tmpl)
+	if err != nil {
+		return fail(err)
+	}
+	out, err := t.Format(values)
+	if err != nil {
+		return fail(err)
+	}
+	return answer{OK: true, Value: out.String()}
+}
+
+// answerRequest answers one JSON Lines request.
+func answerRequest(line []byte) answer {
+	var r request
+	if err := json.Unmarshal(line, &r); err != nil {
+		return fail(fmt.Errorf("bad JSON: %v", err))
+	}
+	need := func(name string, v *string) error {
+		if v == nil {
+			return fmt.Errorf("op %q needs the field %q", r.Op, name)
+		}
+		return nil
+	}
+	switch r.Op {
+	case "parse":
+		if err := need("topic", r.Topic); err != nil {
+			return fail(err)
+		}
+		return parseAnswer(*r.Topic)
+	case "match":
+		if err := errors.Join(need("a", r.A), need("b", r.B)); err != nil {
+			return fail(err)
+		}
+		return matchAnswer(*r.A, *r.B)
+	case "format":
+		if err := need("topic", r.Topic); err != nil {
+			return fail(err)
+		}
+		return formatAnswer(*r.Topic, r.Values)
+	case "":
+		return fail(errors.New(`missing "op" (parse, match or format)`))
+	}
+	return fail(fmt.Errorf("unknown op %q (want parse, match or format)", r.Op))
+}
+
+func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("topic", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	jsonl := fs.Bool("jsonl", false, "answer JSON Lines requests from standard input")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), topicUsage); fs.PrintDefaults() }
+	// Flags may come before or after the subcommand word.
+	var rest []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stdout)
+				fs.Usage()
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if *jsonl {
+		if len(rest) > 0 {
+			fmt.Fprintln(stderr, "eventengine topic: --jsonl takes no arguments")
+			return 2
+		}
+		return serveJSONL(stdin, stdout, stderr)
+	}
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, "eventengine topic: missing subcommand\n\n", topicUsage)
+		return 2
+	}
+	var a answer
+	switch op, params := rest[0], rest[1:]; op {
+	case "parse":
+		if len(params) != 1 {
+			fmt.Fprintln(stderr, "eventengine topic parse: want exactly one TOPIC")
+			return 2
+		}
+		a = parseAnswer(params[0])
+	case "match":
+		if len(params) != 2 {
+			fmt.Fprintln(stderr, "eventengine topic match: want two topics A B")
+			return 2
+		}
+		a = matchAnswer(params[0], params[1])
+	case "format":
+		if len(params) < 1 {
+			fmt.Fprintln(stderr, "eventengine topic format: want TEMPLATE name=value...")
+			return 2
+		}
+		values := map[string]string{}
+		for _, kv := range params[1:] {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				fmt.Fprintf(stderr, "eventengine topic format: %q is not name=value\n", kv)
+				return 2
+			}
+			values[k] = v
+		}
+		a = formatAnswer(params[0], values)
+	default:
+		fmt.Fprintf(stderr, "eventengine topic: unknown subcommand %q\n\n%s", op, topicUsage)
+		return 2
+	}
+	if *asJSON {
+		b, _ := json.Marshal(a)
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		printAnswer(stdout, stderr, a)
+	}
+	if !a.OK || a.Matched != nil && !*a.Matched {
+		return 1
+	}
+	return 0
+}
+
+func printAnswer(stdout, stderr io.Writer, a answer) {
+	switch {
+	case !a.OK:
+		fmt.Fprintln(stderr, "error:", a.Error)
+	case a.Matched != nil:
+		if !*a.Matched {
+			fmt.Fprintln(stdout, "no match")
+			return
+		}
+		fmt.Fprintln(stdout, "match")
+		values := a.Values.(map[string]string)
+		for _, k := range slices.Sorted(maps.Keys(values)) {
+			fmt.Fprintf(stdout, "  %s = %s\n", k, values[k])
+		}
+	case a.Parts != nil:
+		kind := "generic"
+		if *a.Exact {
+			kind = "exact"
+		}
+		fmt.Fprintf(stdout, "%s (%s, %d parts)\n", a.Value, kind, len(a.Parts))
+		for i, p := range a.Parts {
+			var desc string
+			switch p.Kind {
+			case "exact":
+				desc = p.Text
+			case "any":
+				desc = "{" + p.Name + "}"
+			case "range":
+				desc = strings.Join(p.Options, " | ")
+			case "pattern":
+				desc = "/" + p.Pattern + "/"
+			}
+			fmt.Fprintf(stdout, "  %d  %-7s %s\n", i, p.Kind, desc)
+		}
+	default:
+		fmt.Fprintln(stdout, a.Value)
+	}
+}
+
+// serveJSONL answers each line of stdin with one line of JSON, in order,
+// never stopping on a bad line.
+func serveJSONL(stdin io.Reader, stdout, stderr io.Writer) int {
+	r := bufio.NewReaderSize(stdin, 64<<10)
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	enc := json.NewEncoder(w)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(strings.TrimSpace(string(line))) > 0 {
+			a := answerRequest(line)
+			if err := enc.Encode(a); err != nil {
+				fmt.Fprintln(stderr, "eventengine topic:", err)
+				return 1
+			}
+		}
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "eventengine topic: reading standard input:", err)
+			return 1
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestTopicCommands(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"topic", "parse", "Market.{kind}.(A|B)"}, 0, "Market.{kind}.(A|B) (generic, 3 parts)"},
+		{[]string{"topic", "parse", "A.+x"}, 0, "A.{x} (generic, 2 parts)"},
+		{[]string{"topic", "parse", "a..b"}, 1, ""},
+		{[]string{"topic", "match", "Market.{kind}.{symbol}", "Market.Data.AAPL"}, 0, "match\n  kind = Data\n  symbol = AAPL\n"},
+		{[]string{"topic", "match", "A.{x}", "B.c"}, 1, "no match\n"},
+		{[]string{"topic", "format", "Market.{kind}.{symbol}", "kind=Data", "symbol=AAPL"}, 0, "Market.Data.AAPL\n"},
+		{[]string{"topic", "format", "Market.{kind}", "other=x"}, 1, ""},
+		{[]string{"topic", "--json", "match", "A.{x}", "A.b"}, 0, `{"ok":true,"matched":true,"values":{"x":"b"}}` + "\n"},
+		{[]string{"topic", "match", "--json", "A.{x}", "B.b"}, 1, `{"ok":true,"matched":false,"values":{}}` + "\n"},
+		{[]string{"topic", "parse", "--json", "A.b"}, 0, `{"ok":true,"value":"A.b","exact":true,"parts":[{"kind":"exact","text":"A"},{"kind":"exact","text":"b"}]}` + "\n"},
+		{[]string{"topic", "format", "--json", "A.{x}", "x=a.b"}, 1, `{"ok":false,"error":`},
+		{[]string{"topic", "frobnicate"}, 2, ""},
+		{[]string{"topic", "parse"}, 2, ""},
+		{[]string{"topic", "--nope"}, 2, ""},
+		{[]string{"topic", "--help"}, 0, "Usage:"},
+		{[]string{"nope"}, 2, ""},
+		{[]string{"--help"}, 0, "Commands:"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCmd(t, "", c.args...)
+		if code != c.code || !strings.Contains(out, c.out) {
+			t.Errorf("%q: exit %d, out %q, err %q; want exit %d and %q", c.args, code, out, errOut, c.code, c.out)
+		}
+		if code != 0 && c.out == "" && errOut == "" {
+			t.Errorf("%q: failed without a message", c.args)
+		}
+	}
+}
+
+func TestTopicJSONL(t *testing.T) {
+	in := strings.Join([]string{
+		`{"op":"parse","topic":"Market.(Equity|Futures)./^[A-Z]+$/.{s}"}`,
+		`{"op":"match","a":"Market.{kind}.{symbol}","b":"Market.Data.AAPL"}`,
+		`not json`,
+		`{"op":"match","a":"A.{x}","b":"B.c"}`,
+		`{"op":"format","topic":"A.{x}","values":{"x":"b"}}`,
+		`{"op":"nope"}`,
+		`{"op":"parse","topic":"a..b"}`,
+		``,
+		`{"op":"match","a":"A"}`,
+		`{"op":"format","topic":"A.{x}","values":{}}`,
+	}, "\n")
+	code, out, _ := runCmd(t, in, "topic", "--jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := []string{
+		`{"ok":true,"value":"Market.(Equity|Futures)./^[A-Z]+$/.{s}","exact":false,"parts":[{"kind":"exact","text":"Market"},{"kind":"range","options":["Equity","Futures"]},{"kind":"pattern","pattern":"^[A-Z]+$"},{"kind":"any","name":"s"}]}`,
+		`{"ok":true,"matched":true,"values":{"kind":"Data","symbol":"AAPL"}}`,
+		`{"ok":false,"error":"bad JSON`,
+		`{"ok":true,"matched":false,"values":{}}`,
+		`{"ok":true,"value":"A.b"}`,
+		`{"ok":false,"error":"unknown op \"nope\"`,
+		`{"ok":false,"error":"topic \"a..b\": empty part at offset 2"}`,
+		`{"ok":false,"error":"op \"match\" needs the field \"b\""}`,
+		`{"ok":false,"error":"topic \"A.{x}\": no value for wildcard`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d answers for %d requests:\n%s", len(lines), len(want), out)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("answer %d = %s\nwant prefix %s", i, lines[i], w)
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &v); err != nil {
+			t.Errorf("answer %d is not JSON: %v", i, err)
+		}
+	}
+}
