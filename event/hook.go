@@ -66,7 +66,7 @@ type entry struct {
 type Hook struct {
 	topic    topic.Topic
 	stats    bool
-	handlers atomic.Pointer[[]*entry]
+	handlers atomic.Pointer[snapshot]
 	logger   atomic.Pointer[slog.Logger]
 	mu       sync.Mutex // serialises writers
 
@@ -84,8 +84,7 @@ func NewHook(t topic.Topic, opts ...Option) *Hook {
 			o(h)
 		}
 	}
-	empty := []*entry{}
-	h.handlers.Store(&empty)
+	h.handlers.Store(&snapshot{})
 	return h
 }
 
@@ -106,14 +105,25 @@ func (h *Hook) SetLogger(l *slog.Logger) { h.logger.Store(l) }
 // HasStats reports whether the hook is an extended hook that times calls.
 func (h *Hook) HasStats() bool { return h.stats }
 
-func (h *Hook) list() []*entry { return *h.handlers.Load() }
+// snapshot is an immutable handler list. fns repeats the handlers of
+// entries so that a plain trigger reads them without a pointer chase.
+type snapshot struct {
+	entries []*entry
+	fns     []Handler
+}
+
+func (h *Hook) list() []*entry { return h.handlers.Load().entries }
 
 // update replaces the handler list with f(copy of the list); the caller
 // holds mu. The counters of registrations it drops go to the hook's totals.
 func (h *Hook) update(f func([]*entry) []*entry) {
 	old := h.list()
 	next := f(slices.Clone(old))
-	h.handlers.Store(&next)
+	fns := make([]Handler, len(next))
+	for i, e := range next {
+		fns[i] = e.h
+	}
+	h.handlers.Store(&snapshot{entries: next, fns: fns})
 	for _, e := range old {
 		if !slices.Contains(next, e) {
 			h.goneCalls += e.calls.Load()
@@ -248,33 +258,56 @@ func (h *Hook) Clear() {
 // change. A handler that panics is recovered and logged, the panic is
 // counted, and the remaining handlers still run.
 func (h *Hook) Trigger(m Message) {
-	l := *h.handlers.Load()
-	if !h.stats {
-		for _, e := range l {
-			h.call(e, &m)
+	s := h.handlers.Load()
+	if h.stats {
+		for i := 0; i < len(s.entries); {
+			i = h.runTimed(s.entries, i, &m)
 		}
 		return
 	}
-	// Extended hook: the end of one call is the start of the next, so a
-	// list of n handlers reads the clock n+1 times.
+	for i := 0; i < len(s.fns); {
+		i = h.run(s, i, &m)
+	}
+}
+
+// run calls l[i:] until one panics; it returns the index to go on from. One
+// deferred recover covers the whole run, so a trigger pays for it once.
+func (h *Hook) run(s *snapshot, i int, m *Message) (next int) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.recovered(s.entries[next], m, r)
+			next++
+		}
+	}()
+	fns := s.fns
+	for next = i; next < len(fns); next++ {
+		fns[next].Handle(*m)
+	}
+	return next
+}
+
+// runTimed is run for an extended hook: the end of one call is the start of
+// the next, so n handlers read the clock n+1 times.
+func (h *Hook) runTimed(l []*entry, i int, m *Message) (next int) {
 	t0 := clock.Nanotime()
-	for _, e := range l {
-		h.call(e, &m)
+	defer func() {
+		if r := recover(); r != nil {
+			e := l[next]
+			e.calls.Add(1)
+			e.nanos.Add(clock.Nanotime() - t0)
+			h.recovered(e, m, r)
+			next++
+		}
+	}()
+	for next = i; next < len(l); next++ {
+		e := l[next]
+		e.h.Handle(*m)
 		t1 := clock.Nanotime()
 		e.calls.Add(1)
 		e.nanos.Add(t1 - t0)
 		t0 = t1
 	}
-}
-
-// call runs one handler, recovering a panic.
-func (h *Hook) call(e *entry, m *Message) {
-	defer func() {
-		if r := recover(); r != nil {
-			h.recovered(e, m, r)
-		}
-	}()
-	e.h.Handle(*m)
+	return next
 }
 
 func (h *Hook) recovered(e *entry, m *Message, r any) {

@@ -1,0 +1,313 @@
+package event
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/eventengine/eventengine/topic"
+)
+
+var testTopic = topic.MustParse("Test.Hook")
+
+// named is a comparable handler that records its calls.
+type named struct {
+	name string
+	log  *[]string
+}
+
+func (n *named) Handle(Message) { *n.log = append(*n.log, n.name) }
+
+func TestOrderAndRemove(t *testing.T) {
+	var log []string
+	h := NewHook(testTopic)
+	a, b := &named{"a", &log}, &named{"b", &log}
+	idA1 := h.Add(a)
+	h.Add(b)
+	idA2 := h.Add(a) // the same handler twice: two registrations
+	h.AddFunc(func(Message) { log = append(log, "f") })
+	h.Trigger(Message{Topic: testTopic})
+	if !slices.Equal(log, []string{"a", "b", "a", "f"}) {
+		t.Fatalf("order %q", log)
+	}
+	if h.Len() != 4 || !h.Contains(a) || !h.Has(idA2) {
+		t.Fatal("Len/Contains/Has")
+	}
+	// RemoveHandler removes the first registration of a.
+	if ok, err := h.RemoveHandler(a); !ok || err != nil {
+		t.Fatalf("RemoveHandler: %v %v", ok, err)
+	}
+	if h.Has(idA1) || !h.Has(idA2) {
+		t.Fatal("RemoveHandler removed the wrong registration")
+	}
+	// Remove by ID removes exactly that one.
+	if !h.Remove(idA2) || h.Remove(idA2) || h.Contains(a) {
+		t.Fatal("Remove by ID")
+	}
+	log = nil
+	h.Trigger(Message{Topic: testTopic})
+	if !slices.Equal(log, []string{"b", "f"}) {
+		t.Fatalf("after removals %q", log)
+	}
+	var ids []ID
+	for id := range h.Handlers() {
+		ids = append(ids, id)
+	}
+	if len(ids) != 2 {
+		t.Fatalf("Handlers yielded %d", len(ids))
+	}
+	h.Clear()
+	if h.Len() != 0 {
+		t.Fatal("Clear")
+	}
+	if h.Add(nil) != 0 || h.Len() != 0 {
+		t.Fatal("Add(nil) added something")
+	}
+}
+
+func TestDeduplicate(t *testing.T) {
+	var log []string
+	h := NewHook(testTopic)
+	a := &named{"a", &log}
+	id1, added1, err1 := h.AddUnique(a)
+	id2, added2, err2 := h.AddUnique(a)
+	if !added1 || added2 || id1 != id2 || err1 != nil || err2 != nil || h.Len() != 1 {
+		t.Fatalf("AddUnique twice: %v %v %v %v", added1, added2, id1, id2)
+	}
+	f := HandlerFunc(func(Message) {})
+	if _, _, err := h.AddUnique(f); !errors.Is(err, ErrNotComparable) {
+		t.Fatalf("AddUnique(func): %v", err)
+	}
+	if _, err := h.RemoveHandler(f); !errors.Is(err, ErrNotComparable) {
+		t.Fatalf("RemoveHandler(func): %v", err)
+	}
+	h.Add(f)
+	if h.Contains(f) {
+		t.Fatal("Contains(func) must be false: funcs have no identity")
+	}
+	// Two closures of one literal are different registrations.
+	mk := func() HandlerFunc { return func(Message) {} }
+	i1, i2 := h.Add(mk()), h.Add(mk())
+	if i1 == i2 || !h.Remove(i1) || !h.Has(i2) {
+		t.Fatal("closures of one literal confused")
+	}
+}
+
+func TestPanicsIsolatedAndLogged(t *testing.T) {
+	for _, where := range []int{0, 1, 2} {
+		var buf bytes.Buffer
+		h := NewHook(testTopic, WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))), WithStats())
+		var ran []int
+		var ids []ID
+		for i := range 3 {
+			ids = append(ids, h.AddFunc(func(Message) {
+				ran = append(ran, i)
+				if i == where {
+					panic("boom")
+				}
+			}))
+		}
+		h.Trigger(Message{Topic: testTopic, Seq: 7})
+		h.Trigger(Message{Topic: testTopic, Seq: 8})
+		if !slices.Equal(ran, []int{0, 1, 2, 0, 1, 2}) {
+			t.Fatalf("panic in handler %d: ran %v", where, ran)
+		}
+		if h.Panics() != 2 {
+			t.Fatalf("Panics = %d", h.Panics())
+		}
+		st, _ := h.Stats(ids[where])
+		if st.Panics != 2 || st.Calls != 2 {
+			t.Fatalf("stats of the panicking handler %+v", st)
+		}
+		out := buf.String()
+		for _, want := range []string{`"topic":"Test.Hook"`, `"panic":"boom"`, `"stack":"goroutine`, `"seq":7`, `"handler":"event.HandlerFunc"`} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("log lacks %s:\n%s", want, out)
+			}
+		}
+	}
+	// panic(nil) is a panic too.
+	h := NewHook(testTopic, WithLogger(slog.New(slog.DiscardHandler)))
+	h.AddFunc(func(Message) { panic(nil) })
+	h.Trigger(Message{})
+	if h.Panics() != 1 {
+		t.Fatal("panic(nil) not counted")
+	}
+}
+
+func TestChangesDuringTrigger(t *testing.T) {
+	h := NewHook(testTopic)
+	var calls []string
+	var selfID, otherID ID
+	selfID = h.AddFunc(func(Message) {
+		calls = append(calls, "self")
+		h.Remove(selfID) // removes itself
+		h.Remove(otherID)
+		h.AddFunc(func(Message) { calls = append(calls, "added") })
+	})
+	otherID = h.AddFunc(func(Message) { calls = append(calls, "other") })
+	h.Trigger(Message{})
+	// The trigger under way calls the handlers registered when it started.
+	if !slices.Equal(calls, []string{"self", "other"}) {
+		t.Fatalf("first trigger %q", calls)
+	}
+	calls = nil
+	h.Trigger(Message{})
+	if !slices.Equal(calls, []string{"added"}) {
+		t.Fatalf("second trigger %q", calls)
+	}
+}
+
+func TestConcurrentAddRemoveTrigger(t *testing.T) {
+	h := NewHook(testTopic, WithStats())
+	var n atomic.Int64
+	stable := h.AddFunc(func(Message) { n.Add(1) })
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 2000 {
+				h.Trigger(Message{})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 500 {
+				id := h.AddFunc(func(Message) {})
+				h.Remove(id)
+			}
+		}()
+	}
+	wg.Wait()
+	st, ok := h.Stats(stable)
+	if n.Load() != 8000 || !ok || st.Calls != 8000 || h.Len() != 1 {
+		t.Fatalf("calls %d, stats %+v, len %d", n.Load(), st, h.Len())
+	}
+}
+
+func TestStats(t *testing.T) {
+	h := NewHook(testTopic, WithStats())
+	var log []string
+	a := &named{"a", &log}
+	idA := h.Add(a)
+	idF := h.AddFunc(func(Message) {
+		x := 0
+		for i := range 10000 {
+			x += i
+		}
+		_ = x
+	})
+	for range 5 {
+		h.Trigger(Message{})
+	}
+	sa, ok := h.StatsOf(a)
+	sf, _ := h.Stats(idF)
+	if !ok || sa.Calls != 5 || sf.Calls != 5 || sa.ID != idA || sf.Total <= 0 || sf.Mean() != sf.Total/5 {
+		t.Fatalf("stats a %+v f %+v", sa, sf)
+	}
+	n := 0
+	for hd, st := range h.AllStats() {
+		if st.Calls != 5 || hd == nil {
+			t.Fatalf("AllStats %+v", st)
+		}
+		n++
+	}
+	h.Remove(idF)
+	tot := h.Totals()
+	if n != 2 || tot.Calls != 10 || tot.Total < sf.Total {
+		t.Fatalf("Totals after removal %+v (n %d)", tot, n)
+	}
+	plain := NewHook(testTopic)
+	id := plain.AddFunc(func(Message) {})
+	plain.Trigger(Message{})
+	if st, _ := plain.Stats(id); st.Calls != 0 || plain.HasStats() || !h.HasStats() {
+		t.Fatal("a plain hook must not count calls")
+	}
+	if (Stats{}).Mean() != 0 {
+		t.Fatal("Mean of no calls")
+	}
+}
+
+func TestMessageAccess(t *testing.T) {
+	m := Message{Topic: testTopic, Args: []any{1, "x", 2.5}, Kwargs: map[string]any{"b": 2, "a": "y"}, Seq: 42}
+	if v, ok := Arg[int](m, 0); !ok || v != 1 {
+		t.Fatal("Arg int")
+	}
+	if _, ok := Arg[int](m, 1); ok {
+		t.Fatal("Arg of the wrong type")
+	}
+	if _, ok := Arg[int](m, 5); ok {
+		t.Fatal("Arg out of range")
+	}
+	if _, ok := Arg[int](m, -1); ok {
+		t.Fatal("Arg negative")
+	}
+	if v, ok := Kwarg[string](m, "a"); !ok || v != "y" {
+		t.Fatal("Kwarg")
+	}
+	if _, ok := Kwarg[string](m, "b"); ok {
+		t.Fatal("Kwarg of the wrong type")
+	}
+	if _, ok := Kwarg[string](Message{}, "a"); ok {
+		t.Fatal("Kwarg of nil map")
+	}
+	if got := m.String(); got != "#42 Test.Hook args=[1 x 2.5] kwargs={a:y b:2}" {
+		t.Fatalf("String = %q", got)
+	}
+	if h := NewHook(testTopic); h.Topic() != testTopic || h.Logger() != slog.Default() {
+		t.Fatal("Topic/Logger")
+	}
+}
+
+type nop struct{}
+
+func (*nop) Handle(Message) {}
+
+var sinkCalls int
+
+type counting struct{}
+
+func (*counting) Handle(Message) { sinkCalls++ }
+
+// directHandler is a package variable so that the compiler cannot
+// devirtualize and inline the baseline call.
+var directHandler Handler = &counting{}
+
+// BenchmarkDirectCall is the baseline: calling the handler itself through
+// the Handler interface, as a hook must.
+func BenchmarkDirectCall(b *testing.B) {
+	m := Message{Topic: testTopic}
+	for b.Loop() {
+		directHandler.Handle(m)
+	}
+}
+
+func BenchmarkTrigger1(b *testing.B) { benchTrigger(b, 1, false) }
+
+func BenchmarkTrigger10(b *testing.B) { benchTrigger(b, 10, false) }
+
+func BenchmarkTriggerStats1(b *testing.B) { benchTrigger(b, 1, true) }
+
+func BenchmarkTriggerStats10(b *testing.B) { benchTrigger(b, 10, true) }
+
+func benchTrigger(b *testing.B, n int, stats bool) {
+	var opts []Option
+	if stats {
+		opts = append(opts, WithStats())
+	}
+	h := NewHook(testTopic, opts...)
+	for range n {
+		h.Add(&counting{})
+	}
+	m := Message{Topic: testTopic}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Trigger(m)
+	}
+}
