@@ -2,21 +2,220 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"sync"
+	"time"
+
+	"github.com/eventengine/eventengine/topic"
 )
 
-// timers holds the engine's timers (see Timer). Placeholder until the timer
-// issue lands.
-type timers struct {
-	mu sync.Mutex
-	wg sync.WaitGroup
-	n  int
+// Timer topics.
+const (
+	// TimerPrefix is the topic prefix of every timer.
+	TimerPrefix = "EventEngine.Internal.Timer"
+)
+
+var (
+	// SecondTimer is the topic of the 1-second timer, aligned to the second.
+	SecondTimer = topic.MustParse(TimerPrefix + ".Second")
+	// MinuteTimer is the topic of the 1-minute timer, aligned to the minute.
+	MinuteTimer = topic.MustParse(TimerPrefix + ".Minute")
+)
+
+// ErrInterval is returned for a timer interval that is not positive.
+var ErrInterval = errors.New("timer interval must be positive")
+
+// timerSpec is one requested timer; it outlives stops and restarts.
+type timerSpec struct {
+	interval time.Duration
+	first    time.Time // zero: one interval after the timer starts
+	topic    topic.Topic
+	aligned  bool // the 1-second and 1-minute timers
 }
 
-func (ts *timers) start(e *Engine, ctx context.Context) {}
-func (ts *timers) wait()                                { ts.wg.Wait() }
+// timers holds the engine's timers and runs one goroutine per timer while
+// the loop runs.
+type timers struct {
+	mu    sync.Mutex
+	specs map[time.Duration]*timerSpec
+	ctx   context.Context // of the running loop; nil while stopped
+	e     *Engine
+	wg    sync.WaitGroup
+}
+
+// start launches every timer; called by begin under e.mu.
+func (ts *timers) start(e *Engine, ctx context.Context) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.e, ts.ctx = e, ctx
+	for _, s := range ts.specs {
+		ts.launch(s)
+	}
+}
+
+// launch runs s in its own goroutine; the caller holds ts.mu.
+func (ts *timers) launch(s *timerSpec) {
+	if ts.ctx == nil || ts.ctx.Err() != nil {
+		return // stopping: the next start launches it
+	}
+	ts.wg.Add(1)
+	go ts.run(ts.ctx, s)
+}
+
+// wait returns once every timer goroutine has exited; called by end after
+// the loop's context was cancelled.
+func (ts *timers) wait() {
+	ts.mu.Lock()
+	ts.ctx = nil
+	ts.mu.Unlock()
+	ts.wg.Wait()
+}
+
 func (ts *timers) count() int {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return ts.n
+	return len(ts.specs)
+}
+
+// Timer returns the topic of a timer that publishes every interval, starting
+// it if needed (the reference's get_timer). The engine must be running
+// (ErrNotRunning otherwise); the timer then runs while the engine runs,
+// stops with it and starts again with it. Asking again for the same
+// interval returns the same topic and starts nothing.
+//
+// The 1-second and 1-minute timers (SecondTimer, MinuteTimer) fire on the
+// second and on the minute of the wall clock and publish the keyword
+// arguments "interval" (time.Duration) and "timestamp" (the aligned
+// time.Time). Every other interval has the topic
+// EventEngine.Internal.Timer.<interval>, with the interval written in the
+// largest of the units h, m, s, ms, us and ns that divides it exactly (so
+// the topic part holds no dot: 250ms, 1500ms, 90s, 2m, 3h), fires first one
+// interval after it is created, and publishes "interval" and "trigger_time"
+// (the scheduled time.Time).
+//
+// Ticks are scheduled on absolute times (first + k*interval), so they do
+// not drift. After a stall (a suspended process, a slow clock wake-up) the
+// timer publishes one tick standing for the latest scheduled time that is
+// due and skips the ones before it, never firing a burst. A tick blocked on
+// a full queue is published once there is room, with the time it stands
+// for.
+func (e *Engine) Timer(interval time.Duration) (topic.Topic, error) {
+	return e.TimerAt(interval, time.Time{})
+}
+
+// TimerAt is Timer with a first activation time: the timer fires at first
+// and every interval after it. If first is in the past, it fires at the
+// first first+k*interval that is not. The aligned 1-second and 1-minute
+// timers ignore first, and so does a timer that already exists.
+func (e *Engine) TimerAt(interval time.Duration, first time.Time) (topic.Topic, error) {
+	if interval <= 0 {
+		return topic.Topic{}, fmt.Errorf("timer %v: %w", interval, ErrInterval)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running || e.stopping.Load() {
+		return topic.Topic{}, fmt.Errorf("timer %v: %w", interval, ErrNotRunning)
+	}
+	ts := &e.timers
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if s, ok := ts.specs[interval]; ok {
+		return s.topic, nil
+	}
+	s := &timerSpec{interval: interval, first: first}
+	switch interval {
+	case time.Second:
+		s.topic, s.aligned = SecondTimer, true
+	case time.Minute:
+		s.topic, s.aligned = MinuteTimer, true
+	default:
+		t, err := topic.Parse(TimerPrefix + "." + IntervalName(interval))
+		if err != nil {
+			return topic.Topic{}, err
+		}
+		s.topic = t
+	}
+	if ts.specs == nil {
+		ts.specs = make(map[time.Duration]*timerSpec)
+	}
+	ts.specs[interval] = s
+	ts.launch(s)
+	return s.topic, nil
+}
+
+// IntervalName writes d in the largest of the units h, m, s, ms, us and ns
+// that divides it exactly: 250ms, 1500ms, 90s, 2m, 3h. It is the last part
+// of a timer's topic.
+func IntervalName(d time.Duration) string {
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}, {time.Microsecond, "us"}, {time.Nanosecond, "ns"}}
+	for _, u := range units {
+		if d%u.d == 0 {
+			return fmt.Sprintf("%d%s", d/u.d, u.name)
+		}
+	}
+	return fmt.Sprintf("%dns", d)
+}
+
+// firstTick returns the first scheduled time of s at or after now.
+func (s *timerSpec) firstTick(now time.Time) time.Time {
+	switch {
+	case s.aligned:
+		return now.Truncate(s.interval).Add(s.interval)
+	case s.first.IsZero():
+		return now.Add(s.interval)
+	case !s.first.Before(now):
+		return s.first
+	}
+	return catchUp(s.first, now, s.interval)
+}
+
+// catchUp returns the first t + k*interval (k >= 0) not before now.
+func catchUp(t, now time.Time, interval time.Duration) time.Time {
+	if !t.Before(now) {
+		return t
+	}
+	k := (now.Sub(t) + interval - 1) / interval
+	return t.Add(k * interval)
+}
+
+// run publishes s's ticks until ctx ends.
+func (ts *timers) run(ctx context.Context, s *timerSpec) {
+	defer ts.wg.Done()
+	e := ts.e
+	clk := e.cfg.clock
+	key := "trigger_time"
+	if s.aligned {
+		key = "timestamp"
+	}
+	next := s.firstTick(clk.Now())
+	for {
+		if d := next.Sub(clk.Now()); d > 0 {
+			t := clk.NewTimer(d)
+			select {
+			case <-t.C():
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+		// Woken late (a stall): stand for the latest scheduled time that is
+		// due and skip the ones before it.
+		if late := clk.Now().Sub(next); late >= s.interval {
+			next = next.Add(late / s.interval * s.interval)
+		}
+		err := e.Publish(ctx, s.topic, nil, map[string]any{"interval": s.interval, key: next})
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && !errors.Is(err, ErrClosed) {
+			e.Logger().Warn("eventengine: timer tick not published",
+				slog.String("topic", s.topic.String()), slog.Time(key, next), slog.Any("error", err))
+		}
+		next = next.Add(s.interval)
+	}
 }
