@@ -90,6 +90,10 @@ type Queue[T any] struct {
 	_    pad
 	head atomic.Uint64 // next position to take, as published by consumers
 	_    pad
+	// headCache is a recent value of head for producers, so that a put reads
+	// the consumers' cache line only when the queue looks full.
+	headCache atomic.Uint64
+	_         pad
 	// waiters count goroutines parked (or about to park) in Get and Put.
 	getWaiters atomic.Int32
 	putWaiters atomic.Int32
@@ -175,8 +179,12 @@ func (q *Queue[T]) push(v T) (uint64, error) {
 		if tail&closedBit != 0 {
 			return 0, ErrClosed
 		}
-		if tail-q.head.Load() >= q.cap {
-			return 0, ErrFull
+		if tail-q.headCache.Load() >= q.cap {
+			head := q.head.Load()
+			q.headCache.Store(head)
+			if tail-head >= q.cap {
+				return 0, ErrFull
+			}
 		}
 		if q.tail.CompareAndSwap(tail, tail+1) {
 			s := &q.buf[tail&q.mask]
@@ -283,6 +291,16 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 // producers see room before the batch ends.
 const publishEvery = 32
 
+// pause busy-waits for n empty calls (a few nanoseconds each).
+func pause(n int) {
+	for range n {
+		spin()
+	}
+}
+
+//go:noinline
+func spin() {}
+
 // wake leaves a token on ch if there is none.
 func wake(ch chan struct{}) {
 	select {
@@ -380,8 +398,12 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 }
 
 // wait is one round of waiting for an item: spin i < maxSpin, then park.
+// Each spin first pauses without touching shared memory, so that a waiting
+// consumer does not pull the slot and tail cache lines away from the
+// producer that is about to write them.
 func (q *Queue[T]) wait(ctx context.Context, i int) error {
 	if i < q.maxSpin {
+		pause(64 << min(i, 3))
 		if i >= tightSpins {
 			runtime.Gosched()
 		}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/eventengine/eventengine/internal/scenario"
+)
+
+func init() {
+	register(command{name: "bench", summary: "measure the engine against a Go channel on this machine", run: runBench})
+}
+
+const benchUsage = `Usage: eventengine bench [flags]
+
+Runs the engine-only benchmark scenarios and a buffered Go channel as the
+baseline, in the same run: 1 producer → 1 subscriber, 4 producers → 1,
+fan-out to 10 subscribers, wildcard delivery with 1,000 non-matching
+wildcard subscriptions, and latency at a paced 100k msgs/s. Every delivery
+is counted; a lost message fails the run. Peers (NATS, watermill, ...) are in
+the bench module: see docs/benchmarks.md.
+
+Flags:
+`
+
+func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "fewer messages (a few seconds in all)")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	messages := fs.Int64("messages", 0, "messages per scenario (default 2,000,000; 200,000 with --quick)")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eventengine bench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	n := *messages
+	switch {
+	case n < 0:
+		fmt.Fprintf(stderr, "eventengine bench: --messages must be positive, got %d\n", n)
+		return 2
+	case n == 0 && *quick:
+		n = 200_000
+	case n == 0:
+		n = 2_000_000
+	}
+	systems := []scenario.System{scenario.Channel{}, scenario.Engine{}}
+	var results []scenario.Result
+	start := time.Now()
+	failed := false
+	for _, s := range scenario.Standard() {
+		count := n
+		if s.PacedRate > 0 {
+			count = min(n, int64(s.PacedRate)) // at most one second of paced publishing
+		}
+		for _, sys := range systems {
+			fmt.Fprintf(stderr, "[%6.1fs] %-30s %-24s ", time.Since(start).Seconds(), s.Name, sys.Name())
+			r := scenario.Run(sys, s, count, time.Minute)
+			switch {
+			case r.NA != "":
+				fmt.Fprintf(stderr, "n/a (%s)\n", r.NA)
+			case r.Error != "":
+				failed = true
+				fmt.Fprintf(stderr, "FAILED: %s\n", r.Error)
+			default:
+				fmt.Fprintf(stderr, "%12.0f msgs/s\n", r.MsgsPerSec)
+			}
+			results = append(results, r)
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(map[string]any{"go": runtime.Version(), "gomaxprocs": runtime.GOMAXPROCS(0), "messages": n, "results": results})
+	} else {
+		fmt.Fprintf(stdout, "%s, GOMAXPROCS=%d, %d messages per scenario\n\n", runtime.Version(), runtime.GOMAXPROCS(0), n)
+		scenario.Markdown(stdout, results, scenario.Channel{}.Name())
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
