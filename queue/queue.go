@@ -110,6 +110,7 @@ type Queue[T any] struct {
 
 	mu      sync.Mutex // Close and Reopen
 	closeCh atomic.Pointer[chan struct{}]
+	closed  atomic.Bool // set after the closed bit, cleared before it
 }
 
 // New returns a queue holding at most capacity items (1 to MaxCapacity).
@@ -225,11 +226,16 @@ func (q *Queue[T]) take(head uint64) (T, error) {
 	return v, nil
 }
 
-// ready waits until slot s holds the item of position head, returning
-// ErrEmpty (or ErrClosed) if no producer has claimed that position. A
-// producer that has claimed it but not finished writing is waited for.
+// ready reports whether slot s holds the item of position head: ErrEmpty
+// if not (a put that has claimed the position but not finished writing it
+// has not returned either, so the queue is empty as far as completed puts
+// go). Only a closed queue reads tail, to tell ErrClosed from a put still
+// writing; so a polling consumer touches no cache line but the slot's.
 func (q *Queue[T]) ready(s *slot[T], head uint64) error {
 	for s.stamp.Load() != head+1 {
+		if !q.closed.Load() {
+			return ErrEmpty
+		}
 		tail := q.tail.Load()
 		if tail&^closedBit == head {
 			if tail&closedBit != 0 {
@@ -250,12 +256,16 @@ func (q *Queue[T]) ready(s *slot[T], head uint64) error {
 // lock is held: it must not call Get, TryGet, Consume or TryConsume on the
 // same queue. Until the batch publishes its progress (every publishEvery
 // items and at its end), the items it took still count in Len.
+//
+// Unlike Get, TryConsume does not clear the slots it reads: clearing would
+// write to the cache line the next producer is writing, which costs more
+// than the rest of the hand-over. A consumed item's references therefore
+// stay reachable until a later put overwrites its slot: at most Cap items.
 func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, error) {
 	q.cmu.Lock()
 	head := q.head.Load()
 	n := 0
 	var err error
-	var zero T
 	for n < max {
 		s := &q.buf[head&q.mask]
 		if err = q.ready(s, head); err != nil {
@@ -264,7 +274,6 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 		head++
 		n++
 		goOn := fn(&s.value, head)
-		s.value = zero // drop references for the GC
 		if n%publishEvery == 0 {
 			q.head.Store(head)
 			if q.putWaiters.Load() > 0 {
@@ -426,6 +435,7 @@ func (q *Queue[T]) Close() {
 			break
 		}
 	}
+	q.closed.Store(true)
 	close(*q.closeCh.Load())
 }
 
@@ -438,6 +448,7 @@ func (q *Queue[T]) Reopen() {
 	}
 	ch := make(chan struct{})
 	q.closeCh.Store(&ch)
+	q.closed.Store(false)
 	for {
 		tail := q.tail.Load()
 		if q.tail.CompareAndSwap(tail, tail&^closedBit) {
