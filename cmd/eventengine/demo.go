@@ -101,6 +101,11 @@ var wellKnown = []string{"AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA",
 	"ES", "NQ", "YM", "RTY", "CL", "NG", "GC", "SI", "HG", "ZB", "ZN", "ZF", "ZC", "ZW", "ZS",
 	"6E", "6J", "6B", "BTC", "ETH", "VIX", "LE", "HE", "KC", "CC"}
 
+// futures are the futures contracts among wellKnown.
+var futures = map[string]bool{"ES": true, "NQ": true, "YM": true, "RTY": true, "CL": true, "NG": true, "GC": true,
+	"SI": true, "HG": true, "ZB": true, "ZN": true, "ZF": true, "ZC": true, "ZW": true, "ZS": true, "6E": true,
+	"6J": true, "6B": true, "BTC": true, "ETH": true, "VIX": true, "LE": true, "HE": true, "KC": true, "CC": true}
+
 // market is one simulated instrument.
 type market struct {
 	symbol string
@@ -125,7 +130,7 @@ func makeMarkets(n int, r *rand.Rand) []*market {
 			sym = "X" + sym
 		}
 		kind := "Equity"
-		if i%2 == 1 {
+		if futures[sym] || i >= len(wellKnown) && i%2 == 1 {
 			kind = "Futures"
 		}
 		ms[i] = &market{symbol: sym, kind: kind, price: 20 + r.Float64()*480, tick: topic.MustParse("Market.Data." + sym)}
@@ -268,14 +273,11 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 	if errs != nil {
 		return demoSummary{}, errs
 	}
+	// Subscribe to the 1-second timer before starting it, so that no tick
+	// can reach the engine before its handler does.
 	refresh := make(chan struct{}, 1)
-	e.Start()
-	secTopic, err := e.Timer(time.Second)
-	if err != nil {
-		return demoSummary{}, err
-	}
-	forms[secTopic.String()] = "timer"
-	e.RegisterFunc(secTopic, func(event.Message) {
+	forms[engine.SecondTimer.String()] = "timer"
+	e.RegisterFunc(engine.SecondTimer, func(event.Message) {
 		st.mu.Lock()
 		st.timerTick++
 		st.mu.Unlock()
@@ -284,6 +286,10 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		default:
 		}
 	})
+	e.Start()
+	if _, err := e.Timer(time.Second); err != nil {
+		return demoSummary{}, err
+	}
 
 	// The feed: one producer goroutine, paced per millisecond.
 	var published atomic.Uint64
@@ -310,6 +316,7 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		return demoSummary{}, fmt.Errorf("graceful shutdown: %w", err)
 	}
 	elapsed := time.Since(start)
+	view.draw(elapsed, published.Load()) // the last partial second, after the shutdown
 	return summarize(e, st, forms, published.Load(), elapsed), nil
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 func TestDemoPlainAndSummary(t *testing.T) {
-	code, out, errOut := runCmd(t, "", "demo", "--duration", "1200ms", "--rate", "20000", "--symbols", "10")
+	code, out, errOut := runCmd(t, "", "demo", "--duration", "300ms", "--rate", "20000", "--symbols", "10")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
