@@ -30,7 +30,7 @@ type stressFigures struct {
 //
 // EVENTENGINE_SOAK=<messages per producer> makes it a soak test.
 func TestStress(t *testing.T) {
-	perProducer := 20000
+	perProducer := 100000
 	if testing.Short() {
 		perProducer = 2000
 	}
