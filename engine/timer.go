@@ -30,7 +30,7 @@ var ErrInterval = errors.New("timer interval must be positive")
 // timerSpec is one requested timer; it outlives stops and restarts.
 type timerSpec struct {
 	interval time.Duration
-	first    time.Time // zero: one interval after the timer starts
+	first    time.Time // the schedule's anchor (zero for aligned timers)
 	topic    topic.Topic
 	aligned  bool // the 1-second and 1-minute timers
 }
@@ -95,12 +95,18 @@ func (ts *timers) count() int {
 // interval after it is created, and publishes "interval" and "trigger_time"
 // (the scheduled time.Time).
 //
-// Ticks are scheduled on absolute times (first + k*interval), so they do
-// not drift. After a stall (a suspended process, a slow clock wake-up) the
-// timer publishes one tick standing for the latest scheduled time that is
-// due and skips the ones before it, never firing a burst. A tick blocked on
-// a full queue is published once there is room, with the time it stands
-// for.
+// Ticks are scheduled on absolute times (first + k*interval, never
+// now + interval), so they do not drift, and a timer keeps its schedule
+// across Stop and Start. Missed ticks are skipped, never fired in a burst:
+// after a stall (a suspended process, a slow clock wake-up) the timer
+// publishes one tick standing for the latest scheduled time that is due; a
+// tick blocked on a full queue is published once there is room, with the
+// time it stands for, and the timer then waits for the first scheduled time
+// after now. Every message carries the scheduled time it stands for.
+//
+// A timer publishes with the loop's context, so Stop ends it promptly even
+// while it waits on a full queue. After Shutdown its ticks are refused
+// (ErrClosed) and dropped silently; other publish errors are logged.
 func (e *Engine) Timer(interval time.Duration) (topic.Topic, error) {
 	return e.TimerAt(interval, time.Time{})
 }
@@ -127,15 +133,19 @@ func (e *Engine) TimerAt(interval time.Duration, first time.Time) (topic.Topic, 
 	s := &timerSpec{interval: interval, first: first}
 	switch interval {
 	case time.Second:
-		s.topic, s.aligned = SecondTimer, true
+		s.topic, s.aligned, s.first = SecondTimer, true, time.Time{}
 	case time.Minute:
-		s.topic, s.aligned = MinuteTimer, true
+		s.topic, s.aligned, s.first = MinuteTimer, true, time.Time{}
 	default:
 		t, err := topic.Parse(TimerPrefix + "." + IntervalName(interval))
 		if err != nil {
 			return topic.Topic{}, err
 		}
 		s.topic = t
+		if s.first.IsZero() {
+			// Anchor the schedule now, so that it survives Stop and Start.
+			s.first = e.cfg.clock.Now().Add(interval)
+		}
 	}
 	if ts.specs == nil {
 		ts.specs = make(map[time.Duration]*timerSpec)
@@ -163,13 +173,8 @@ func IntervalName(d time.Duration) string {
 
 // firstTick returns the first scheduled time of s at or after now.
 func (s *timerSpec) firstTick(now time.Time) time.Time {
-	switch {
-	case s.aligned:
+	if s.aligned || s.first.IsZero() {
 		return now.Truncate(s.interval).Add(s.interval)
-	case s.first.IsZero():
-		return now.Add(s.interval)
-	case !s.first.Before(now):
-		return s.first
 	}
 	return catchUp(s.first, now, s.interval)
 }
@@ -183,7 +188,17 @@ func catchUp(t, now time.Time, interval time.Duration) time.Time {
 	return t.Add(k * interval)
 }
 
-// run publishes s's ticks until ctx ends.
+// after returns the first t + k*interval (k >= 1) that is after now.
+func after(t, now time.Time, interval time.Duration) time.Time {
+	next := t.Add(interval)
+	if !next.After(now) {
+		next = next.Add((now.Sub(next)/interval + 1) * interval)
+	}
+	return next
+}
+
+// run publishes s's ticks until ctx ends. It waits on a fresh clock.Timer
+// for each tick and holds no lock while it waits or publishes.
 func (ts *timers) run(ctx context.Context, s *timerSpec) {
 	defer ts.wg.Done()
 	e := ts.e
@@ -216,6 +231,9 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 			e.Logger().Warn("eventengine: timer tick not published",
 				slog.String("topic", s.topic.String()), slog.Time(key, next), slog.Any("error", err))
 		}
-		next = next.Add(s.interval)
+		// The next tick is the first scheduled time after now: a publish
+		// that waited on a full queue past later ticks skips them rather
+		// than publish them at once.
+		next = after(next, clk.Now(), s.interval)
 	}
 }

@@ -16,3 +16,6 @@ func benchSystem(b *testing.B, sys System, s Scenario) {
 
 func BenchmarkChannel1P1S(b *testing.B) { benchSystem(b, Channel{}, Standard()[0]) }
 func BenchmarkEngine1P1S(b *testing.B)  { benchSystem(b, Engine{}, Standard()[0]) }
+
+func BenchmarkChannelFanout(b *testing.B) { benchSystem(b, Channel{}, Standard()[2]) }
+func BenchmarkEngineFanout(b *testing.B)  { benchSystem(b, Engine{}, Standard()[2]) }

@@ -21,6 +21,10 @@ type Scenario struct {
 	Wildcard    bool // subscribe with a wildcard (a Market.{kind}.{symbol} style subscription)
 	NonMatching int  // wildcard subscriptions that match nothing, registered as well
 	PacedRate   int  // > 0: publish at this many messages per second and measure latency
+	// Messages is the number of messages of the run, set by Run before
+	// Open, for systems that carry a sequence number and look the message
+	// up on the other side.
+	Messages int64
 }
 
 // Standard returns the scenarios of the benchmark, in order.
@@ -99,6 +103,7 @@ type counter struct {
 // deliveries; a shortfall is an ErrLost error in the result.
 func Run(sys System, s Scenario, n int64, timeout time.Duration) Result {
 	r := Result{System: sys.Name(), Scenario: s.Name, Messages: n}
+	s.Messages = n
 	if ok, why := sys.Supports(s); !ok {
 		r.NA = why
 		return r
