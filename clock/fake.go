@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -83,16 +84,21 @@ func (f *Fake) Set(t time.Time) {
 
 func (f *Fake) setLocked(t time.Time) {
 	f.now = t
+	var due []*fakeTimer
 	kept := f.timers[:0]
 	for _, x := range f.timers {
 		if x.deadline.After(t) {
 			kept = append(kept, x)
-			continue
+		} else {
+			due = append(due, x)
 		}
-		x.c <- x.deadline // buffered, fires once
 	}
 	clear(f.timers[len(kept):])
 	f.timers = kept
+	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return a.deadline.Compare(b.deadline) })
+	for _, x := range due {
+		x.c <- x.deadline // buffered, fires once
+	}
 	f.cond.Broadcast()
 }
 

@@ -33,6 +33,10 @@ type timerSpec struct {
 	first    time.Time // the schedule's anchor (zero for aligned timers)
 	topic    topic.Topic
 	aligned  bool // the 1-second and 1-minute timers
+	// last is the last tick the timer published or had refused. Only the
+	// spec's goroutine uses it, and one run of a spec ends (timers.wait)
+	// before the next starts.
+	last time.Time
 }
 
 // timers holds the engine's timers and runs one goroutine per timer while
@@ -171,12 +175,19 @@ func IntervalName(d time.Duration) string {
 	return fmt.Sprintf("%dns", d)
 }
 
-// firstTick returns the first scheduled time of s at or after now.
+// firstTick returns the first scheduled time of s at or after now (after
+// now for the aligned timers) that it has not already published.
 func (s *timerSpec) firstTick(now time.Time) time.Time {
+	var t time.Time
 	if s.aligned || s.first.IsZero() {
-		return now.Truncate(s.interval).Add(s.interval)
+		t = now.Truncate(s.interval).Add(s.interval)
+	} else {
+		t = catchUp(s.first, now, s.interval)
 	}
-	return catchUp(s.first, now, s.interval)
+	if !s.last.IsZero() && !t.After(s.last) {
+		t = s.last.Add(s.interval) // restarted on the tick it published last
+	}
+	return t
 }
 
 // catchUp returns the first t + k*interval (k >= 0) not before now.
@@ -184,8 +195,11 @@ func catchUp(t, now time.Time, interval time.Duration) time.Time {
 	if !t.Before(now) {
 		return t
 	}
-	k := (now.Sub(t) + interval - 1) / interval
-	return t.Add(k * interval)
+	t = t.Add(now.Sub(t) / interval * interval)
+	if t.Before(now) {
+		t = t.Add(interval)
+	}
+	return t
 }
 
 // after returns the first t + k*interval (k >= 1) that is after now.
@@ -224,6 +238,9 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 			next = next.Add(late / s.interval * s.interval)
 		}
 		err := e.Publish(ctx, s.topic, nil, map[string]any{"interval": s.interval, key: next})
+		if err == nil || ctx.Err() == nil {
+			s.last = next // published, or refused other than by Stop
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,8 +22,8 @@ type tick struct {
 	at       time.Time
 }
 
-// tickEngine starts an engine on a fake clock and returns a channel of the
-// ticks a handler on t receives.
+// subscribeTicks registers a handler on tp and returns a channel of the
+// ticks it receives.
 func subscribeTicks(t *testing.T, e *Engine, tp topic.Topic) <-chan tick {
 	t.Helper()
 	ch := make(chan tick, 16)
@@ -85,6 +89,21 @@ func TestTimerReuseAndNames(t *testing.T) {
 	}
 	if _, err := e.Timer(0); !errors.Is(err, ErrInterval) {
 		t.Fatalf("Timer(0): %v", err)
+	}
+	if _, err := e.Timer(-time.Second); !errors.Is(err, ErrInterval) {
+		t.Fatalf("Timer(-1s): %v", err)
+	}
+	if sec, _ := e.Timer(1000 * time.Millisecond); sec != SecondTimer {
+		t.Fatalf("Timer(1000ms) = %v", sec)
+	}
+	if min, _ := e.Timer(60 * time.Second); min != MinuteTimer {
+		t.Fatalf("Timer(60s) = %v", min)
+	}
+	if tp, _ := e.Timer(1500 * time.Millisecond); tp.String() != "EventEngine.Internal.Timer.1500ms" {
+		t.Fatalf("Timer(1.5s) = %v", tp)
+	}
+	if n := e.Stats().Timers; n != 4 {
+		t.Fatalf("Stats.Timers = %d, want 4", n)
 	}
 	for d, want := range map[time.Duration]string{
 		250 * time.Millisecond: "250ms", 1500 * time.Millisecond: "1500ms", 90 * time.Second: "90s",
@@ -191,13 +210,200 @@ func TestTimerStopWhileQueueFullAndRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v", got)
 	}
 	e.Stop()
-	for range 1000 {
-		if runtime.NumGoroutine() <= before {
-			break
-		}
+	settleGoroutines(t, before)
+}
+
+// settleGoroutines fails t unless the goroutine count comes back to before.
+// Goroutines that have signalled their end may still be on their way out,
+// so it yields (no sleeping) until they are gone, for at most ten seconds.
+func settleGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
 	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after stop, %d before", n, before)
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after stop, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestTimerOneGoroutinePerInterval asks three times for the same interval:
+// one timer ticks, on the schedule of the first request.
+func TestTimerOneGoroutinePerInterval(t *testing.T) {
+	fc := clock.NewFake(t0)
+	e := newEngine(t, WithClock(fc))
+	e.Start()
+	const iv = 250 * time.Millisecond
+	tp, _ := e.Timer(iv)
+	e.Timer(iv)
+	e.TimerAt(iv, t0.Add(time.Hour)) // ignored: the timer exists
+	ticks := subscribeTicks(t, e, tp)
+	for k := 1; k <= 3; k++ {
+		fc.BlockUntil(1)
+		if n := fc.Waiters(); n != 1 {
+			t.Fatalf("%d timers waiting, want 1", n)
+		}
+		fc.Advance(iv)
+		if got := <-ticks; !got.at.Equal(t0.Add(time.Duration(k) * iv)) {
+			t.Fatalf("tick %d at %v (a duplicate?)", k, got.at)
+		}
+	}
+	if n := e.Stats().Timers; n != 1 {
+		t.Fatalf("Stats.Timers = %d", n)
+	}
+}
+
+// fullEngine returns a running engine of capacity 1 whose loop is stuck in
+// the handler of the topic Fill until release is called, with its queue
+// full.
+func fullEngine(t *testing.T, opts ...Option) (e *Engine, release func()) {
+	t.Helper()
+	e = newEngine(t, append(opts, WithCapacity(1))...)
+	block := make(chan struct{})
+	blocked := make(chan struct{})
+	filler := topic.MustParse("Fill")
+	var once sync.Once
+	if _, err := e.RegisterFunc(filler, func(event.Message) { once.Do(func() { close(blocked) }); <-block }); err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	if err := e.Put(filler); err != nil {
+		t.Fatal(err)
+	}
+	<-blocked // the loop is stuck in a handler
+	for e.TryPut(filler) == nil {
+	} // the queue is now full
+	return e, sync.OnceFunc(func() { close(block) })
+}
+
+// TestTimerSkipsTicksMissedOnAFullQueue blocks a tick on a full queue for
+// ten intervals: that tick is delivered with its own time, then the timer
+// waits for the first scheduled time after now; the ten ticks it missed are
+// not published at once.
+func TestTimerSkipsTicksMissedOnAFullQueue(t *testing.T) {
+	fc := clock.NewFake(t0)
+	e, release := fullEngine(t, WithClock(fc))
+	defer release()
+	const iv = time.Minute + time.Second // not aligned
+	tp, _ := e.Timer(iv)
+	ticks := subscribeTicks(t, e, tp)
+	fc.BlockUntil(1)
+	fc.Advance(iv) // tick 1 is due and blocks on the full queue
+	for e.waited.Load() == 0 {
+		runtime.Gosched()
+	}
+	fc.Advance(10 * iv) // ticks 2..11 pass while it waits
+	release()
+	if got := <-ticks; !got.at.Equal(t0.Add(iv)) {
+		t.Fatalf("blocked tick at %v, want %v", got.at, t0.Add(iv))
+	}
+	fc.BlockUntil(1) // waiting for tick 12, publishing nothing before it
+	fc.Advance(iv)
+	if got := <-ticks; !got.at.Equal(t0.Add(12 * iv)) {
+		t.Fatalf("tick after the blocked one at %v, want %v (a burst of missed ticks?)", got.at, t0.Add(12*iv))
+	}
+}
+
+// recordLog is a slog.Handler that keeps the messages it is given.
+type recordLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *recordLog) Enabled(context.Context, slog.Level) bool { return true }
+func (r *recordLog) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+func (r *recordLog) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *recordLog) WithGroup(string) slog.Handler      { return r }
+func (r *recordLog) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.msgs)
+}
+
+// TestTimerAfterShutdown: a tick refused because the engine is shutting
+// down (ErrClosed) is dropped without a log line; the timer goes on, ends
+// with the engine, and ticks again after Start reopens it.
+func TestTimerAfterShutdown(t *testing.T) {
+	fc := clock.NewFake(t0)
+	logs := &recordLog{}
+	e, release := fullEngine(t, WithClock(fc), WithLogger(slog.New(logs)))
+	defer release()
+	const iv = 5 * time.Second
+	tp, _ := e.Timer(iv)
+	ticks := subscribeTicks(t, e, tp)
+	fc.BlockUntil(1)
+	fc.Advance(iv) // the tick blocks on the full queue
+	for e.waited.Load() == 0 {
+		runtime.Gosched()
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- e.Shutdown(context.Background()) }()
+	fc.BlockUntil(1) // the queue closed under the tick: refused, and the timer waits for the next
+	fc.Advance(iv)   // this one is refused too
+	fc.BlockUntil(1)
+	release()
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if got := logs.all(); len(got) != 0 {
+		t.Fatalf("logged after Shutdown: %q", got)
+	}
+	select {
+	case got := <-ticks:
+		t.Fatalf("a tick was delivered after Shutdown: %+v", got)
+	default:
+	}
+	e.Start()
+	fc.BlockUntil(1)
+	fc.Advance(iv)
+	if got := <-ticks; !got.at.Equal(t0.Add(3 * iv)) {
+		t.Fatalf("after restart: %v, want %v", got.at, t0.Add(3*iv))
+	}
+}
+
+// TestTimerRestartKeepsSchedule: a timer stopped with its engine resumes on
+// the schedule it was created with, skipping the ticks that fell while the
+// engine was stopped.
+func TestTimerRestartKeepsSchedule(t *testing.T) {
+	fc := clock.NewFake(t0)
+	e := newEngine(t, WithClock(fc))
+	e.Start()
+	tp, _ := e.Timer(time.Hour) // ticks at t0 + k hours
+	ticks := subscribeTicks(t, e, tp)
+	fc.BlockUntil(1)
+	e.Stop()
+	if n := fc.Waiters(); n != 0 {
+		t.Fatalf("%d timers still waiting after Stop", n)
+	}
+	if _, err := e.Timer(time.Hour); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Timer on a stopped engine: %v", err)
+	}
+	fc.Advance(150 * time.Minute)
+	e.Start()
+	fc.BlockUntil(1)
+	fc.Advance(30 * time.Minute)
+	if got := <-ticks; !got.at.Equal(t0.Add(3 * time.Hour)) {
+		t.Fatalf("after restart: %v, want %v", got.at, t0.Add(3*time.Hour))
+	}
+	if n := e.Stats().Timers; n != 1 {
+		t.Fatalf("Stats.Timers = %d", n)
+	}
+}
+
+func TestTimerIntervalNameIsAValidPart(t *testing.T) {
+	for _, d := range []time.Duration{1, 999, time.Microsecond, 1001 * time.Microsecond, 61 * time.Second, 25 * time.Hour, 1<<63 - 1} {
+		name := IntervalName(d)
+		if strings.ContainsAny(name, ". ") {
+			t.Errorf("IntervalName(%v) = %q", d, name)
+		}
+		if _, err := topic.Parse(TimerPrefix + "." + name); err != nil {
+			t.Errorf("IntervalName(%v) = %q: %v", d, name, err)
+		}
 	}
 }
