@@ -237,7 +237,9 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 		if late := clk.Now().Sub(next); late >= s.interval {
 			next = next.Add(late / s.interval * s.interval)
 		}
-		err := e.Publish(ctx, s.topic, nil, map[string]any{"interval": s.interval, key: next})
+		// The published time is a plain wall-clock time (no monotonic
+		// reading), which prints and compares as users expect.
+		err := e.Publish(ctx, s.topic, nil, map[string]any{"interval": s.interval, key: next.Round(0)})
 		if err == nil || ctx.Err() == nil {
 			s.last = next // published, or refused other than by Stop
 		}

@@ -407,3 +407,41 @@ func TestTimerIntervalNameIsAValidPart(t *testing.T) {
 		}
 	}
 }
+
+// monoClock reads a fixed time that carries a monotonic clock reading, as
+// time.Now does, and its timers fire at once.
+type monoClock struct{ now time.Time }
+
+func (c monoClock) Now() time.Time { return c.now }
+func (c monoClock) NewTimer(time.Duration) clock.Timer {
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return monoTimer(ch)
+}
+
+type monoTimer chan time.Time
+
+func (t monoTimer) C() <-chan time.Time { return t }
+func (t monoTimer) Stop() bool          { return false }
+
+// TestTimerPublishesPlainTimes: the published trigger_time has no monotonic
+// reading even when the clock's times do, so it prints without "m=".
+func TestTimerPublishesPlainTimes(t *testing.T) {
+	now := time.Now()
+	e := newEngine(t, WithClock(monoClock{now}))
+	e.Start()
+	tp, _ := e.Timer(time.Hour)
+	ch := make(chan time.Time, 1)
+	e.RegisterFunc(tp, func(m event.Message) {
+		at, _ := event.Kwarg[time.Time](m, "trigger_time")
+		select {
+		case ch <- at:
+		default:
+		}
+	})
+	at := <-ch
+	e.Stop()
+	if strings.Contains(at.String(), "m=") || at.Round(0) != at || !at.After(now) {
+		t.Fatalf("trigger_time %v", at)
+	}
+}
