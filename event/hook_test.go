@@ -2,8 +2,11 @@ package event
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -99,44 +102,167 @@ func TestDeduplicate(t *testing.T) {
 }
 
 func TestPanicsIsolatedAndLogged(t *testing.T) {
-	for _, where := range []int{0, 1, 2} {
-		var buf bytes.Buffer
-		h := NewHook(testTopic, WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))), WithStats())
-		var ran []int
-		var ids []ID
-		for i := range 3 {
-			ids = append(ids, h.AddFunc(func(Message) {
-				ran = append(ran, i)
-				if i == where {
-					panic("boom")
+	for _, stats := range []bool{false, true} {
+		// Which handlers of three panic: first, middle, last, and all.
+		for _, panicking := range [][]bool{{true, false, false}, {false, true, false}, {false, false, true}, {true, true, true}} {
+			var buf bytes.Buffer
+			opts := []Option{WithLogger(slog.New(slog.NewJSONHandler(&buf, nil)))}
+			if stats {
+				opts = append(opts, WithStats())
+			}
+			h := NewHook(testTopic, opts...)
+			var ran []int
+			var ids []ID
+			want := uint64(0)
+			for i := range 3 {
+				if panicking[i] {
+					want += 2
 				}
-			}))
-		}
-		h.Trigger(Message{Topic: testTopic, Seq: 7})
-		h.Trigger(Message{Topic: testTopic, Seq: 8})
-		if !slices.Equal(ran, []int{0, 1, 2, 0, 1, 2}) {
-			t.Fatalf("panic in handler %d: ran %v", where, ran)
-		}
-		if h.Panics() != 2 {
-			t.Fatalf("Panics = %d", h.Panics())
-		}
-		st, _ := h.Stats(ids[where])
-		if st.Panics != 2 || st.Calls != 2 {
-			t.Fatalf("stats of the panicking handler %+v", st)
-		}
-		out := buf.String()
-		for _, want := range []string{`"topic":"Test.Hook"`, `"panic":"boom"`, `"stack":"goroutine`, `"seq":7`, `"handler":"event.HandlerFunc"`} {
-			if !strings.Contains(out, want) {
-				t.Fatalf("log lacks %s:\n%s", want, out)
+				ids = append(ids, h.AddFunc(func(Message) {
+					ran = append(ran, i)
+					if panicking[i] {
+						panic(fmt.Sprintf("boom %d", i))
+					}
+				}))
+			}
+			h.Trigger(Message{Topic: testTopic, Seq: 7})
+			h.Trigger(Message{Topic: testTopic, Seq: 8})
+			name := fmt.Sprintf("stats=%v panicking=%v", stats, panicking)
+			if !slices.Equal(ran, []int{0, 1, 2, 0, 1, 2}) {
+				t.Fatalf("%s: ran %v", name, ran)
+			}
+			if h.Panics() != want || h.Totals().Panics != want {
+				t.Fatalf("%s: Panics = %d, want %d", name, h.Panics(), want)
+			}
+			var calls uint64
+			if stats {
+				calls = 2
+			}
+			for i, id := range ids {
+				st, _ := h.Stats(id)
+				wantPanics := uint64(0)
+				if panicking[i] {
+					wantPanics = 2
+				}
+				if st.Panics != wantPanics || st.Calls != calls {
+					t.Fatalf("%s: stats of handler %d %+v", name, i, st)
+				}
+			}
+			if tot := h.Totals(); tot.Calls != 3*calls {
+				t.Fatalf("%s: Totals %+v", name, tot)
+			}
+			// One JSON record per panic, with the required attributes.
+			records := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if uint64(len(records)) != want {
+				t.Fatalf("%s: %d log records, want %d", name, len(records), want)
+			}
+			for i := range 3 {
+				if !panicking[i] {
+					continue
+				}
+				rec := findRecord(t, records, fmt.Sprintf("boom %d", i))
+				if rec["level"] != "ERROR" || rec["topic"] != "Test.Hook" || rec["hook"] != "Test.Hook" ||
+					rec["handler"] != "event.HandlerFunc" || rec["handler_id"] != float64(ids[i]) ||
+					!strings.HasPrefix(fmt.Sprint(rec["stack"]), "goroutine ") ||
+					!strings.Contains(fmt.Sprint(rec["stack"]), "hook_test.go") {
+					t.Fatalf("%s: record %v", name, rec)
+				}
 			}
 		}
 	}
-	// panic(nil) is a panic too.
-	h := NewHook(testTopic, WithLogger(slog.New(slog.DiscardHandler)))
-	h.AddFunc(func(Message) { panic(nil) })
-	h.Trigger(Message{})
-	if h.Panics() != 1 {
-		t.Fatal("panic(nil) not counted")
+}
+
+// findRecord returns the decoded JSON log record whose panic is value.
+func findRecord(t *testing.T, records []string, value string) map[string]any {
+	t.Helper()
+	for _, r := range records {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(r), &rec); err != nil {
+			t.Fatalf("bad record %q: %v", r, err)
+		}
+		if rec["panic"] == value {
+			return rec
+		}
+	}
+	t.Fatalf("no record of panic %q in %q", value, records)
+	return nil
+}
+
+func TestPanicNil(t *testing.T) {
+	for _, stats := range []bool{false, true} {
+		var buf bytes.Buffer
+		opts := []Option{WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))}
+		if stats {
+			opts = append(opts, WithStats())
+		}
+		h := NewHook(testTopic, opts...)
+		id := h.AddFunc(func(Message) { panic(nil) })
+		after := 0
+		h.AddFunc(func(Message) { after++ })
+		h.Trigger(Message{Topic: testTopic})
+		st, _ := h.Stats(id)
+		if h.Panics() != 1 || st.Panics != 1 || after != 1 {
+			t.Fatalf("stats=%v: panic(nil): hook %d, handler %+v, after %d", stats, h.Panics(), st, after)
+		}
+		if !strings.Contains(buf.String(), "PanicNilError") && !strings.Contains(buf.String(), "panic called with nil") {
+			t.Fatalf("panic(nil) not logged: %s", buf.String())
+		}
+	}
+}
+
+// The default logger is looked up when a record is written, not when the
+// hook is made.
+func TestDefaultLoggerAtLogTime(t *testing.T) {
+	h := NewHook(testTopic)
+	h.AddFunc(func(Message) { panic("late") })
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(old)
+	h.Trigger(Message{Topic: testTopic})
+	if !strings.Contains(buf.String(), "panic=late") {
+		t.Fatalf("default logger not used: %q", buf.String())
+	}
+	var mine bytes.Buffer
+	h.SetLogger(slog.New(slog.NewTextHandler(&mine, nil)))
+	h.Trigger(Message{Topic: testTopic})
+	if !strings.Contains(mine.String(), "panic=late") || strings.Count(buf.String(), "panic=late") != 1 {
+		t.Fatal("SetLogger not used")
+	}
+	h.SetLogger(nil)
+	if h.Logger() != slog.Default() {
+		t.Fatal("SetLogger(nil) does not restore the default")
+	}
+}
+
+// A handler that calls runtime.Goexit ends the trigger and its goroutine;
+// the hook is not harmed.
+func TestGoexit(t *testing.T) {
+	for _, stats := range []bool{false, true} {
+		var opts []Option
+		if stats {
+			opts = append(opts, WithStats())
+		}
+		h := NewHook(testTopic, opts...)
+		exit := true
+		h.AddFunc(func(Message) {
+			if exit {
+				runtime.Goexit()
+			}
+		})
+		n := 0
+		h.AddFunc(func(Message) { n++ })
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.Trigger(Message{})
+		}()
+		<-done
+		exit = false
+		h.Trigger(Message{})
+		if n != 1 || h.Panics() != 0 {
+			t.Fatalf("stats=%v: n %d, panics %d", stats, n, h.Panics())
+		}
 	}
 }
 

@@ -1,23 +1,3 @@
-// Package event holds the message that flows through the engine and the hook
-// that delivers it to handlers.
-//
-// # Handlers
-//
-// There is one kind of handler, Handler.Handle(Message): the message carries
-// its topic, so the reference's split between handlers with and without a
-// topic argument (and its rule that the latter run first) is not needed, and
-// the compiler checks every handler's signature, so nothing like the
-// reference's retry_on_unexpected_topic is needed either.
-//
-// # Identity
-//
-// Go func values cannot be compared, and a func's code pointer is not an
-// identity (two closures of one literal share it). So every registration
-// returns an ID that removes exactly that registration; and handlers whose
-// dynamic type is comparable (typically a pointer to a struct with a Handle
-// method) also compare with ==, for de-duplication (AddUnique), Contains,
-// RemoveHandler and StatsOf. Comparability is checked once, when the handler
-// is added, so == is never tried on a type where it would panic.
 package event
 
 import (
@@ -39,11 +19,12 @@ type Message struct {
 }
 
 // String returns a readable form such as
-// `#42 Market.Data.AAPL args=[187.5 100] kwargs={side:buy}`, with keyword
-// arguments sorted by name.
+// `#42 Market.Data.AAPL args=[1 2.5] kwargs={price:1.5 symbol:AAPL}`, with
+// keyword arguments sorted by name so that the text is deterministic. Empty
+// args or kwargs are left out.
 func (m Message) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d %s", m.Seq, m.Topic)
+	fmt.Fprintf(&b, "#%d %s", m.Seq, m.Topic.String())
 	if len(m.Args) > 0 {
 		fmt.Fprintf(&b, " args=%v", m.Args)
 	}
@@ -66,7 +47,7 @@ func (m Message) String() string {
 }
 
 // Arg returns positional argument i as a T; ok is false when there is no
-// such argument or it holds another type.
+// such argument (i out of range, never a panic) or it holds another type.
 func Arg[T any](m Message, i int) (v T, ok bool) {
 	if i < 0 || i >= len(m.Args) {
 		return v, false

@@ -1,0 +1,37 @@
+// Package event holds the message that flows through the engine and the hook
+// that delivers it to handlers.
+//
+// # Handlers and calling conventions
+//
+// There is one kind of handler, Handler.Handle(Message): the message carries
+// its topic, so the reference's two kinds of handler (with and without a
+// topic argument, the latter called first) are not needed. The reference's
+// retry_on_unexpected_topic exists because Python finds a signature
+// mismatch only when it calls the handler; in Go the compiler checks every
+// handler's signature, so there is nothing to retry and no such option.
+//
+// # Identity
+//
+// Go func values cannot be compared, and a func's code pointer is not an
+// identity (two closures of one literal share it). So every registration
+// returns an ID that removes exactly that registration; and handlers whose
+// dynamic value is comparable (typically a pointer to a struct with a Handle
+// method) also compare with ==, for de-duplication (AddUnique), Contains,
+// RemoveHandler and StatsOf. Comparability is checked with reflect when the
+// handler is added (and for the handler asked about), so == is never tried
+// where it would panic; asking for the identity of a non-comparable handler
+// gives ErrNotComparable or false.
+//
+// # Dispatch
+//
+// Trigger takes no lock: it reads an immutable snapshot of the handler list,
+// and writers replace the snapshot (copy on write) under a mutex. A trigger
+// calls exactly the handlers registered when it started. A handler that
+// panics is recovered, logged and counted, and the remaining handlers run.
+//
+// # Statistics
+//
+// A hook made with WithStats (the reference's EventHookEx) counts and times
+// every handler call with the runtime's monotonic clock. Without it Trigger
+// reads no clock and touches no counter except on a panic.
+package event
