@@ -2,6 +2,7 @@ package event_test
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -60,4 +61,57 @@ func ExampleWithStats() {
 	s, _ := h.Stats(id)
 	fmt.Println(s.Calls, s.Panics, s.Total >= 0)
 	// Output: 3 0 true
+}
+
+// String gives a readable, deterministic form of a message.
+func ExampleMessage_String() {
+	m := event.Message{
+		Topic:  topic.MustParse("Market.Data.AAPL"),
+		Args:   []any{1, 2.5},
+		Kwargs: map[string]any{"symbol": "AAPL", "price": 1.5},
+		Seq:    42,
+	}
+	fmt.Println(m)
+	// Output: #42 Market.Data.AAPL args=[1 2.5] kwargs={price:1.5 symbol:AAPL}
+}
+
+// Arg and Kwarg read arguments with their type; ok is false for a missing
+// argument or another type.
+func ExampleArg() {
+	m := event.Message{Args: []any{100, "buy"}, Kwargs: map[string]any{"price": 187.5}}
+	qty, ok1 := event.Arg[int](m, 0)
+	_, ok2 := event.Arg[int](m, 1)  // a string
+	_, ok3 := event.Arg[int](m, 10) // out of range: no panic
+	price, ok4 := event.Kwarg[float64](m, "price")
+	fmt.Println(qty, ok1, ok2, ok3, price, ok4)
+	// Output: 100 true false false 187.5 true
+}
+
+// A panicking handler is recovered and logged; the others still run.
+func ExampleHook_Trigger_panic() {
+	h := event.NewHook(topic.MustParse("Orders.New"), event.WithLogger(slog.New(slog.DiscardHandler)))
+	h.AddFunc(func(event.Message) { panic("bad handler") })
+	h.AddFunc(func(event.Message) { fmt.Println("still called") })
+	h.Trigger(event.Message{})
+	fmt.Println("panics:", h.Panics())
+	// Output:
+	// still called
+	// panics: 1
+}
+
+// Totals keeps counting the calls of handlers removed since.
+func ExampleHook_Totals() {
+	h := event.NewHook(topic.MustParse("Ticks"), event.WithStats())
+	a := h.AddFunc(func(event.Message) {})
+	h.AddFunc(func(event.Message) {})
+	h.Trigger(event.Message{})
+	h.Remove(a)
+	h.Trigger(event.Message{})
+	for _, s := range h.AllStats() {
+		fmt.Println("live handler calls:", s.Calls)
+	}
+	fmt.Println("total calls:", h.Totals().Calls)
+	// Output:
+	// live handler calls: 2
+	// total calls: 3
 }
