@@ -1,98 +1,147 @@
 package topic
 
 import (
+	"hash/maphash"
 	"iter"
 	"sync"
-	"sync/atomic"
 	"weak"
 )
 
-// table maps canonical text to a weak pointer to the topic's data. Entries
-// whose topic was collected are swept out by the goroutine whose insert
-// finds that the table has grown by as much as it held after the previous
-// sweep (and at least sweepMin), so the table stays within about twice the
-// live topics plus sweepMin, at an amortised constant cost per insert and
-// with no background goroutine. (A runtime cleanup per topic would remove
-// entries promptly, but costs more than the whole rest of a parse.)
-var table sync.Map // string -> weak.Pointer[data]
+// The intern table maps canonical text to a weak pointer to the topic's
+// data, so it never keeps a topic alive. It is split into shards chosen by
+// the hash of the text, each a plain map under its own lock: lookups of
+// different topics rarely share a lock, and inserting or deleting an entry
+// costs a map operation.
+//
+// Entries whose topic was collected are swept out of a shard by the insert
+// that finds the shard has grown by as many entries as it held after its
+// previous sweep (and at least sweepMin), so each shard stays within about
+// twice its live topics plus sweepMin, at an amortised constant cost per
+// insert and with no background goroutine. A runtime.AddCleanup per topic
+// would remove entries sooner but, measured, it more than doubles the cost
+// of interning a new topic (the runtime attaches and later runs a special
+// record per object); the sweep removes the same entries in batches, with
+// the same rule: an entry is deleted only while it still holds the dead weak
+// pointer, never a newer entry for the same text.
+var shards [numShards]shard
 
-var (
-	inserts   atomic.Int64 // since the last sweep
-	sweepNext atomic.Int64 // inserts that trigger the next sweep
-	sweeping  sync.Mutex
+const (
+	numShards = 64
+	sweepMin  = 256 // per shard
 )
 
-const sweepMin = 4096
-
-func init() { sweepNext.Store(sweepMin) }
-
-// sweep removes the entries of collected topics.
-func sweep() {
-	if !sweeping.TryLock() {
-		return
-	}
-	defer sweeping.Unlock()
-	live := int64(0)
-	table.Range(func(k, v any) bool {
-		if v.(weak.Pointer[data]).Value() == nil {
-			table.CompareAndDelete(k, v)
-		} else {
-			live++
-		}
-		return true
-	})
-	inserts.Store(0)
-	sweepNext.Store(max(live, sweepMin))
+type shard struct {
+	mu      sync.RWMutex
+	m       map[string]weak.Pointer[data]
+	inserts int // since the last sweep
+	next    int // inserts that trigger the next sweep
+	_       [64]byte
 }
+
+func init() {
+	for i := range shards {
+		shards[i].m = make(map[string]weak.Pointer[data])
+		shards[i].next = sweepMin
+	}
+}
+
+func hashText(text string) uint64 { return maphash.String(seed, text) }
+
+func shardOf(h uint64) *shard { return &shards[h%numShards] }
 
 // Lookup returns the interned topic whose canonical text is text, if one is
 // alive (the reference's get_internal_topic).
 func Lookup(text string) (Topic, bool) {
-	v, ok := table.Load(text)
+	return lookup(text, hashText(text))
+}
+
+func lookup(text string, h uint64) (Topic, bool) {
+	s := shardOf(h)
+	s.mu.RLock()
+	wp, ok := s.m[text]
+	s.mu.RUnlock()
 	if !ok {
 		return Topic{}, false
 	}
-	d := v.(weak.Pointer[data]).Value()
+	d := wp.Value()
 	return Topic{d}, d != nil
 }
 
 // Interned iterates the topics currently alive in the intern table (the
-// reference's get_internal_map).
+// reference's get_internal_map). The order is unspecified; topics interned
+// or collected during the iteration may or may not be seen.
 func Interned() iter.Seq[Topic] {
 	return func(yield func(Topic) bool) {
-		table.Range(func(_, v any) bool {
-			if d := v.(weak.Pointer[data]).Value(); d != nil {
-				return yield(Topic{d})
+		var batch []*data
+		for i := range shards {
+			s := &shards[i]
+			batch = batch[:0]
+			s.mu.RLock()
+			for _, wp := range s.m {
+				if d := wp.Value(); d != nil {
+					batch = append(batch, d)
+				}
 			}
-			return true
-		})
+			s.mu.RUnlock()
+			for _, d := range batch { // yield without holding the lock
+				if !yield(Topic{d}) {
+					return
+				}
+			}
+		}
 	}
 }
 
-// intern returns the live topic with canonical text, or builds, stores and
-// returns a new one.
-func intern(canonical string, build func() (*data, error)) (Topic, error) {
-	for {
-		if t, ok := Lookup(canonical); ok {
-			return t, nil
-		}
-		d, err := build()
-		if err != nil {
-			return Topic{}, err
-		}
-		wp := weak.Make(d)
-		old, loaded := table.LoadOrStore(canonical, wp)
-		if loaded {
-			if od := old.(weak.Pointer[data]).Value(); od != nil {
-				return Topic{od}, nil // another goroutine won
-			}
-			if !table.CompareAndSwap(canonical, old, wp) {
-				continue
-			}
-		}
-		if inserts.Add(1) >= sweepNext.Load() {
-			sweep()
-		}
-		return Topic{d}, nil
+// tableLen returns the number of entries in the table, dead or alive.
+func tableLen() int {
+	n := 0
+	for i := range shards {
+		s := &shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
 	}
+	return n
+}
+
+// sweepAll removes the entries of collected topics from every shard.
+func sweepAll() {
+	for i := range shards {
+		s := &shards[i]
+		s.mu.Lock()
+		s.sweep()
+		s.mu.Unlock()
+	}
+}
+
+// sweep removes the entries of collected topics; s.mu must be held.
+func (s *shard) sweep() {
+	for k, wp := range s.m {
+		if wp.Value() == nil {
+			delete(s.m, k)
+		}
+	}
+	s.inserts = 0
+	s.next = max(len(s.m), sweepMin)
+}
+
+// intern returns the live topic with canonical text (whose hash is h), or
+// builds one from a copy of parts, stores it and returns it.
+func intern(canonical string, h uint64, parts []Part) Topic {
+	d := newData(canonical, h, parts)
+	wp := weak.Make(d)
+	s := shardOf(h)
+	s.mu.Lock()
+	if old, ok := s.m[canonical]; ok {
+		if od := old.Value(); od != nil {
+			s.mu.Unlock()
+			return Topic{od} // another goroutine interned it first
+		}
+	}
+	s.m[canonical] = wp // new, or replacing the entry of a collected topic
+	if s.inserts++; s.inserts >= s.next {
+		s.sweep()
+	}
+	s.mu.Unlock()
+	return Topic{d}
 }

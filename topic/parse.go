@@ -8,7 +8,8 @@ import (
 // intern table without parsing and without allocation. Malformed text gets
 // an *Error that says what is wrong and at which byte offset.
 func Parse(text string) (Topic, error) {
-	if t, ok := Lookup(text); ok {
+	h := hashText(text)
+	if t, ok := lookup(text, h); ok {
 		return t, nil
 	}
 	if text == "" {
@@ -17,11 +18,18 @@ func Parse(text string) (Topic, error) {
 	if len(text) > MaxLen {
 		return Topic{}, &Error{Input: text, Offset: MaxLen, Err: ErrTooLong, Detail: "limit " + itoa(MaxLen) + " bytes"}
 	}
-	parts, canonical, err := parseParts(text)
+	var buf [inlineParts]Part // parts are copied into the topic: no allocation here
+	parts, canonical, err := parseParts(text, buf[:0])
 	if err != nil {
 		return Topic{}, err
 	}
-	return intern(canonical, func() (*data, error) { return newData(canonical, parts), nil })
+	if canonical != text { // +name written {name}
+		h = hashText(canonical)
+		if t, ok := lookup(canonical, h); ok {
+			return t, nil
+		}
+	}
+	return intern(canonical, h, parts), nil
 }
 
 // MustParse is like Parse but panics on error; for topics written in the
@@ -34,10 +42,12 @@ func MustParse(text string) Topic {
 	return t
 }
 
-// parseParts splits text into parts and returns its canonical form.
-func parseParts(text string) ([]Part, string, error) {
-	n := strings.Count(text, ".") + 1
-	parts := make([]Part, 0, min(n, MaxParts))
+// parseParts appends the parts of text to parts and returns them with the
+// canonical form of text.
+func parseParts(text string, parts []Part) ([]Part, string, error) {
+	if n := strings.Count(text, ".") + 1; n > cap(parts) {
+		parts = make([]Part, 0, min(n, MaxParts))
+	}
 	canonicalDiffers := false
 	fail := func(off int, err error, detail string) ([]Part, string, error) {
 		return nil, "", &Error{Input: text, Offset: off, Err: err, Detail: detail}

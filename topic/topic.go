@@ -63,13 +63,19 @@ const (
 // reports true, String returns "" and it matches nothing.
 type Topic struct{ d *data }
 
-// data is the shared, immutable body of a topic.
+// data is the shared, immutable body of a topic. Topics of up to
+// inlineParts parts keep their parts inside it, so a new topic costs one
+// allocation; the larger object also makes the runtime's weak handle
+// cheaper to attach (fewer objects, and so fewer handles, per span).
 type data struct {
-	text  string
-	parts []Part
-	exact bool
-	hash  uint64
+	text   string
+	parts  []Part // inline[:n] or a separate array
+	exact  bool
+	hash   uint64
+	inline [inlineParts]Part
 }
+
+const inlineParts = 4
 
 var seed = maphash.MakeSeed()
 
@@ -170,12 +176,24 @@ func FromParts(parts ...Part) (Topic, error) {
 	if b.Len() > MaxLen {
 		return Topic{}, &Error{Input: b.String(), Offset: MaxLen, Err: ErrTooLong}
 	}
-	return intern(b.String(), func() (*data, error) { return newData(b.String(), parts), nil })
+	text := b.String()
+	h := hashText(text)
+	if t, ok := lookup(text, h); ok {
+		return t, nil
+	}
+	return intern(text, h, parts), nil
 }
 
-// newData builds topic data from canonical text and parts.
-func newData(text string, parts []Part) *data {
-	d := &data{text: text, parts: parts, exact: true, hash: maphash.String(seed, text)}
+// newData builds topic data from canonical text and a copy of parts (the
+// caller's slice may be reused or changed afterwards).
+func newData(text string, h uint64, parts []Part) *data {
+	d := &data{text: text, exact: true, hash: h}
+	if len(parts) <= inlineParts {
+		d.parts = d.inline[:len(parts):len(parts)]
+	} else {
+		d.parts = make([]Part, len(parts))
+	}
+	copy(d.parts, parts)
 	for _, p := range parts {
 		if p.kind != KindExact {
 			d.exact = false

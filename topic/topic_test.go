@@ -362,29 +362,40 @@ func TestInternDoesNotRetain(t *testing.T) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	entriesBefore := tableLen()
+	peak := 0
 	for i := range n {
 		if _, err := Parse(fmt.Sprintf("Short.Lived.T%d.x", i)); err != nil {
 			t.Fatal(err)
 		}
+		if i%1000 == 0 {
+			peak = max(peak, tableLen())
+		}
 	}
-	// Cleanups run after the collection that frees the topics; a few cycles
-	// let them run.
-	for range 5 {
-		runtime.GC()
-		runtime.Gosched()
-	}
+	runtime.GC()
 	left := 0
 	for tp := range Interned() {
 		if strings.HasPrefix(tp.String(), "Short.Lived.") {
 			left++
 		}
 	}
+	entriesAfterGC := tableLen()
+	sweepAll() // what the next inserts would do anyway
+	entriesAfterSweep := tableLen()
+	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("%d topics parsed; %d still alive; live heap grew %d bytes", n, left, growth)
+	t.Logf("%d topics parsed; %d still alive; table entries: %d before, peak %d, %d after GC, %d after sweep; live heap grew %d bytes",
+		n, left, entriesBefore, peak, entriesAfterGC, entriesAfterSweep, growth)
 	if left > n/100 {
 		t.Fatalf("%d of %d short-lived topics are still alive", left, n)
+	}
+	if peak > n/4 {
+		t.Fatalf("the intern table reached %d entries while parsing %d short-lived topics", peak, n)
+	}
+	if entriesAfterSweep > entriesBefore+n/100 {
+		t.Fatalf("the intern table kept %d entries (%d before)", entriesAfterSweep, entriesBefore)
 	}
 	if growth > 16<<20 {
 		t.Fatalf("live heap grew %d bytes after parsing %d short-lived topics", growth, n)
