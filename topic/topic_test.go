@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -455,6 +456,39 @@ func BenchmarkMatchValues(b *testing.B) {
 	for b.Loop() {
 		if len(g.Match(e).Values()) != 2 {
 			b.Fatal("wrong")
+		}
+	}
+}
+
+// TestConcurrentIntern parses the same new texts from several goroutines at
+// once (while the collector runs and entries die) and checks that everyone
+// gets the same topic for the same text.
+func TestConcurrentIntern(t *testing.T) {
+	const workers, texts = 4, 2000
+	got := make([][]Topic, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			got[w] = make([]Topic, texts)
+			for i := range texts {
+				if i%500 == 0 {
+					runtime.GC()
+				}
+				// Alternate spellings of the same canonical text.
+				text := fmt.Sprintf("Conc.T%d.{x}", i)
+				if (i+w)%2 == 0 {
+					text = fmt.Sprintf("Conc.T%d.+x", i)
+				}
+				got[w][i] = MustParse(text)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range texts {
+		for w := 1; w < workers; w++ {
+			if got[w][i] != got[0][i] {
+				t.Fatalf("text %d: worker %d got a different topic (%v vs %v)", i, w, got[w][i], got[0][i])
+			}
 		}
 	}
 }
