@@ -143,29 +143,60 @@ func answerRequest(line []byte) answer {
 	return fail(fmt.Errorf("unknown op %q (want parse, match or format)", r.Op))
 }
 
-func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("topic", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	jsonl := fs.Bool("jsonl", false, "answer JSON Lines requests from standard input")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), topicUsage); fs.PrintDefaults() }
-	// Flags may come before or after the subcommand word.
+// parseFlags parses args with fs, allowing flags before and after the
+// positional arguments (a "--" ends the flags: what follows is positional,
+// for topics that start with '-'). It returns the positional arguments, or
+// the exit status when the flags were bad (2) or --help was asked (0).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, int, bool) {
 	var rest []string
-	for len(args) > 0 {
+	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(stdout)
 				fs.Usage()
-				return 0
+				return nil, 0, false
 			}
-			return 2
+			return nil, 2, false
 		}
-		if fs.NArg() == 0 {
-			break
+		left := fs.Args()
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, left...), 0, true
 		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
+		if len(left) == 0 {
+			return rest, 0, true
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
+}
+
+// newFlagSet returns a FlagSet that reports errors on stderr and prints
+// usage (then its flags) on --help.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// The command's own flags come before the subcommand word.
+	fs := newFlagSet("topic", topicUsage, stderr)
+	jsonl := fs.Bool("jsonl", false, "answer JSON Lines requests from standard input, one JSON line each")
+	topJSON := fs.Bool("json", false, "print one JSON object (also accepted after the subcommand)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return 0
+		}
+		return 2
+	}
+	rest := fs.Args()
 	if *jsonl {
 		if len(rest) > 0 {
 			fmt.Fprintln(stderr, "eventengine topic: --jsonl takes no arguments")
@@ -177,25 +208,39 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "eventengine topic: missing subcommand\n\n", topicUsage)
 		return 2
 	}
-	var a answer
-	switch op, params := rest[0], rest[1:]; op {
+	op := rest[0]
+	var (
+		usage string
+		want  func(n int) bool
+	)
+	switch op {
 	case "parse":
-		if len(params) != 1 {
-			fmt.Fprintln(stderr, "eventengine topic parse: want exactly one TOPIC")
-			return 2
-		}
+		usage, want = "Usage: eventengine topic parse [--json] TOPIC\n\nParse TOPIC and describe its parts.\n", func(n int) bool { return n == 1 }
+	case "match":
+		usage, want = "Usage: eventengine topic match [--json] A B\n\nMatch topic A against topic B and print the bound values.\n", func(n int) bool { return n == 2 }
+	case "format":
+		usage, want = "Usage: eventengine topic format [--json] TEMPLATE name=value...\n\nReplace the named wildcards of TEMPLATE with values.\n", func(n int) bool { return n >= 1 }
+	default:
+		fmt.Fprintf(stderr, "eventengine topic: unknown subcommand %q\n\n%s", op, topicUsage)
+		return 2
+	}
+	sub := newFlagSet("topic "+op, usage, stderr)
+	asJSON := sub.Bool("json", false, "print one JSON object")
+	params, code, ok := parseFlags(sub, rest[1:], stdout)
+	if !ok {
+		return code
+	}
+	if !want(len(params)) {
+		fmt.Fprint(stderr, "eventengine topic ", op, ": wrong number of arguments\n\n", usage)
+		return 2
+	}
+	var a answer
+	switch op {
+	case "parse":
 		a = parseAnswer(params[0])
 	case "match":
-		if len(params) != 2 {
-			fmt.Fprintln(stderr, "eventengine topic match: want two topics A B")
-			return 2
-		}
 		a = matchAnswer(params[0], params[1])
 	case "format":
-		if len(params) < 1 {
-			fmt.Fprintln(stderr, "eventengine topic format: want TEMPLATE name=value...")
-			return 2
-		}
 		values := map[string]string{}
 		for _, kv := range params[1:] {
 			k, v, ok := strings.Cut(kv, "=")
@@ -206,11 +251,8 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			values[k] = v
 		}
 		a = formatAnswer(params[0], values)
-	default:
-		fmt.Fprintf(stderr, "eventengine topic: unknown subcommand %q\n\n%s", op, topicUsage)
-		return 2
 	}
-	if *asJSON {
+	if *asJSON || *topJSON {
 		b, _ := json.Marshal(a)
 		fmt.Fprintln(stdout, string(b))
 	} else {

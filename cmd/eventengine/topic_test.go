@@ -36,6 +36,22 @@ func TestTopicCommands(t *testing.T) {
 		{[]string{"topic", "--nope"}, 2, ""},
 		{[]string{"topic", "--help"}, 0, "Usage:"},
 		{[]string{"nope"}, 2, ""},
+		{[]string{"topic", "parse", "--help"}, 0, "Usage: eventengine topic parse"},
+		{[]string{"topic", "match", "-h"}, 0, "Usage: eventengine topic match"},
+		{[]string{"topic", "parse", "--bogus", "A"}, 2, ""},
+		{[]string{"topic", "parse", "A", "B"}, 2, ""},
+		{[]string{"topic", "match", "A"}, 2, ""},
+		{[]string{"topic", "format"}, 2, ""},
+		{[]string{"topic", "format", "A.{x}", "novalue"}, 2, ""},
+		{[]string{"topic", "--jsonl", "parse"}, 2, ""},
+		{[]string{"topic"}, 2, ""},
+		{[]string{"topic", "parse", "--", "-x.y"}, 0, "-x.y (exact, 2 parts)"},
+		{[]string{"topic", "match", "A.{x}", "A.b", "--json"}, 0, `{"ok":true,"matched":true,"values":{"x":"b"}}` + "\n"},
+		{[]string{"topic", "match", "--json", "A.B", "A.B"}, 0, `{"ok":true,"matched":true,"values":{}}` + "\n"},
+		{[]string{"topic", "match", "--json", "A..B", "A.B"}, 1, `{"ok":false,"error":"topic \"A..B\": empty part at offset 2"}` + "\n"},
+		{[]string{"topic", "format", "--json", "A.{x}.+y", "x=1", "y=2"}, 0, `{"ok":true,"value":"A.1.2"}` + "\n"},
+		{[]string{"topic", "format", "A.(b|c)"}, 1, ""},
+		{[]string{"topic", "parse", `P./^\d+\.\d+$/.Last`}, 0, "1  pattern /^\\d+\\.\\d+$/"},
 		{[]string{"--help"}, 0, "Commands:"},
 	}
 	for _, c := range cases {
@@ -61,6 +77,13 @@ func TestTopicJSONL(t *testing.T) {
 		``,
 		`{"op":"match","a":"A"}`,
 		`{"op":"format","topic":"A.{x}","values":{}}`,
+		`{"op":"parse","topic":"` + strings.Repeat("a", 1<<20) + `"}`,
+		`  {"op":"match","a":"A.B","b":"A.B"}  `,
+		`{"op":"parse"}`,
+		`{"topic":"A"}`,
+		`{"op":"format","topic":"A.{x}","values":{"x":"b|c"}}`,
+		`[1,2]`,
+		`{"op":"parse","topic":"last.line.without.newline"}`,
 	}, "\n")
 	code, out, _ := runCmd(t, in, "topic", "--jsonl")
 	if code != 0 {
@@ -77,6 +100,13 @@ func TestTopicJSONL(t *testing.T) {
 		`{"ok":false,"error":"topic \"a..b\": empty part at offset 2"}`,
 		`{"ok":false,"error":"op \"match\" needs the field \"b\""}`,
 		`{"ok":false,"error":"topic \"A.{x}\": no value for wildcard`,
+		`{"ok":false,"error":"topic \"aaaa`,
+		`{"ok":true,"matched":true,"values":{}}`,
+		`{"ok":false,"error":"op \"parse\" needs the field \"topic\""}`,
+		`{"ok":false,"error":"missing \"op\"`,
+		`{"ok":false,"error":"topic \"b|c\": invalid value`,
+		`{"ok":false,"error":"bad JSON`,
+		`{"ok":true,"value":"last.line.without.newline","exact":true`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d answers for %d requests:\n%s", len(lines), len(want), out)
