@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 )
 
-// ErrNotComparable is returned when identity is asked of a handler whose
-// dynamic type is not comparable (a func, or a struct holding one).
+// ErrNotComparable is returned when identity is asked of a handler that has
+// none: its dynamic value is not comparable (a func, a struct holding one,
+// or a struct whose interface field holds one); see Comparable.
 var ErrNotComparable = errors.New("handler is not comparable")
 
 // ErrNilHandler is returned by AddUnique for a nil handler.

@@ -47,7 +47,9 @@ func (h *Hook) Trigger(m Message) {
 // recoverPlain is deferred by Trigger for a plain hook. *i < len(s.fns)
 // means that handler *i did not return: it panicked, or it called
 // runtime.Goexit (then recover gives nil and nothing more is called).
-// After a panic it logs it and calls the handlers after that one.
+// After a panic it logs it and calls the handlers after that one, from
+// inside this deferred call (so the stack logged for a second panic in the
+// same trigger also shows the first one's frames).
 func (h *Hook) recoverPlain(s *snapshot, i *int, m *Message) {
 	if *i >= len(s.fns) {
 		return
