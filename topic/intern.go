@@ -3,6 +3,7 @@ package topic
 import (
 	"hash/maphash"
 	"iter"
+	"maps"
 	"sync"
 	"weak"
 )
@@ -114,12 +115,22 @@ func sweepAll() {
 	}
 }
 
-// sweep removes the entries of collected topics; s.mu must be held.
+// sweep removes the entries of collected topics; s.mu must be held. When
+// most entries are dead it copies the live ones into a new map rather than
+// deleting in place: a Go map never shrinks and deleted slots lengthen the
+// probes of later lookups, so after a burst of short-lived topics the old
+// map would stay large and slow. (The copy costs at most one insert per
+// deleted entry.)
 func (s *shard) sweep() {
+	dead := 0
 	for k, wp := range s.m {
 		if wp.Value() == nil {
+			dead++
 			delete(s.m, k)
 		}
+	}
+	if dead > len(s.m) && dead > sweepMin {
+		s.m = maps.Clone(s.m)
 	}
 	s.inserts = 0
 	s.next = max(len(s.m), sweepMin)

@@ -492,3 +492,35 @@ func TestConcurrentIntern(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseNew4PartsKept parses new 4-part topics and keeps them
+// alive, so the intern table only grows: parsing, one allocation, the weak
+// handle and the insert, without the collection and removal of dead
+// entries that BenchmarkParseNew4Parts also pays for.
+func BenchmarkParseNew4PartsKept(b *testing.B) {
+	texts := make([]string, 1<<16)
+	kept := make([]Topic, len(texts))
+	gen := 0
+	fill := func() {
+		gen++
+		for j := range texts {
+			texts[j] = fmt.Sprintf("Market.Data.S%d.K%d", j, gen)
+		}
+	}
+	fill()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		t, err := Parse(texts[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		kept[i] = t
+		if i++; i == len(texts) {
+			b.StopTimer()
+			i = 0
+			fill()
+			b.StartTimer()
+		}
+	}
+}
