@@ -15,8 +15,11 @@
 //   - exact: a literal. It may not be empty, may not contain '.', '{', '}',
 //     '(', ')' or '|', may not start with '/' or '+', and may not contain
 //     control characters or invalid UTF-8.
-//   - any: {name} or +name, where name is letters, digits, '_' and '-'.
-//   - range: (a|b|c), each option a valid literal, no option twice.
+//   - any: {name} or +name, where name is one or more ASCII letters, digits,
+//     '_' and '-'. Both spellings are the same part, written {name}. A name
+//     may appear at several positions (see Matching).
+//   - range: (a|b|c), each option a valid literal; an empty range or option
+//     (ErrEmptyRange) and an option given twice (ErrDuplicate) are refused.
 //   - pattern: /expr/, a Go (RE2) regular expression, compiled once at parse
 //     time. It starts with '/' at the beginning of a part and ends at the
 //     first '/' followed by '.' or by the end of the topic, so it may
@@ -30,7 +33,9 @@
 // and equality is a pointer comparison. The intern table holds its topics
 // weakly, so topics nobody uses any more are collected and a process that
 // parses millions of distinct short-lived topics does not keep them alive;
-// the table's entries for collected topics are swept out as it grows.
+// the table's entries for collected topics are swept out in batches as it
+// grows (see intern.go for why a sweep rather than a runtime.AddCleanup per
+// topic). Lookup and Interned read the table.
 // There is deliberately no function to clear the table: clearing it would
 // make a topic parsed before differ (!=) from the same topic parsed after,
 // and the weak references make clearing unnecessary.
@@ -41,7 +46,16 @@
 // of parts and at each position at least one side must be exact and the
 // other side must accept it: exact = equal text, any = always, range = an
 // option is equal, pattern = the regexp finds a match. Two generic parts
-// never match each other (A.{x} does not match A.{y}).
+// never match each other (A.{x} does not match A.{y}); identical topics
+// match, binding nothing. A name used at several positions does not force
+// equal literals: A.{x}.{x} matches A.b.c, and Values keeps the first
+// binding (x=b).
+//
+// # Errors
+//
+// Every malformed topic, part or value gets an *Error that names the input
+// and the byte offset of the problem and wraps one of the Err* sentinels
+// (use errors.Is). Nothing panics except MustParse.
 package topic
 
 import (
@@ -102,8 +116,14 @@ func (t Topic) Len() int {
 	return len(t.d.parts)
 }
 
-// Part returns part i; it panics if i is out of range, like a slice index.
-func (t Topic) Part(i int) Part { return t.d.parts[i] }
+// Part returns part i, or the zero Part (KindInvalid) if i is out of range
+// (always, for the zero Topic).
+func (t Topic) Part(i int) Part {
+	if t.d == nil || uint(i) >= uint(len(t.d.parts)) {
+		return Part{}
+	}
+	return t.d.parts[i]
+}
 
 // Parts iterates the parts with their positions.
 func (t Topic) Parts() iter.Seq2[int, Part] {
@@ -128,11 +148,16 @@ func (t Topic) Hash() uint64 {
 	return t.d.hash
 }
 
-// MarshalText returns the canonical text.
+// MarshalText returns the canonical text ("" for the zero Topic).
 func (t Topic) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
-// UnmarshalText parses text into t.
+// UnmarshalText parses text into t. Empty text gives the zero Topic, so that
+// the zero Topic survives a MarshalText/UnmarshalText round trip.
 func (t *Topic) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = Topic{}
+		return nil
+	}
 	p, err := Parse(string(b))
 	if err != nil {
 		return err

@@ -524,3 +524,41 @@ func BenchmarkParseNew4PartsKept(b *testing.B) {
 		}
 	}
 }
+
+// TestZeroValues calls every method on the zero Topic and the zero Part:
+// none panics.
+func TestZeroValues(t *testing.T) {
+	var z Topic
+	if z.Part(0).Kind() != KindInvalid || MustParse("A").Part(1).Kind() != KindInvalid || MustParse("A").Part(-1).Kind() != KindInvalid {
+		t.Fatal("out-of-range Part is not the zero Part")
+	}
+	for range z.Parts() {
+		t.Fatal("the zero Topic has parts")
+	}
+	if z.Matches(z) || z.Match(MustParse("A")).Matched || len(z.Match(z).Values()) != 0 {
+		t.Fatal("the zero Topic matched")
+	}
+	if _, err := z.Format(nil); err == nil {
+		t.Fatal("Format of the zero Topic")
+	}
+	if a, err := z.Append(mustPart(ExactPart("A"))); err != nil || a != MustParse("A") {
+		t.Fatalf("Append to the zero Topic: %v %v", a, err)
+	}
+	b, err := z.MarshalText()
+	var back Topic = MustParse("X")
+	if err != nil || len(b) != 0 || back.UnmarshalText(b) != nil || !back.IsZero() {
+		t.Fatal("zero Topic text round trip")
+	}
+	var p Part
+	if p.Kind() != KindInvalid || p.String() != "" || p.Accepts("a") || p.Options() != nil || p.Regexp() != nil ||
+		p.Literal() != "" || p.Name() != "" || p.Pattern() != "" || p.IsExact() || p.Kind().String() != "invalid" {
+		t.Fatal("zero Part")
+	}
+}
+
+func mustPart(p Part, err error) Part {
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
