@@ -562,3 +562,14 @@ func mustPart(p Part, err error) Part {
 	}
 	return p
 }
+
+func BenchmarkAccepts(b *testing.B) {
+	t := MustParse(`A.{x}.(Equity|Futures|Options)./^[A-Z]{4}$/`)
+	lits := []string{"B", "AAPL", "Futures", "AAPL"}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range 4 {
+			t.Part(i).Accepts(lits[i])
+		}
+	}
+}
