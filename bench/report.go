@@ -125,12 +125,4 @@ func WriteSVG(w io.Writer, r Report) {
 	fmt.Fprintln(w, "</svg>")
 }
 
-func human(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
+func human(v float64) string { return scenario.Human(v) }

@@ -35,14 +35,14 @@ func Markdown(w io.Writer, results []Result, baseline string) {
 				}
 				return fmt.Sprintf("%.1f µs", ns/1000)
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f | %s | %s | %s |\n", r.Scenario, r.System, human(r.MsgsPerSec), ratio,
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f | %s | %s | %s |\n", r.Scenario, r.System, Human(r.MsgsPerSec), ratio,
 				r.AllocsPerOp, lat(r.P50), lat(r.P99), lat(r.P999))
 		}
 	}
 }
 
-// human writes a rate with a k or M suffix.
-func human(v float64) string {
+// Human writes a rate with a k or M suffix.
+func Human(v float64) string {
 	switch {
 	case v >= 1e6:
 		return fmt.Sprintf("%.2f M", v/1e6)
