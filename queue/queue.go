@@ -1,38 +1,65 @@
-// Package queue provides a bounded, lock-free, multi-producer multi-consumer
-// FIFO queue with an exact capacity, spin-then-park blocking, sequence ids
-// and closing.
+// Package queue provides a bounded, multi-producer multi-consumer FIFO
+// queue with an exact capacity, spin-then-park blocking, sequence ids and
+// closing.
 //
 // # Algorithm
 //
-// Producers claim a position with one compare-and-swap on tail, write the
-// item into the slot of that position and publish it by storing the
-// position in the slot's stamp. A put is refused as full when tail - head
-// reaches the capacity, so the capacity is exact while the ring itself has
-// a power-of-two size (no division). Consumers take items under a consumer
-// lock, which costs nothing when there is one consumer: they check the
-// stamp, read the item and advance head, publishing head once per batch
-// (Consume) rather than once per item, so a consumer that keeps up costs no
-// atomic read-modify-write per item at all.
+// The queue is a ring of slots whose size is the next power of two at or
+// above the capacity, so a position maps to its slot with a mask, not a
+// division. Positions are 64-bit counters that never wrap in practice: tail
+// is the next position to claim, head the next position to take. Each slot
+// has a stamp, the position it holds plus one once its item is written.
+//
+// Producers are lock-free: a put claims position tail with one
+// compare-and-swap, provided tail - head is below the capacity (so the
+// capacity is exact however large the ring), writes the item into the slot
+// and publishes it by storing the stamp. Producers keep a cached copy of
+// head and read the consumers' head only when the cache says the queue is
+// full, so a put touches no cache line a consumer writes except the slot.
+//
+// Consumers take items in order under a consumer lock, which is never
+// contended with one consumer: a get checks the slot's stamp, copies the
+// item out, clears the slot (so the queue keeps no references for the
+// garbage collector) and then advances head, which is what tells producers
+// the slot is free. A consumer polling an empty queue reads only head and
+// the slot's stamp and takes no lock. Consume and TryConsume take a batch of
+// items under one lock acquisition and publish head every few items, so a
+// consumer that keeps up costs no atomic read-modify-write per item.
 //
 // # Sequence ids
 //
 // Every accepted put gets the next sequence id, starting at 1 and without
-// gaps, in FIFO order; a refused put (full, closed, context ended) consumes
-// none. Gets return the id of the item they took.
+// gaps, in FIFO order: the id is the item's position plus one. A refused put
+// (full, closed, context ended) consumes none. Gets return the id of the
+// item they took; Accepted returns the last id given.
 //
 // # Blocking
 //
-// Put and Get first retry a bounded number of times (WithMaxSpin: a few
-// tight retries, then with runtime.Gosched between them) and then park on a
-// channel until the other side signals, the context ends or the queue is
-// closed. A parked goroutine uses no CPU, and parking allocates nothing.
+// Put and Get first try; on a full (empty) queue they retry up to the
+// WithMaxSpin count (a few retries after short busy pauses, the rest with
+// runtime.Gosched between them) and then park on a token channel until the
+// other side signals, the context ends or the queue is closed. A parked
+// goroutine uses no CPU and no timer, and parking allocates nothing. A
+// goroutine that parks first counts itself as a waiter and then checks the
+// queue again; the other side checks the waiter count after its own
+// operation, so one of the two always sees the other (sync/atomic is
+// sequentially consistent). A wake-up token can be dropped while another is
+// pending, so a woken goroutine whose operation succeeded passes a token on
+// when other waiters remain and the queue still has room (items).
+//
+// If the context has already ended but the operation can complete at once,
+// Put and Get complete it; they return the context's error only when they
+// would have to wait. A nil context is context.Background().
 //
 // # Closing
 //
-// Close refuses all later puts with ErrClosed, atomically with respect to
-// accepting puts: no put is accepted after Close returns. Items already in
-// the queue can still be taken; Get and TryGet return ErrClosed once a
-// closed queue is empty. Reopen accepts puts again.
+// Close sets a bit in tail, so it refuses every later put with ErrClosed
+// atomically with respect to the compare-and-swap that accepts a put: no
+// put is accepted after Close returns. Items already accepted stay and can
+// still be taken; Get and TryGet return ErrClosed (not ErrEmpty) once a
+// closed queue is empty. Close wakes every parked goroutine: producers
+// return ErrClosed, consumers drain what is left and then return ErrClosed.
+// Reopen accepts puts again; sequence ids continue where they stopped.
 package queue
 
 import (
@@ -45,13 +72,19 @@ import (
 	"sync/atomic"
 )
 
-// Sentinel errors.
-var (
-	ErrFull     = errors.New("queue full")
-	ErrEmpty    = errors.New("queue empty")
-	ErrClosed   = errors.New("queue closed")
-	ErrCapacity = errors.New("invalid capacity")
-)
+// ErrFull is returned by TryPut when the queue holds Cap items.
+var ErrFull = errors.New("queue full")
+
+// ErrEmpty is returned by TryGet and TryConsume when the queue is empty
+// (and not closed).
+var ErrEmpty = errors.New("queue empty")
+
+// ErrClosed is returned by puts on a closed queue, and by gets once a closed
+// queue is empty.
+var ErrClosed = errors.New("queue closed")
+
+// ErrCapacity is returned by New for a capacity outside 1 to MaxCapacity.
+var ErrCapacity = errors.New("invalid capacity")
 
 // DefaultMaxSpin is the default number of retries before a blocked Put or
 // Get parks.
@@ -60,11 +93,19 @@ const DefaultMaxSpin = 1024
 // MaxCapacity is the largest capacity New accepts.
 const MaxCapacity = 1 << 30
 
-// closedBit marks a closed queue in tail; laps stay far below it.
+// closedBit marks a closed queue in tail; positions stay far below it.
 const closedBit = uint64(1) << 63
 
-// tightSpins is how many of the retries are made without yielding.
+// tightSpins is how many of the retries pause without yielding.
 const tightSpins = 16
+
+// Waiter counts share one word, so the hot path checks both with one load:
+// parked consumers in the low half, parked producers in the high half.
+const (
+	getWaiter = uint64(1)
+	putWaiter = uint64(1) << 32
+	getMask   = putWaiter - 1
+)
 
 // Option configures a Queue.
 type Option func(*config)
@@ -72,7 +113,8 @@ type Option func(*config)
 type config struct{ maxSpin int }
 
 // WithMaxSpin sets how many times a blocking Put or Get retries before
-// parking (the reference's max_spin). Negative values count as 0.
+// parking (the reference's max_spin). Negative values count as 0: park at
+// once.
 func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
 
 type slot[T any] struct {
@@ -80,24 +122,25 @@ type slot[T any] struct {
 	value T
 }
 
-type pad [64]byte
+// pad keeps the hot fields on cache lines of their own (64 bytes, plus the
+// adjacent-line prefetcher's pair).
+type pad [120]byte
 
 // Queue is a bounded FIFO queue of T for many producers and consumers. Its
-// methods are safe for concurrent use.
+// methods are safe for concurrent use. Create one with New.
 type Queue[T any] struct {
 	_    pad
 	tail atomic.Uint64 // next position to claim; closedBit when closed
 	_    pad
-	head atomic.Uint64 // next position to take, as published by consumers
+	head atomic.Uint64 // next position to take, published after the take
 	_    pad
 	// headCache is a recent value of head for producers, so that a put reads
 	// the consumers' cache line only when the queue looks full.
 	headCache atomic.Uint64
 	_         pad
-	// waiters count goroutines parked (or about to park) in Get and Put.
-	getWaiters atomic.Int32
-	putWaiters atomic.Int32
-	_          pad
+	waiters   atomic.Uint64 // parked (or about to park) Gets and Puts
+	closed    atomic.Bool   // set after the closed bit, cleared before it
+	_         pad
 
 	cmu     sync.Mutex // held by the consumer taking items
 	buf     []slot[T]
@@ -108,12 +151,12 @@ type Queue[T any] struct {
 	notEmpty chan struct{} // tokens for parked consumers
 	notFull  chan struct{} // tokens for parked producers
 
-	mu      sync.Mutex // Close and Reopen
-	closeCh atomic.Pointer[chan struct{}]
-	closed  atomic.Bool // set after the closed bit, cleared before it
+	mu      sync.Mutex                    // Close and Reopen
+	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
 }
 
-// New returns a queue holding at most capacity items (1 to MaxCapacity).
+// New returns an empty queue holding at most capacity items. It returns
+// ErrCapacity unless 1 <= capacity <= MaxCapacity.
 func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 	if capacity < 1 || capacity > MaxCapacity {
 		return nil, fmt.Errorf("%w: %d, want 1 to %d", ErrCapacity, capacity, MaxCapacity)
@@ -138,12 +181,12 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 	return q, nil
 }
 
-// Cap returns the capacity.
+// Cap returns the capacity given to New.
 func (q *Queue[T]) Cap() int { return int(q.cap) }
 
-// Len returns the number of items in the queue, between 0 and Cap. Items a
-// consumer has taken but not yet published (inside a Consume batch) still
-// count.
+// Len returns the number of items in the queue, between 0 and Cap: accepted
+// puts minus finished gets. Items a consumer is taking inside a Consume
+// batch not yet published still count.
 func (q *Queue[T]) Len() int {
 	head := q.head.Load()
 	tail := q.tail.Load() &^ closedBit
@@ -153,8 +196,8 @@ func (q *Queue[T]) Len() int {
 	return int(min(tail-head, q.cap))
 }
 
-// Accepted returns the number of puts accepted so far (the last sequence id
-// given).
+// Accepted returns the number of puts accepted so far, which is the last
+// sequence id given.
 func (q *Queue[T]) Accepted() uint64 { return q.tail.Load() &^ closedBit }
 
 // Taken returns the number of items taken so far, as published by the
@@ -167,14 +210,15 @@ func (q *Queue[T]) Closed() bool { return q.tail.Load()&closedBit != 0 }
 // TryPut adds v without waiting. It returns v's sequence id, or ErrFull or
 // ErrClosed.
 func (q *Queue[T]) TryPut(v T) (uint64, error) {
-	seq, err := q.push(v)
-	if err == nil && q.getWaiters.Load() > 0 {
-		wake(q.notEmpty)
+	seq, err := q.push(&v)
+	if err == nil && q.waiters.Load() != 0 {
+		q.afterPut()
 	}
 	return seq, err
 }
 
-func (q *Queue[T]) push(v T) (uint64, error) {
+// push claims a position and writes *v into its slot.
+func (q *Queue[T]) push(v *T) (uint64, error) {
 	tail := q.tail.Load()
 	for {
 		if tail&closedBit != 0 {
@@ -189,7 +233,7 @@ func (q *Queue[T]) push(v T) (uint64, error) {
 		}
 		if q.tail.CompareAndSwap(tail, tail+1) {
 			s := &q.buf[tail&q.mask]
-			s.value = v
+			s.value = *v
 			s.stamp.Store(tail + 1)
 			return tail + 1, nil
 		}
@@ -197,40 +241,77 @@ func (q *Queue[T]) push(v T) (uint64, error) {
 	}
 }
 
-// TryGet takes the oldest item without waiting. It returns ErrEmpty, or
-// ErrClosed when the queue is closed and empty.
-func (q *Queue[T]) TryGet() (T, uint64, error) {
-	q.cmu.Lock()
-	head := q.head.Load()
-	v, err := q.take(head)
-	if err == nil {
-		q.head.Store(head + 1)
+// afterPut wakes a parked consumer, and passes a wake-up on to another
+// parked producer while there is room (its token may have been dropped).
+func (q *Queue[T]) afterPut() {
+	w := q.waiters.Load()
+	if w&getMask != 0 {
+		wake(q.notEmpty)
 	}
-	q.cmu.Unlock()
-	if err != nil {
-		return v, 0, err
+	if w >= putWaiter && q.Len() < q.Cap() {
+		wake(q.notFull)
 	}
-	q.afterGet()
-	return v, head + 1, nil
 }
 
-// take reads the item at position head; the caller holds cmu.
-func (q *Queue[T]) take(head uint64) (T, error) {
-	var zero T
+// afterGet wakes a parked producer, and passes a wake-up on to another
+// parked consumer while items remain.
+func (q *Queue[T]) afterGet() {
+	w := q.waiters.Load()
+	if w >= putWaiter {
+		wake(q.notFull)
+	}
+	if w&getMask != 0 && q.Len() > 0 {
+		wake(q.notEmpty)
+	}
+}
+
+// TryGet takes the oldest item without waiting. It returns the item and its
+// sequence id, or ErrEmpty, or ErrClosed when the queue is closed and empty.
+func (q *Queue[T]) TryGet() (T, uint64, error) {
+	var v T
+	seq, err := q.pop(&v)
+	return v, seq, err
+}
+
+// pop takes the oldest item into *dst.
+func (q *Queue[T]) pop(dst *T) (uint64, error) {
+	if !q.mayHave() {
+		return 0, ErrEmpty
+	}
+	q.cmu.Lock()
+	head := q.head.Load()
 	s := &q.buf[head&q.mask]
 	if err := q.ready(s, head); err != nil {
-		return zero, err
+		q.cmu.Unlock()
+		return 0, err
 	}
-	v := s.value
+	var zero T
+	*dst = s.value
 	s.value = zero // drop references for the GC
-	return v, nil
+	q.head.Store(head + 1)
+	q.cmu.Unlock()
+	if q.waiters.Load() != 0 {
+		q.afterGet()
+	}
+	return head + 1, nil
+}
+
+// mayHave is the lock-free check that an item may be ready: false only if
+// the queue is open and head's slot had no item while head stayed put.
+func (q *Queue[T]) mayHave() bool {
+	head := q.head.Load()
+	if q.buf[head&q.mask].stamp.Load() == head+1 || q.closed.Load() {
+		return true
+	}
+	return q.head.Load() != head
 }
 
 // ready reports whether slot s holds the item of position head: ErrEmpty
 // if not (a put that has claimed the position but not finished writing it
 // has not returned either, so the queue is empty as far as completed puts
 // go). Only a closed queue reads tail, to tell ErrClosed from a put still
-// writing; so a polling consumer touches no cache line but the slot's.
+// writing; so a polling consumer touches no cache line but the slot's. The
+// caller holds cmu.
 func (q *Queue[T]) ready(s *slot[T], head uint64) error {
 	for s.stamp.Load() != head+1 {
 		if !q.closed.Load() {
@@ -262,6 +343,12 @@ func (q *Queue[T]) ready(s *slot[T], head uint64) error {
 // than the rest of the hand-over. A consumed item's references therefore
 // stay reachable until a later put overwrites its slot: at most Cap items.
 func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	if !q.mayHave() {
+		return 0, ErrEmpty
+	}
 	q.cmu.Lock()
 	head := q.head.Load()
 	n := 0
@@ -276,7 +363,7 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 		goOn := fn(&s.value, head)
 		if n%publishEvery == 0 {
 			q.head.Store(head)
-			if q.putWaiters.Load() > 0 {
+			if q.waiters.Load() >= putWaiter {
 				wake(q.notFull)
 			}
 		}
@@ -289,7 +376,9 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 			q.head.Store(head)
 		}
 		q.cmu.Unlock()
-		q.afterGet()
+		if q.waiters.Load() != 0 {
+			q.afterGet()
+		}
 		return n, nil
 	}
 	q.cmu.Unlock()
@@ -323,69 +412,34 @@ func wake(ch chan struct{}) {
 // sequence id, ErrClosed, or ctx.Err().
 func (q *Queue[T]) Put(ctx context.Context, v T) (uint64, error) {
 	for i := 0; ; i++ {
-		seq, err := q.TryPut(v)
-		if err != ErrFull {
-			return seq, err
-		}
-		if i < q.maxSpin {
-			if i >= tightSpins {
-				runtime.Gosched()
+		seq, err := q.push(&v)
+		if err == nil {
+			if q.waiters.Load() != 0 {
+				q.afterPut()
 			}
-			continue
+			return seq, nil
 		}
-		if err := q.park(ctx, &q.putWaiters, q.notFull, func() bool { return q.Len() < q.Cap() || q.Closed() }); err != nil {
+		if err != ErrFull {
+			return 0, err
+		}
+		if err := q.wait(ctx, i, putWaiter, q.notFull, q.canPut); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// park registers as a waiter, and unless ready() already holds, waits for
-// a token, the end of ctx or Close. A token it took but did not need is
-// passed on.
-func (q *Queue[T]) park(ctx context.Context, waiters *atomic.Int32, tokens chan struct{}, ready func() bool) error {
-	waiters.Add(1)
-	defer waiters.Add(-1)
-	if ready() {
-		return nil
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	select {
-	case <-tokens:
-		return nil
-	case <-*q.closeCh.Load():
-		return nil
-	case <-ctx.Done():
-		if ready() && waiters.Load() > 1 {
-			wake(tokens)
-		}
-		return ctx.Err()
-	}
-}
-
-// afterPut is not needed: TryPut wakes consumers itself. afterGet wakes a
-// producer, and chains the wake-up to another consumer if items remain (a
-// token may have been dropped while several waited).
-func (q *Queue[T]) afterGet() {
-	if q.putWaiters.Load() > 0 {
-		wake(q.notFull)
-	}
-	if q.getWaiters.Load() > 0 && q.Len() > 0 {
-		wake(q.notEmpty)
-	}
-}
-
 // Get takes the oldest item, waiting while the queue is empty until ctx
 // ends. If an item is there it is taken, even when ctx has already ended.
-// It returns ErrClosed once the queue is closed and empty, or ctx.Err().
+// It returns the item and its sequence id, ErrClosed once the queue is
+// closed and empty, or ctx.Err().
 func (q *Queue[T]) Get(ctx context.Context) (T, uint64, error) {
+	var v T
 	for i := 0; ; i++ {
-		v, seq, err := q.TryGet()
+		seq, err := q.pop(&v)
 		if err != ErrEmpty {
 			return v, seq, err
 		}
-		if err := q.wait(ctx, i); err != nil {
+		if err := q.wait(ctx, i, getWaiter, q.notEmpty, q.canGet); err != nil {
 			return v, 0, err
 		}
 	}
@@ -400,17 +454,26 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 		if err != ErrEmpty {
 			return n, err
 		}
-		if err := q.wait(ctx, i); err != nil {
+		if err := q.wait(ctx, i, getWaiter, q.notEmpty, q.canGet); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// wait is one round of waiting for an item: spin i < maxSpin, then park.
-// Each spin first pauses without touching shared memory, so that a waiting
-// consumer does not pull the slot and tail cache lines away from the
-// producer that is about to write them.
-func (q *Queue[T]) wait(ctx context.Context, i int) error {
+// canPut reports whether a put would not find the queue full.
+func (q *Queue[T]) canPut() bool { return q.Len() < q.Cap() || q.Closed() }
+
+// canGet reports whether a get would not find the queue empty.
+func (q *Queue[T]) canGet() bool {
+	head := q.head.Load()
+	return q.buf[head&q.mask].stamp.Load() == head+1 || q.Closed()
+}
+
+// wait is round i of waiting: spin while i < maxSpin, then park. Each spin
+// first pauses without touching shared memory, so that a waiting goroutine
+// does not pull away the cache lines the other side is about to write, and
+// so that the other side gets a batch done before the next retry.
+func (q *Queue[T]) wait(ctx context.Context, i int, self uint64, tokens chan struct{}, ready func() bool) error {
 	if i < q.maxSpin {
 		pause(64 << min(i, 3))
 		if i >= tightSpins {
@@ -418,7 +481,34 @@ func (q *Queue[T]) wait(ctx context.Context, i int) error {
 		}
 		return nil
 	}
-	return q.park(ctx, &q.getWaiters, q.notEmpty, func() bool { return q.Len() > 0 || q.Closed() })
+	return q.park(ctx, self, tokens, ready)
+}
+
+// park registers as a waiter, and unless ready() already holds, waits for
+// a token, the end of ctx or Close. A token it took while the condition
+// holds for others too is passed on by the caller's afterPut/afterGet once
+// its operation succeeds; a token it cannot use because ctx ended is passed
+// on here.
+func (q *Queue[T]) park(ctx context.Context, self uint64, tokens chan struct{}, ready func() bool) error {
+	q.waiters.Add(self)
+	defer q.waiters.Add(-self)
+	if ready() {
+		return nil
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case <-tokens:
+		return nil
+	case <-*q.closeCh.Load():
+		return nil
+	case <-ctx.Done():
+		if ready() && (q.waiters.Load()/self)&getMask > 1 {
+			wake(tokens) // another waiter may need the token we would have had
+		}
+		return ctx.Err()
+	}
 }
 
 // Close refuses every later put with ErrClosed and wakes all parked
@@ -439,7 +529,8 @@ func (q *Queue[T]) Close() {
 	close(*q.closeCh.Load())
 }
 
-// Reopen accepts puts again after Close.
+// Reopen accepts puts again after Close; sequence ids continue where they
+// stopped. Reopening an open queue does nothing.
 func (q *Queue[T]) Reopen() {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -94,7 +94,7 @@ func TestCloseReopen(t *testing.T) {
 	errs := make(chan error, 2)
 	go func() { _, err := full.Put(context.Background(), 1); errs <- err }()
 	go func() { _, _, err := empty.Get(context.Background()); errs <- err }()
-	for full.putWaiters.Load() == 0 || empty.getWaiters.Load() == 0 {
+	for full.waiters.Load() < putWaiter || empty.waiters.Load() == 0 {
 		runtime.Gosched() // until both are parked or about to park
 	}
 	full.Close()
@@ -134,7 +134,7 @@ func TestChainWakeUp(t *testing.T) {
 			got <- v
 		}()
 	}
-	for q.getWaiters.Load() < n {
+	for q.waiters.Load() < n {
 		runtime.Gosched()
 	}
 	for i := range n {
