@@ -28,7 +28,7 @@ type eventBusPipe struct{ bus evbus.Bus }
 func (EventBus) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, error) {
 	bus := evbus.New()
 	for i := range s.Subscribers {
-		if err := bus.SubscribeAsync("Market.Data.AAPL", func(m *scenario.Msg) { deliver(i, m) }, true); err != nil {
+		if err := bus.SubscribeAsync(exactTopic, func(m *scenario.Msg) { deliver(i, m) }, true); err != nil {
 			return nil, err
 		}
 	}
@@ -36,7 +36,7 @@ func (EventBus) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pi
 }
 
 func (p *eventBusPipe) Publish(_ int, m *scenario.Msg) error {
-	p.bus.Publish("Market.Data.AAPL", m)
+	p.bus.Publish(exactTopic, m)
 	return nil
 }
 

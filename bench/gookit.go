@@ -24,12 +24,12 @@ type gookitPipe struct{ em *event.Manager }
 // Open implements scenario.System.
 func (Gookit) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, error) {
 	em := event.NewManager("bench", event.UsePathMode, event.WithConsumerNum(1), event.WithChannelSize(4096))
-	name := "Market.Data.AAPL"
+	name := exactTopic
 	if s.Wildcard {
-		name = "Market.*.*"
+		name = wildcardSubject
 	}
 	for i := range s.NonMatching {
-		em.On(fmt.Sprintf("Feed%d.*.*", i), event.ListenerFunc(func(event.Event) error { return nil }))
+		em.On(fmt.Sprintf(nonMatching, i), event.ListenerFunc(func(event.Event) error { return nil }))
 	}
 	for i := range s.Subscribers {
 		em.On(name, event.ListenerFunc(func(e event.Event) error {
@@ -41,7 +41,7 @@ func (Gookit) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe
 }
 
 func (p *gookitPipe) Publish(_ int, m *scenario.Msg) error {
-	p.em.Async("Market.Data.AAPL", event.M{"m": m})
+	p.em.Async(exactTopic, event.M{"m": m})
 	return nil
 }
 

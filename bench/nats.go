@@ -45,12 +45,12 @@ func (NATS) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, 
 		return nil, err
 	}
 	p := &natsPipe{srv: srv, nc: nc, t: newTable(s)}
-	subject := "Market.Data.AAPL"
+	subject := exactTopic
 	if s.Wildcard {
-		subject = "Market.*.*"
+		subject = wildcardSubject
 	}
 	for i := range s.NonMatching {
-		sub, err := nc.Subscribe(fmt.Sprintf("Feed%d.*.*", i), func(*nats.Msg) {})
+		sub, err := nc.Subscribe(fmt.Sprintf(nonMatching, i), func(*nats.Msg) {})
 		if err != nil {
 			p.Close()
 			return nil, err
@@ -58,7 +58,7 @@ func (NATS) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, 
 		p.subs = append(p.subs, sub)
 	}
 	for i := range s.Subscribers {
-		sub, err := nc.Subscribe(subject, func(msg *nats.Msg) { deliver(i, p.t.get(decode(msg.Data))) })
+		sub, err := nc.Subscribe(subject, func(msg *nats.Msg) { deliver(i, p.t.decode(msg.Data)) })
 		if err != nil {
 			p.Close()
 			return nil, err
@@ -75,8 +75,8 @@ func (NATS) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, 
 
 func (p *natsPipe) Publish(_ int, m *scenario.Msg) error {
 	p.t.put(m)
-	var buf [8]byte
-	return p.nc.Publish("Market.Data.AAPL", encode(buf[:0], m.Seq))
+	var buf [payloadSize]byte
+	return p.nc.Publish(exactTopic, encode(buf[:0], m))
 }
 
 func (p *natsPipe) Close() error {

@@ -4,11 +4,21 @@
 // gookit/event, kelindar/event, watermill's gochannel, NATS with an
 // embedded server, and smarty/go-disruptor (the queue alone).
 //
+// The scenarios, the payload and the delivery count are those of the
+// shared harness (internal/scenario, also behind `eventengine bench`): each
+// system is a scenario.System, one file per peer, and every delivery is
+// counted, so a system that loses or duplicates a message fails the run.
+// This package adds a pilot run per measurement (so that a slow system
+// gets fewer messages rather than an hour), an order check, and the
+// reports (JSON, Markdown, SVG) of the peerbench command.
+//
 // It is its own module so that the core module keeps no third-party
 // dependency.
 package bench
 
 import (
+	"encoding/binary"
+
 	"github.com/eventengine/eventengine/internal/scenario"
 )
 
@@ -26,21 +36,34 @@ func Systems() []scenario.System {
 	}
 }
 
+// Topics every system uses (where it has topics).
+const (
+	exactTopic = "Market.Data.AAPL"
+	// wildcardSubject and nonMatching are the wildcard subscriptions in a
+	// one-part-per-star syntax (NATS subjects, gookit path mode).
+	wildcardSubject = "Market.*.*"
+	nonMatching     = "Feed%d.*.*"
+)
+
 // table keeps every message of a run by sequence number, for systems that
-// carry only bytes or a number across.
+// carry bytes across: the bytes carry the payload (sequence number and
+// send time); the receiving side finds the harness's message by number.
 type table []*scenario.Msg
 
 func newTable(s scenario.Scenario) table { return make(table, s.Messages) }
 
-func (t table) put(m *scenario.Msg)         { t[m.Seq] = m }
-func (t table) get(seq int64) *scenario.Msg { return t[seq] }
-func encode(b []byte, seq int64) []byte {
-	return append(b, byte(seq), byte(seq>>8), byte(seq>>16), byte(seq>>24), byte(seq>>32), byte(seq>>40), byte(seq>>48), byte(seq>>56))
+func (t table) put(m *scenario.Msg) { t[m.Seq] = m }
+
+// payloadSize is the wire size of a message: sequence number and send time.
+const payloadSize = 16
+
+// encode appends m's wire form to b.
+func encode(b []byte, m *scenario.Msg) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(m.Seq))
+	return binary.LittleEndian.AppendUint64(b, uint64(m.Sent))
 }
-func decode(b []byte) int64 {
-	var v int64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | int64(b[i])
-	}
-	return v
+
+// decode returns the message whose wire form is b.
+func (t table) decode(b []byte) *scenario.Msg {
+	return t[int64(binary.LittleEndian.Uint64(b))]
 }

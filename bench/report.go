@@ -16,31 +16,33 @@ import (
 
 // Meta describes the machine and the run.
 type Meta struct {
-	Date       string `json:"date"`
-	Go         string `json:"go"`
-	CPU        string `json:"cpu"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	Commit     string `json:"commit"`
-	Mode       string `json:"mode"`
-	Messages   int64  `json:"messages_per_scenario"`
+	Date       string  `json:"date"`
+	Go         string  `json:"go"`
+	OS         string  `json:"os"`
+	CPU        string  `json:"cpu"`
+	NumCPU     int     `json:"num_cpu"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	Commit     string  `json:"commit"`
+	Mode       string  `json:"mode"`
+	Messages   int64   `json:"max_messages_per_run"`
+	Budget     string  `json:"budget_per_run"`
+	Paced      string  `json:"paced_duration"`
+	Seconds    float64 `json:"seconds"`
 }
 
 // Report is what the peer benchmark writes to results.json.
 type Report struct {
-	Meta    Meta              `json:"meta"`
-	Results []scenario.Result `json:"results"`
+	Meta    Meta     `json:"meta"`
+	Results []Result `json:"results"`
 }
 
-// ReadMeta fills Meta from the machine.
-func ReadMeta(mode string, n int64) Meta {
-	m := Meta{Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), Mode: mode, Messages: n}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
+// ReadMeta describes this machine and the configuration c. The git commit
+// is best effort (empty outside a work tree).
+func ReadMeta(c Config) Meta {
+	m := Meta{
+		Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPU: cpuModel(),
+		Mode: c.Mode, Messages: c.Messages, Budget: c.Budget.String(), Paced: c.Paced.String(),
 	}
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
@@ -48,81 +50,330 @@ func ReadMeta(mode string, n int64) Meta {
 	return m
 }
 
-// WriteMarkdown writes the results table with the run's description.
-func WriteMarkdown(w io.Writer, r Report) {
-	fmt.Fprintf(w, "Run %s (%s mode, %d messages per scenario), %s, %s, GOMAXPROCS=%d, commit %s.\n\n",
-		r.Meta.Date, r.Meta.Mode, r.Meta.Messages, r.Meta.Go, r.Meta.CPU, r.Meta.GOMAXPROCS, r.Meta.Commit)
-	scenario.Markdown(w, r.Results, scenario.Channel{}.Name())
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
 
-// WriteSVG draws one horizontal bar chart per throughput scenario,
-// messages per second on a logarithmic axis.
-func WriteSVG(w io.Writer, r Report) {
-	type bar struct {
-		label string
-		v     float64
-		note  string
-	}
-	var groups []string
-	bars := map[string][]bar{}
+// Failures returns the runs that failed.
+func (r Report) Failures() []Result {
+	var f []Result
 	for _, res := range r.Results {
-		if _, ok := bars[res.Scenario]; !ok {
-			groups = append(groups, res.Scenario)
+		if res.Failed() {
+			f = append(f, res)
 		}
-		b := bar{label: res.System, v: res.MsgsPerSec}
+	}
+	return f
+}
+
+func (r Report) systems() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, res := range r.Results {
+		if !seen[res.System] {
+			seen[res.System] = true
+			names = append(names, res.System)
+		}
+	}
+	return names
+}
+
+func (r Report) scenarios() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, res := range r.Results {
+		if !seen[res.Scenario] {
+			seen[res.Scenario] = true
+			names = append(names, res.Scenario)
+		}
+	}
+	return names
+}
+
+func (r Report) find(sys, scen string) (Result, bool) {
+	for _, res := range r.Results {
+		if res.System == sys && res.Scenario == scen {
+			return res, true
+		}
+	}
+	return Result{}, false
+}
+
+// isLatency reports whether scenario s measured latency.
+func (r Report) isLatency(s string) bool {
+	for _, res := range r.Results {
+		if res.Scenario == s && res.P50 > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// baseline is the system every ratio is computed against.
+var baseline = scenario.Channel{}.Name()
+
+// WriteMarkdown writes the run's description, a summary table (one row per
+// system), the full results (one row per run) and the reasons for n/a.
+func WriteMarkdown(w io.Writer, r Report) {
+	m := r.Meta
+	fmt.Fprintf(w, "# Peer benchmark results\n\n")
+	fmt.Fprintf(w, "%s, %s mode; %s %s, %s (%d CPUs, GOMAXPROCS=%d); commit %s.\n",
+		m.Date, m.Mode, m.Go, m.OS, m.CPU, m.NumCPU, m.GOMAXPROCS, orDash(m.Commit))
+	fmt.Fprintf(w, "Throughput runs: up to %d messages, fewer for a slow system (about %s per run after a pilot run); "+
+		"latency: %s at the paced rate, publish → handler. Every delivery is counted.\n\n", m.Messages, m.Budget, m.Paced)
+
+	scens := r.scenarios()
+	var thr []string
+	lat := ""
+	for _, s := range scens {
+		if r.isLatency(s) {
+			lat = s
+		} else {
+			thr = append(thr, s)
+		}
+	}
+	fmt.Fprintf(w, "## Summary\n\nMessages per second (higher is better)")
+	if lat != "" {
+		fmt.Fprintf(w, "; latency at %s (lower is better)", strings.TrimPrefix(lat, "latency at "))
+	}
+	fmt.Fprintf(w, "; allocations per message in the first scenario.\n\n| system |")
+	for _, s := range thr {
+		fmt.Fprintf(w, " %s |", s)
+	}
+	if lat != "" {
+		fmt.Fprintf(w, " p50 | p99 | p99.9 |")
+	}
+	fmt.Fprintf(w, " allocs/msg |\n|---|")
+	for range thr {
+		fmt.Fprintf(w, "---:|")
+	}
+	if lat != "" {
+		fmt.Fprintf(w, "---:|---:|---:|")
+	}
+	fmt.Fprintf(w, "---:|\n")
+	for _, sys := range r.systems() {
+		fmt.Fprintf(w, "| %s |", sys)
+		for _, s := range thr {
+			res, _ := r.find(sys, s)
+			fmt.Fprintf(w, " %s |", cell(res, human(res.MsgsPerSec)))
+		}
+		if lat != "" {
+			res, _ := r.find(sys, lat)
+			fmt.Fprintf(w, " %s | %s | %s |", cell(res, micros(res.P50)), cell(res, micros(res.P99)), cell(res, micros(res.P999)))
+		}
+		allocs := ""
+		if len(thr) > 0 {
+			res, _ := r.find(sys, thr[0])
+			allocs = cell(res, fmt.Sprintf("%.2f", res.AllocsPerOp))
+		}
+		fmt.Fprintf(w, " %s |\n", allocs)
+	}
+
+	fmt.Fprintf(w, "\n## All runs\n\n")
+	fmt.Fprintln(w, "| scenario | system | messages | msgs/s | vs channel | allocs/msg | p50 | p99 | p99.9 | order |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	for _, res := range r.Results {
 		switch {
 		case res.NA != "":
-			b.v, b.note = 0, "n/a"
-		case res.Error != "":
-			b.v, b.note = 0, "failed"
-		case res.P50 > 0:
-			b.note = fmt.Sprintf("p50 %.1f µs, p99 %.1f µs", res.P50/1000, res.P99/1000)
+			fmt.Fprintf(w, "| %s | %s | | n/a | | | | | | |\n", res.Scenario, res.System)
+		case res.Failed():
+			fmt.Fprintf(w, "| %s | %s | %d | **FAILED**: %s | | | | | | |\n", res.Scenario, res.System, res.Messages,
+				strings.ReplaceAll(res.Error, "|", "/"))
+		default:
+			ratio := ""
+			if b, ok := r.find(baseline, res.Scenario); ok && b.MsgsPerSec > 0 && !b.Failed() && b.NA == "" {
+				ratio = fmt.Sprintf("%.2f×", res.MsgsPerSec/b.MsgsPerSec)
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f | %s | %s | %s | %s |\n", res.Scenario, res.System, res.Messages,
+				human(res.MsgsPerSec), ratio, res.AllocsPerOp, micros(res.P50), micros(res.P99), micros(res.P999), order(res))
 		}
-		bars[res.Scenario] = append(bars[res.Scenario], b)
 	}
-	const (
-		width, left, right, barH, gap = 960, 270, 150, 16, 4
-		minExp, maxExp                = 3.0, 8.0 // 1k .. 100M msgs/s
-	)
-	height := 40
-	for _, g := range groups {
-		height += 30 + len(bars[g])*(barH+gap) + 10
-	}
-	x := func(v float64) float64 {
-		if v <= 0 {
-			return left
+
+	fmt.Fprintf(w, "\n## Not applicable\n\n")
+	for _, res := range r.Results {
+		if res.NA != "" {
+			fmt.Fprintf(w, "- %s, %s: %s.\n", res.System, res.Scenario, res.NA)
 		}
-		e := math.Min(math.Max(math.Log10(v), minExp), maxExp)
-		return left + (e-minExp)/(maxExp-minExp)*(width-left-right)
 	}
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", width, height)
+	if f := r.Failures(); len(f) > 0 {
+		fmt.Fprintf(w, "\n## Failures\n\n")
+		for _, res := range f {
+			fmt.Fprintf(w, "- %s, %s: %s.\n", res.System, res.Scenario, res.Error)
+		}
+	}
+}
+
+func cell(r Result, v string) string {
+	switch {
+	case r.System == "":
+		return ""
+	case r.NA != "":
+		return "n/a"
+	case r.Failed():
+		return "FAILED"
+	}
+	return v
+}
+
+func order(r Result) string {
+	switch {
+	case r.OutOfOrder < 0:
+		return ""
+	case r.OutOfOrder == 0:
+		return "kept"
+	}
+	return fmt.Sprintf("%d out of order", r.OutOfOrder)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// human writes a rate with a k or M suffix (the harness's formatter).
+func human(v float64) string { return scenario.Human(v) }
+
+// micros writes nanoseconds as microseconds; 0 is empty.
+func micros(ns float64) string {
+	switch {
+	case ns <= 0:
+		return ""
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e4:
+		return fmt.Sprintf("%.0f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.1f µs", ns/1e3)
+}
+
+// bar is one bar of a chart: a value, or a note in its place.
+type bar struct {
+	label string
+	v     float64
+	note  string
+	color string
+}
+
+// WriteSVG draws one horizontal bar chart per scenario on a logarithmic
+// axis: messages per second for the throughput scenarios, p50, p99 and
+// p99.9 latency for the latency scenario. The engine's bars are orange,
+// the channel baseline's dark grey.
+func WriteSVG(w io.Writer, r Report) {
+	const width, left, right, barH, gap = 980, 250, 170, 14, 3
+	type chart struct {
+		title          string
+		bars           []bar
+		minExp, maxExp float64
+		tick           func(e float64) string
+		format         func(v float64) string
+		groupOf        int // bars per system
+	}
+	var charts []chart
+	for _, s := range r.scenarios() {
+		isLat := r.isLatency(s)
+		c := chart{title: s + " — messages/s (log scale, higher is better)", minExp: 3, maxExp: 8, groupOf: 1,
+			tick:   func(e float64) string { return []string{"1k", "10k", "100k", "1M", "10M", "100M"}[int(e)-3] },
+			format: func(v float64) string { return human(v) + " msgs/s" }}
+		if isLat {
+			c = chart{title: s + " — publish → handler latency p50 / p99 / p99.9 (log scale, lower is better)", minExp: -1, maxExp: 4, groupOf: 3,
+				tick: func(e float64) string {
+					return []string{"0.1 µs", "1 µs", "10 µs", "100 µs", "1 ms", "10 ms"}[int(e)+1]
+				},
+				format: func(v float64) string { return micros(v * 1e3) }}
+		}
+		for _, sys := range r.systems() {
+			res, _ := r.find(sys, s)
+			color := "#7a9eb5"
+			switch sys {
+			case "eventengine":
+				color = "#e0662b"
+			case baseline:
+				color = "#555"
+			}
+			note := ""
+			switch {
+			case res.NA != "":
+				note = "n/a: " + res.NA
+			case res.Failed():
+				note = "FAILED"
+			}
+			if !isLat {
+				c.bars = append(c.bars, bar{label: sys, v: res.MsgsPerSec, note: note, color: color})
+				continue
+			}
+			for i, q := range []struct {
+				name string
+				v    float64
+			}{{"p50", res.P50}, {"p99", res.P99}, {"p99.9", res.P999}} {
+				label := q.name
+				if i == 0 {
+					label = sys + "  " + q.name
+				}
+				c.bars = append(c.bars, bar{label: label, v: q.v / 1e3, note: note, color: color})
+			}
+		}
+		charts = append(charts, c)
+	}
+	height := 50
+	for _, c := range charts {
+		height += 50 + len(c.bars)*(barH+gap) + len(c.bars)/c.groupOf*4
+	}
+	m := r.Meta
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
+		width, height, width, height)
 	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(w, `<text x="10" y="20" font-size="14" font-weight="bold">Messages per second (log scale), %s, %s</text>`+"\n", html.EscapeString(r.Meta.Go), html.EscapeString(r.Meta.Date))
-	y := 40
-	for _, g := range groups {
-		fmt.Fprintf(w, `<text x="10" y="%d" font-weight="bold">%s</text>`+"\n", y+16, html.EscapeString(g))
-		for e := minExp; e <= maxExp; e++ {
-			fmt.Fprintf(w, `<line x1="%.0f" y1="%d" x2="%.0f" y2="%d" stroke="#ddd"/><text x="%.0f" y="%d" fill="#888" font-size="10">%s</text>`+"\n",
-				x(math.Pow(10, e)), y+20, x(math.Pow(10, e)), y+20+len(bars[g])*(barH+gap), x(math.Pow(10, e))-8, y+20, []string{"1k", "10k", "100k", "1M", "10M", "100M"}[int(e-minExp)])
-		}
-		y += 24
-		for _, b := range bars[g] {
-			color := "#8aa"
-			if b.label == "eventengine" {
-				color = "#d62"
+	fmt.Fprintf(w, `<text x="10" y="22" font-size="15" font-weight="bold">eventengine and peers</text>`+"\n")
+	fmt.Fprintf(w, `<text x="10" y="40" fill="#555">%s</text>`+"\n",
+		esc(fmt.Sprintf("%s, %s mode, %s, %s, GOMAXPROCS=%d, commit %s", m.Date, m.Mode, m.Go, m.CPU, m.GOMAXPROCS, orDash(m.Commit))))
+	y := 50
+	for _, c := range charts {
+		x := func(v float64) float64 {
+			if v <= 0 {
+				return left
 			}
-			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", left-6, y+12, html.EscapeString(b.label))
+			e := math.Min(math.Max(math.Log10(v), c.minExp), c.maxExp)
+			return left + (e-c.minExp)/(c.maxExp-c.minExp)*(width-left-right)
+		}
+		plotH := len(c.bars)*(barH+gap) + len(c.bars)/c.groupOf*4
+		fmt.Fprintf(w, `<text x="10" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", y+22, esc(c.title))
+		top := y + 40
+		for e := c.minExp; e <= c.maxExp; e++ {
+			xe := x(math.Pow(10, e))
+			fmt.Fprintf(w, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`, xe, top-4, xe, top+plotH)
+			fmt.Fprintf(w, `<text x="%.1f" y="%d" fill="#888" font-size="10" text-anchor="middle">%s</text>`+"\n", xe, top-6, esc(c.tick(e)))
+		}
+		by := top
+		for i, b := range c.bars {
+			if i > 0 && i%c.groupOf == 0 {
+				by += 4
+			}
+			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, by+barH-3, esc(b.label))
 			label := b.note
-			if b.v > 0 {
-				fmt.Fprintf(w, `<rect x="%d" y="%d" width="%.0f" height="%d" fill="%s"/>`+"\n", left, y, x(b.v)-left, barH, color)
-				label = strings.TrimSpace(fmt.Sprintf("%s %s", human(b.v), b.note))
+			if b.note == "" && b.v > 0 {
+				fmt.Fprintf(w, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`,
+					left, by, math.Max(x(b.v)-left, 1), barH, b.color, esc(b.label+": "+c.format(b.v)))
+				label = c.format(b.v)
 			}
-			fmt.Fprintf(w, `<text x="%.0f" y="%d">%s</text>`+"\n", x(b.v)+4, y+12, html.EscapeString(label))
-			y += barH + gap
+			fill := "#222"
+			if b.note != "" {
+				fill = "#999"
+			}
+			fmt.Fprintf(w, `<text x="%.1f" y="%d" fill="%s">%s</text>`+"\n", x(b.v)+4, by+barH-3, fill, esc(label))
+			by += barH + gap
 		}
-		y += 16
+		y = top + plotH + 10
 	}
 	fmt.Fprintln(w, "</svg>")
 }
 
-func human(v float64) string { return scenario.Human(v) }
+func esc(s string) string { return html.EscapeString(s) }

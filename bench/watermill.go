@@ -40,7 +40,7 @@ func (Watermill) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.P
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &watermillPipe{ps: ps, t: newTable(s), cancel: cancel, done: make(chan struct{}, s.Subscribers), subs: s.Subscribers}
 	for i := range s.Subscribers {
-		ch, err := ps.Subscribe(ctx, "Market.Data.AAPL")
+		ch, err := ps.Subscribe(ctx, exactTopic)
 		if err != nil {
 			cancel()
 			return nil, err
@@ -48,8 +48,7 @@ func (Watermill) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.P
 		go func() {
 			defer func() { p.done <- struct{}{} }()
 			for msg := range ch {
-				seq, _ := strconv.ParseInt(msg.UUID, 10, 64)
-				deliver(i, p.t.get(seq))
+				deliver(i, p.t.decode(msg.Payload))
 				msg.Ack()
 			}
 		}()
@@ -59,7 +58,8 @@ func (Watermill) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.P
 
 func (p *watermillPipe) Publish(_ int, m *scenario.Msg) error {
 	p.t.put(m)
-	return p.ps.Publish("Market.Data.AAPL", message.NewMessage(strconv.FormatInt(m.Seq, 10), nil))
+	msg := message.NewMessage(strconv.FormatInt(m.Seq, 10), encode(make([]byte, 0, payloadSize), m))
+	return p.ps.Publish(exactTopic, msg)
 }
 
 func (p *watermillPipe) Close() error {

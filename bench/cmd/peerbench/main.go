@@ -1,69 +1,130 @@
 // Command peerbench runs every benchmark scenario against every event system
-// and writes results.json, results.md and results.svg. Run it from the
-// repository root:
+// (a Go channel, eventengine and its peers) and writes results.json,
+// results.md and results.svg into the bench directory. Run it from the
+// repository root or from bench/:
 //
-//	cd bench && go run ./cmd/peerbench           # full (a few minutes)
-//	cd bench && go run ./cmd/peerbench --quick   # under a minute
+//	go run ./bench/cmd/peerbench --quick    # from the root: under a minute
+//	go run ./bench/cmd/peerbench            # full run: a few minutes
+//	cd bench && go run ./cmd/peerbench      # the same, from bench/
 //
-// It exits with status 1 if any system lost or duplicated a message.
+// Progress (scenario, system, elapsed time, outcome) goes to stderr. The
+// command exits with status 1 if any system lost or duplicated a message or
+// failed otherwise, after writing the results.
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/eventengine/eventengine/bench"
-	"github.com/eventengine/eventengine/internal/scenario"
 )
 
-func main() {
-	quick := flag.Bool("quick", false, "100,000 messages per scenario (under a minute)")
-	messages := flag.Int64("messages", 0, "messages per scenario (default 1,000,000; 100,000 with --quick)")
-	out := flag.String("out", ".", "directory for results.json, results.md and results.svg")
+func main() { os.Exit(run()) }
+
+func run() int {
+	quick := flag.Bool("quick", false, "quick run: fewer messages, shorter runs (the whole run well under a minute)")
+	messages := flag.Int64("messages", 0, "messages per throughput run, at most (default 2,000,000; 200,000 with --quick)")
+	budget := flag.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 4s; 400ms with --quick)")
+	out := flag.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
+	only := flag.String("systems", "", "comma-separated parts of system names to run (default: all)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/cmd/peerbench [--quick] [flags]\n\n")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
-	n, mode := *messages, "full"
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "peerbench: unexpected argument %q\n", flag.Arg(0))
+		return 2
+	}
+	cfg := bench.Full()
 	if *quick {
-		mode = "quick"
+		cfg = bench.Quick()
 	}
-	if n <= 0 {
-		n = map[bool]int64{true: 100_000, false: 1_000_000}[*quick]
+	if *messages > 0 {
+		cfg.Messages = *messages
 	}
-	report := bench.Report{Meta: bench.ReadMeta(mode, n)}
-	start := time.Now()
-	failed := 0
-	for _, s := range scenario.Standard() {
-		count := n
-		if s.PacedRate > 0 {
-			count = min(n, int64(s.PacedRate)) // one second of paced publishing at most
-		}
+	if *budget > 0 {
+		cfg.Budget = *budget
+	}
+	if *only != "" {
 		for _, sys := range bench.Systems() {
-			fmt.Fprintf(os.Stderr, "[%6.1fs] %-30s %-34s ", time.Since(start).Seconds(), s.Name, sys.Name())
-			r := scenario.Run(sys, s, count, 2*time.Minute)
-			switch {
-			case r.NA != "":
-				fmt.Fprintf(os.Stderr, "n/a: %s\n", r.NA)
-			case r.Error != "":
-				failed++
-				fmt.Fprintf(os.Stderr, "FAILED: %s\n", r.Error)
-			default:
-				fmt.Fprintf(os.Stderr, "%12.0f msgs/s\n", r.MsgsPerSec)
+			for part := range strings.SplitSeq(*only, ",") {
+				if part != "" && strings.Contains(strings.ToLower(sys.Name()), strings.ToLower(part)) {
+					cfg.Systems = append(cfg.Systems, sys)
+					break
+				}
 			}
-			report.Results = append(report.Results, r)
+		}
+		if len(cfg.Systems) == 0 {
+			fmt.Fprintf(os.Stderr, "peerbench: no system matches %q\n", *only)
+			return 2
 		}
 	}
-	if err := write(*out, report); err != nil {
+	dir := *out
+	if dir == "" {
+		var err error
+		if dir, err = benchDir(); err != nil {
+			fmt.Fprintln(os.Stderr, "peerbench:", err)
+			return 2
+		}
+	}
+
+	start := time.Now()
+	report := bench.Report{Meta: bench.ReadMeta(cfg)}
+	fmt.Fprintf(os.Stderr, "peerbench: %s mode, %s, %s, GOMAXPROCS=%d\n", cfg.Mode, report.Meta.Go, report.Meta.CPU, report.Meta.GOMAXPROCS)
+	report.Results = cfg.Run(os.Stderr)
+	report.Meta.Seconds = time.Since(start).Seconds()
+	if err := write(dir, report); err != nil {
 		fmt.Fprintln(os.Stderr, "peerbench:", err)
-		os.Exit(2)
+		return 2
 	}
-	fmt.Fprintf(os.Stderr, "done in %.1fs; wrote results.json, results.md, results.svg in %s\n", time.Since(start).Seconds(), *out)
-	if failed > 0 {
-		fmt.Fprintf(os.Stderr, "peerbench: %d runs lost messages or failed\n", failed)
-		os.Exit(1)
+	fmt.Fprintf(os.Stderr, "peerbench: %.1fs; wrote %s\n", report.Meta.Seconds,
+		strings.Join([]string{filepath.Join(dir, "results.json"), filepath.Join(dir, "results.md"), filepath.Join(dir, "results.svg")}, ", "))
+	if f := report.Failures(); len(f) > 0 {
+		fmt.Fprintf(os.Stderr, "peerbench: FAIL: %d of %d runs failed:\n", len(f), len(report.Results))
+		for _, r := range f {
+			fmt.Fprintf(os.Stderr, "  %s, %s: %s\n", r.System, r.Scenario, r.Error)
+		}
+		return 1
 	}
+	return 0
+}
+
+// benchDir finds the bench module's directory: the working directory if
+// it is bench/ (or below it), else ./bench.
+func benchDir() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			if isBenchModule(b) {
+				return d, nil
+			}
+			if b, err := os.ReadFile(filepath.Join(d, "bench", "go.mod")); err == nil && isBenchModule(b) {
+				return filepath.Join(d, "bench"), nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("cannot find the bench directory (run from the repository or give --out)")
+		}
+	}
+}
+
+func isBenchModule(gomod []byte) bool {
+	for line := range strings.SplitSeq(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return f[1] == "github.com/eventengine/eventengine/bench"
+		}
+	}
+	return false
 }
 
 func write(dir string, r bench.Report) error {
@@ -74,18 +135,11 @@ func write(dir string, r bench.Report) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	md, err := os.Create(filepath.Join(dir, "results.md"))
-	if err != nil {
+	var md, svg strings.Builder
+	bench.WriteMarkdown(&md, r)
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
 		return err
 	}
-	bench.WriteMarkdown(md, r)
-	if err := md.Close(); err != nil {
-		return err
-	}
-	svg, err := os.Create(filepath.Join(dir, "results.svg"))
-	if err != nil {
-		return err
-	}
-	bench.WriteSVG(svg, r)
-	return svg.Close()
+	bench.WriteSVG(&svg, r)
+	return os.WriteFile(filepath.Join(dir, "results.svg"), []byte(svg.String()), 0o644)
 }

@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/eventengine/eventengine/internal/scenario"
+)
+
+// Config says how much of the benchmark to run.
+type Config struct {
+	// Mode names the configuration in the results ("quick", "full").
+	Mode string
+	// Messages is the number of messages of a throughput run, at most.
+	Messages int64
+	// Budget caps a throughput run of a slow system: a pilot run measures
+	// the system's rate, and the measured run gets enough messages for
+	// about Budget (never more than Messages, never fewer than Pilot).
+	Budget time.Duration
+	// Pilot is the number of messages of the pilot run (also a warm-up).
+	Pilot int64
+	// Paced is how long the latency scenario publishes at its paced rate.
+	Paced time.Duration
+	// Timeout bounds the wait for deliveries after the last publish; a
+	// system that has not delivered everything by then has lost messages.
+	Timeout time.Duration
+	// Systems and Scenarios are what to run: every scenario on every
+	// system. Nil means Systems() and scenario.Standard().
+	Systems   []scenario.System
+	Scenarios []scenario.Scenario
+}
+
+// Quick is the --quick configuration: the whole run in well under a minute.
+func Quick() Config {
+	return Config{Mode: "quick", Messages: 200_000, Budget: 400 * time.Millisecond, Pilot: 2_000,
+		Paced: 500 * time.Millisecond, Timeout: time.Minute}
+}
+
+// Full is the default configuration: a few minutes.
+func Full() Config {
+	return Config{Mode: "full", Messages: 2_000_000, Budget: 4 * time.Second, Pilot: 20_000,
+		Paced: 3 * time.Second, Timeout: 2 * time.Minute}
+}
+
+// Result is the outcome of one system on one scenario.
+type Result struct {
+	scenario.Result
+	// OutOfOrder counts the deliveries a subscriber received before an
+	// earlier message of the same producer (-1: not checked).
+	OutOfOrder int64 `json:"out_of_order"`
+}
+
+// Failed reports whether the run failed: an error, a lost or a duplicated
+// message. A system that cannot run a scenario (n/a) has not failed.
+func (r Result) Failed() bool { return r.NA == "" && r.Error != "" }
+
+// count returns the number of messages of the measured run of s.
+func (c Config) count(s scenario.Scenario, pilot scenario.Result) int64 {
+	if s.PacedRate > 0 {
+		return max(1, int64(c.Paced.Seconds()*float64(s.PacedRate)))
+	}
+	n := c.Messages
+	if pilot.MsgsPerSec > 0 && !math.IsInf(pilot.MsgsPerSec, 0) {
+		n = min(n, int64(pilot.MsgsPerSec*c.Budget.Seconds()))
+	}
+	return max(n, min(c.Pilot, c.Messages))
+}
+
+// RunOne runs scenario s on sys: a pilot run, then the measured run. The
+// pilot's failure is the result's failure.
+func (c Config) RunOne(sys scenario.System, s scenario.Scenario) Result {
+	var ooo atomic.Int64
+	checked := orderCheck{System: sys, outOfOrder: &ooo}
+	pilotN := min(c.Pilot, c.Messages)
+	if s.PacedRate > 0 {
+		pilotN = min(pilotN, max(1, int64(s.PacedRate)/100)) // 10 ms of paced publishing
+	}
+	pilot := scenario.Run(checked, s, pilotN, c.Timeout)
+	if pilot.NA != "" || pilot.Error != "" {
+		if pilot.Error != "" {
+			pilot.Error = "pilot run: " + pilot.Error
+		}
+		return Result{Result: pilot, OutOfOrder: ooo.Load()}
+	}
+	pilotOOO := ooo.Load()
+	r := scenario.Run(checked, s, c.count(s, pilot), c.Timeout)
+	return Result{Result: r, OutOfOrder: pilotOOO + ooo.Load()}
+}
+
+// Run runs every scenario on every system, writing one progress line per
+// run to progress (scenario, system, time since the start, outcome).
+func (c Config) Run(progress io.Writer) []Result {
+	systems, scenarios := c.Systems, c.Scenarios
+	if systems == nil {
+		systems = Systems()
+	}
+	if scenarios == nil {
+		scenarios = scenario.Standard()
+	}
+	start := time.Now()
+	var results []Result
+	for _, s := range scenarios {
+		for _, sys := range systems {
+			fmt.Fprintf(progress, "[%6.1fs] %-29s %-34s ", time.Since(start).Seconds(), s.Name, sys.Name())
+			t0 := time.Now()
+			r := c.RunOne(sys, s)
+			took := time.Since(t0).Seconds()
+			switch {
+			case r.NA != "":
+				fmt.Fprintf(progress, "n/a: %s\n", r.NA)
+			case r.Failed():
+				fmt.Fprintf(progress, "FAILED: %s (%.1fs)\n", r.Error, took)
+			case r.P50 > 0:
+				fmt.Fprintf(progress, "p50 %s  p99 %s  p99.9 %s  (%d msgs, %.1fs)\n",
+					micros(r.P50), micros(r.P99), micros(r.P999), r.Messages, took)
+			default:
+				fmt.Fprintf(progress, "%9s msgs/s  (%d msgs, %.1fs)\n", human(r.MsgsPerSec), r.Messages, took)
+			}
+			results = append(results, r)
+		}
+	}
+	fmt.Fprintf(progress, "[%6.1fs] done\n", time.Since(start).Seconds())
+	return results
+}
