@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"sync"
 
 	"github.com/kelindar/event"
 
@@ -9,7 +10,9 @@ import (
 )
 
 // Kelindar is github.com/kelindar/event: typed events, each subscriber on
-// its own goroutine.
+// its own goroutine with its own unbounded batch queue. Subscribers are
+// woken by a flush ticker (every 500 µs), not by a publish, which bounds
+// its latency from below.
 type Kelindar struct{}
 
 // Name implements scenario.System.
@@ -30,13 +33,22 @@ func (tick) Type() uint32 { return 1 }
 type kelindarPipe struct {
 	d      *event.Dispatcher
 	cancel []context.CancelFunc
+	left   sync.WaitGroup // subscribers that have not unsubscribed yet
 }
 
 // Open implements scenario.System.
 func (Kelindar) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, error) {
-	p := &kelindarPipe{d: event.NewDispatcher()}
+	p := &kelindarPipe{d: event.NewDispatcher(), cancel: make([]context.CancelFunc, s.Subscribers)}
+	p.left.Add(s.Subscribers)
 	for i := range s.Subscribers {
-		p.cancel = append(p.cancel, event.Subscribe(p.d, func(t tick) { deliver(i, t.m) }))
+		p.cancel[i] = event.Subscribe(p.d, func(t tick) {
+			if t.m == nil { // Close's sentinel: unsubscribe from the subscriber's own goroutine
+				p.cancel[i]()
+				p.left.Done()
+				return
+			}
+			deliver(i, t.m)
+		})
 	}
 	return p, nil
 }
@@ -46,9 +58,14 @@ func (p *kelindarPipe) Publish(_ int, m *scenario.Msg) error {
 	return nil
 }
 
+// Close unsubscribes every subscriber from its own goroutine, then closes
+// the dispatcher. (v1.5.2's unsubscribe marks the subscriber stopped
+// without waking it, and Close stops the ticker that would wake it, so
+// unsubscribing from outside and closing leaks the subscriber goroutines.
+// A subscriber that unsubscribes in its own handler exits as soon as the
+// handler returns.)
 func (p *kelindarPipe) Close() error {
-	for _, c := range p.cancel {
-		c()
-	}
+	event.Publish(p.d, tick{})
+	p.left.Wait()
 	return p.d.Close()
 }

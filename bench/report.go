@@ -46,6 +46,11 @@ func ReadMeta(c Config) Meta {
 	}
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
+		// Uncommitted changes to tracked files make the commit only
+		// an approximation of what was measured.
+		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+			m.Commit += "+dirty"
+		}
 	}
 	return m
 }
