@@ -28,6 +28,22 @@ type Meta struct {
 	Budget     string  `json:"budget_per_run"`
 	Paced      string  `json:"paced_duration"`
 	Seconds    float64 `json:"seconds"`
+	// LoadStart and LoadEnd are /proc/loadavg's 1-minute load before and
+	// after the run: other work on the machine skews the numbers.
+	LoadStart string `json:"loadavg_start"`
+	LoadEnd   string `json:"loadavg_end,omitempty"`
+}
+
+// LoadAvg returns the 1-minute load average ("" where unknown).
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // Report is what the peer benchmark writes to results.json.
@@ -42,7 +58,7 @@ func ReadMeta(c Config) Meta {
 	m := Meta{
 		Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPU: cpuModel(),
-		Mode: c.Mode, Messages: c.Messages, Budget: c.Budget.String(), Paced: c.Paced.String(),
+		Mode: c.Mode, Messages: c.Messages, Budget: c.Budget.String(), Paced: c.Paced.String(), LoadStart: LoadAvg(),
 	}
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
@@ -130,8 +146,8 @@ var baseline = scenario.Channel{}.Name()
 func WriteMarkdown(w io.Writer, r Report) {
 	m := r.Meta
 	fmt.Fprintf(w, "# Peer benchmark results\n\n")
-	fmt.Fprintf(w, "%s, %s mode; %s %s, %s (%d CPUs, GOMAXPROCS=%d); commit %s.\n",
-		m.Date, m.Mode, m.Go, m.OS, m.CPU, m.NumCPU, m.GOMAXPROCS, orDash(m.Commit))
+	fmt.Fprintf(w, "%s, %s mode, %.0f s; %s %s, %s (%d CPUs, GOMAXPROCS=%d); commit %s; load average %s before, %s after.\n",
+		m.Date, m.Mode, m.Seconds, m.Go, m.OS, m.CPU, m.NumCPU, m.GOMAXPROCS, orDash(m.Commit), orDash(m.LoadStart), orDash(m.LoadEnd))
 	fmt.Fprintf(w, "Throughput runs: up to %d messages, fewer for a slow system (about %s per run after a pilot run); "+
 		"latency: %s at the paced rate, publish → handler. Every delivery is counted.\n\n", m.Messages, m.Budget, m.Paced)
 

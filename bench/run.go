@@ -41,7 +41,7 @@ func Quick() Config {
 
 // Full is the default configuration: a few minutes.
 func Full() Config {
-	return Config{Mode: "full", Messages: 2_000_000, Budget: 4 * time.Second, Pilot: 20_000,
+	return Config{Mode: "full", Messages: 5_000_000, Budget: 5 * time.Second, Pilot: 20_000,
 		Paced: 3 * time.Second, Timeout: 2 * time.Minute}
 }
 

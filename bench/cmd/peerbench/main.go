@@ -29,8 +29,8 @@ func main() { os.Exit(run()) }
 
 func run() int {
 	quick := flag.Bool("quick", false, "quick run: fewer messages, shorter runs (the whole run well under a minute)")
-	messages := flag.Int64("messages", 0, "messages per throughput run, at most (default 2,000,000; 200,000 with --quick)")
-	budget := flag.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 4s; 400ms with --quick)")
+	messages := flag.Int64("messages", 0, "messages per throughput run, at most (default 5,000,000; 200,000 with --quick)")
+	budget := flag.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 5s; 400ms with --quick)")
 	out := flag.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
 	only := flag.String("systems", "", "comma-separated parts of system names to run (default: all)")
 	flag.Usage = func() {
@@ -77,9 +77,11 @@ func run() int {
 
 	start := time.Now()
 	report := bench.Report{Meta: bench.ReadMeta(cfg)}
-	fmt.Fprintf(os.Stderr, "peerbench: %s mode, %s, %s, GOMAXPROCS=%d\n", cfg.Mode, report.Meta.Go, report.Meta.CPU, report.Meta.GOMAXPROCS)
+	fmt.Fprintf(os.Stderr, "peerbench: %s mode, %s, %s, GOMAXPROCS=%d, load average %s\n",
+		cfg.Mode, report.Meta.Go, report.Meta.CPU, report.Meta.GOMAXPROCS, report.Meta.LoadStart)
 	report.Results = cfg.Run(os.Stderr)
 	report.Meta.Seconds = time.Since(start).Seconds()
+	report.Meta.LoadEnd = bench.LoadAvg()
 	if err := write(dir, report); err != nil {
 		fmt.Fprintln(os.Stderr, "peerbench:", err)
 		return 2
