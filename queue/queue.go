@@ -117,9 +117,15 @@ type config struct{ maxSpin int }
 // once.
 func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
 
+// slot holds one item. The trailing pad keeps what a consumer writes when
+// it clears slot i (its value) at least a cache line away from what the
+// producer writes next (slot i+1): without it the two ping-pong one line
+// per item when the consumer keeps up, which costs more than the rest of
+// the hand-over (a 48-byte item moved 2.5x slower).
 type slot[T any] struct {
 	stamp atomic.Uint64 // position+1 once the item of that position is written
 	value T
+	_     [64]byte
 }
 
 // pad keeps the hot fields on cache lines of their own (64 bytes, plus the
