@@ -26,7 +26,7 @@ import (
 func Systems() []scenario.System {
 	return []scenario.System{
 		scenario.Channel{},
-		scenario.Engine{},
+		Engine{},
 		EventBus{},
 		Gookit{},
 		Kelindar{},

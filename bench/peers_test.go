@@ -35,7 +35,7 @@ func testConfig() Config {
 // by peerbench, not asserted.
 var fifo = map[string]bool{
 	scenario.Channel{}.Name(): true,
-	scenario.Engine{}.Name():  true,
+	Engine{}.Name():           true,
 	NATS{}.Name():             true,
 	Disruptor{}.Name():        true,
 	Kelindar{}.Name():         true,
@@ -255,4 +255,20 @@ func BenchmarkLatency(b *testing.B) {
 func benchName(s string) string {
 	r := strings.NewReplacer(" → ", "-to-", " ", "_", "/", "-", ",", "", "(", "", ")", "")
 	return r.Replace(s)
+}
+
+// TestEngineProducersKeepTheirOrder publishes enough messages from four
+// producers for each producer's argument ring to wrap several times: a
+// slot reused while its message is still queued would show up as a
+// delivery out of order (and a data race under -race).
+func TestEngineProducersKeepTheirOrder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100k messages")
+	}
+	c := testConfig()
+	c.Messages, c.Pilot = 4*5*argRing, 4*5*argRing
+	r := c.RunOne(Engine{}, scenario.Standard()[1])
+	if r.Failed() || r.OutOfOrder != 0 {
+		t.Fatalf("%d out of order, error %q", r.OutOfOrder, r.Error)
+	}
 }
