@@ -172,14 +172,14 @@ func WriteMarkdown(w io.Writer, r Report) {
 	if lat != "" {
 		fmt.Fprintf(w, " p50 | p99 | p99.9 |")
 	}
-	fmt.Fprintf(w, " allocs/msg |\n|---|")
+	fmt.Fprintf(w, " allocs/msg | order |\n|---|")
 	for range thr {
 		fmt.Fprintf(w, "---:|")
 	}
 	if lat != "" {
 		fmt.Fprintf(w, "---:|---:|---:|")
 	}
-	fmt.Fprintf(w, "---:|\n")
+	fmt.Fprintf(w, "---:|---|\n")
 	for _, sys := range r.systems() {
 		fmt.Fprintf(w, "| %s |", sys)
 		for _, s := range thr {
@@ -195,7 +195,7 @@ func WriteMarkdown(w io.Writer, r Report) {
 			res, _ := r.find(sys, thr[0])
 			allocs = cell(res, fmt.Sprintf("%.2f", res.AllocsPerOp))
 		}
-		fmt.Fprintf(w, " %s |\n", allocs)
+		fmt.Fprintf(w, " %s | %s |\n", allocs, r.orderSummary(sys))
 	}
 
 	fmt.Fprintf(w, "\n## All runs\n\n")
@@ -252,6 +252,28 @@ func order(r Result) string {
 		return "kept"
 	}
 	return fmt.Sprintf("%d out of order", r.OutOfOrder)
+}
+
+// orderSummary says whether sys kept every producer's order in every run.
+func (r Report) orderSummary(sys string) string {
+	runs, bad, ooo := 0, 0, int64(0)
+	for _, res := range r.Results {
+		if res.System != sys || res.NA != "" || res.Failed() || res.OutOfOrder < 0 {
+			continue
+		}
+		runs++
+		if res.OutOfOrder > 0 {
+			bad++
+			ooo += res.OutOfOrder
+		}
+	}
+	switch {
+	case runs == 0:
+		return ""
+	case bad == 0:
+		return "kept"
+	}
+	return fmt.Sprintf("not kept (%d deliveries in %d of %d runs)", ooo, bad, runs)
 }
 
 func orDash(s string) string {
