@@ -45,6 +45,36 @@ func BenchmarkChannel1P1C(b *testing.B) {
 	<-done
 }
 
+// BenchmarkChannel4P1C is BenchmarkChannel1P1C with four producers.
+func BenchmarkChannel4P1C(b *testing.B) {
+	ch := make(chan item, 4096)
+	done := make(chan struct{})
+	go func() {
+		for range b.N {
+			<-ch
+		}
+		close(done)
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for p := range 4 {
+		n := b.N / 4
+		if p == 0 {
+			n += b.N % 4
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				ch <- item{n: 1}
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+}
+
 // BenchmarkQueue1P1C moves the same items through a Queue with blocking Put
 // and Get.
 func BenchmarkQueue1P1C(b *testing.B) { benchQueue(b, 1) }
@@ -52,8 +82,33 @@ func BenchmarkQueue1P1C(b *testing.B) { benchQueue(b, 1) }
 // BenchmarkQueue4P1C is BenchmarkQueue1P1C with four producers.
 func BenchmarkQueue4P1C(b *testing.B) { benchQueue(b, 4) }
 
-func benchQueue(b *testing.B, producers int) {
+// BenchmarkQueue1P1CNoSpin is BenchmarkQueue1P1C with WithMaxSpin(0):
+// both sides park at once, as a channel does.
+func BenchmarkQueue1P1CNoSpin(b *testing.B) { benchQueue(b, 1, WithMaxSpin(0)) }
+
+// BenchmarkQueue1P1CConsume is BenchmarkQueue1P1C with the consumer taking
+// batches with Consume, as the engine's loop does.
+func BenchmarkQueue1P1CConsume(b *testing.B) {
 	q, _ := New[item](4096)
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() {
+		for n := 0; n < b.N; {
+			k, _ := q.Consume(ctx, 64, func(*item, uint64) bool { return true })
+			n += k
+		}
+		close(done)
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		q.Put(ctx, item{n: 1})
+	}
+	<-done
+}
+
+func benchQueue(b *testing.B, producers int, opts ...Option) {
+	q, _ := New[item](4096, opts...)
 	ctx := context.Background()
 	done := make(chan struct{})
 	go func() {

@@ -1,0 +1,381 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+	"weak"
+)
+
+// parked waits until n goroutines of the given kind count as waiters.
+func parked[T any](q *Queue[T], kind uint64, n uint64) {
+	for (q.waiters.Load()/kind)&getMask < n {
+		runtime.Gosched()
+	}
+}
+
+func TestWrapAroundManyLaps(t *testing.T) {
+	for _, c := range []int{1, 3, 5, 64} {
+		q := mustNew[int](t, c)
+		want := uint64(1)
+		for lap := range 1000 {
+			k := 1 + lap%c // varying fill levels so head and tail meet at every slot
+			for i := range k {
+				if s, err := q.TryPut(lap*100 + i); err != nil || s != want+uint64(i) {
+					t.Fatalf("cap %d lap %d: put seq %d err %v, want seq %d", c, lap, s, err, want+uint64(i))
+				}
+			}
+			for i := range k {
+				v, s, err := q.TryGet()
+				if err != nil || v != lap*100+i || s != want {
+					t.Fatalf("cap %d lap %d: got %d seq %d %v", c, lap, v, s, err)
+				}
+				want++
+			}
+			if q.Len() != 0 {
+				t.Fatalf("cap %d: Len %d after draining", c, q.Len())
+			}
+		}
+	}
+}
+
+func TestGetTimeoutAndNilContext(t *testing.T) {
+	q := mustNew[int](t, 2, WithMaxSpin(3))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	if _, _, err := q.Get(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get on empty queue with timeout: %v", err)
+	}
+	var nilCtx context.Context // documented to mean Background
+	if s, err := q.Put(nilCtx, 7); err != nil || s != 1 {
+		t.Fatalf("Put(nil ctx): %d %v", s, err)
+	}
+	if v, s, err := q.Get(nilCtx); err != nil || v != 7 || s != 1 {
+		t.Fatalf("Get(nil ctx): %d %d %v", v, s, err)
+	}
+}
+
+// Parked producers are released one by one as a consumer makes room.
+func TestBlockedProducersReleasedByConsumer(t *testing.T) {
+	q := mustNew[int](t, 2, WithMaxSpin(0))
+	q.TryPut(0)
+	q.TryPut(1)
+	const n = 4
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := q.Put(context.Background(), 10+i); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	parked(q, putWaiter, n)
+	got := map[int]bool{}
+	for range 2 + n {
+		v, _, err := q.Get(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[v] = true
+	}
+	wg.Wait()
+	if len(got) != 2+n || q.Len() != 0 {
+		t.Fatalf("got %v, Len %d", got, q.Len())
+	}
+}
+
+// Parked consumers are released by producers.
+func TestBlockedConsumersReleasedByProducers(t *testing.T) {
+	q := mustNew[int](t, 8, WithMaxSpin(0))
+	const n = 4
+	got := make(chan int, n)
+	for range n {
+		go func() {
+			v, _, err := q.Get(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			got <- v
+		}()
+	}
+	parked(q, getWaiter, n)
+	for i := range n {
+		if _, err := q.Put(context.Background(), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := 0
+	for range n {
+		sum += <-got
+	}
+	if sum != 0+1+2+3 {
+		t.Fatalf("sum %d", sum)
+	}
+}
+
+// Several parked producers must all be released when one batch frees room
+// for all of them at once, although only one wake-up token fits: each
+// woken producer passes it on.
+func TestProducerChainWakeUp(t *testing.T) {
+	for range 20 {
+		q := mustNew[int](t, 3, WithMaxSpin(0))
+		for i := range 3 {
+			q.TryPut(i)
+		}
+		done := make(chan error, 3)
+		for i := range 3 {
+			go func() { _, err := q.Put(context.Background(), 10+i); done <- err }()
+		}
+		parked(q, putWaiter, 3)
+		if n, err := q.TryConsume(3, func(*int, uint64) bool { return true }); n != 3 || err != nil {
+			t.Fatal(n, err)
+		}
+		for range 3 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if q.Len() != 3 {
+			t.Fatalf("Len %d", q.Len())
+		}
+	}
+}
+
+// The same for consumers: three parked, three items pushed at once.
+func TestConsumerChainWakeUpRepeated(t *testing.T) {
+	for range 20 {
+		q := mustNew[int](t, 3, WithMaxSpin(0))
+		done := make(chan error, 3)
+		for range 3 {
+			go func() { _, _, err := q.Get(context.Background()); done <- err }()
+		}
+		parked(q, getWaiter, 3)
+		for i := range 3 {
+			q.TryPut(i)
+		}
+		for range 3 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// Close wakes every parked producer and consumer.
+func TestCloseWakesAllWaiters(t *testing.T) {
+	full := mustNew[int](t, 1, WithMaxSpin(0))
+	full.TryPut(0)
+	empty := mustNew[int](t, 1, WithMaxSpin(0))
+	const n = 3
+	errs := make(chan error, 2*n)
+	for range n {
+		go func() { _, err := full.Put(context.Background(), 1); errs <- err }()
+		go func() { _, _, err := empty.Get(context.Background()); errs <- err }()
+	}
+	parked(full, putWaiter, n)
+	parked(empty, getWaiter, n)
+	full.Close()
+	empty.Close()
+	for range 2 * n {
+		if err := <-errs; !errors.Is(err, ErrClosed) {
+			t.Fatalf("parked op after Close: %v", err)
+		}
+	}
+	if v, s, err := full.TryGet(); err != nil || v != 0 || s != 1 {
+		t.Fatalf("accepted item after Close: %d %d %v", v, s, err)
+	}
+	if full.Accepted() != 1 {
+		t.Fatalf("Accepted %d after refused puts", full.Accepted())
+	}
+	full.Reopen()
+	empty.Reopen()
+	if s, err := full.TryPut(2); err != nil || s != 2 {
+		t.Fatalf("put after Reopen: %d %v", s, err)
+	}
+	// Waiting works again after Reopen.
+	got := make(chan error, 1)
+	go func() { _, _, err := empty.Get(context.Background()); got <- err }()
+	parked(empty, getWaiter, 1)
+	empty.TryPut(1)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A consumer draining a closed queue gets every accepted item, then
+// ErrClosed.
+func TestCloseThenDrain(t *testing.T) {
+	q := mustNew[int](t, 16)
+	for i := range 10 {
+		q.TryPut(i)
+	}
+	q.Close()
+	for i := range 10 {
+		if v, s, err := q.Get(context.Background()); err != nil || v != i || s != uint64(i+1) {
+			t.Fatalf("drain %d: %d %d %v", i, v, s, err)
+		}
+	}
+	if _, _, err := q.Get(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Get on closed empty: %v", err)
+	}
+	if _, err := q.Put(context.Background(), 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Put on closed: %v", err)
+	}
+	if n, err := q.TryConsume(4, func(*int, uint64) bool { return true }); n != 0 || !errors.Is(err, ErrClosed) {
+		t.Fatalf("TryConsume on closed empty: %d %v", n, err)
+	}
+}
+
+// Get clears the slot so the queue keeps no reference to a taken item.
+func TestGetReleasesReferences(t *testing.T) {
+	q := mustNew[*[64]byte](t, 4)
+	p := new([64]byte)
+	w := weak.Make(p)
+	q.TryPut(p)
+	if got, _, _ := q.TryGet(); got != p {
+		t.Fatal("wrong item")
+	}
+	p = nil
+	for range 5 {
+		runtime.GC()
+		if w.Value() == nil {
+			return
+		}
+	}
+	t.Fatal("taken item still reachable from the queue")
+}
+
+func TestLenNeverAboveCap(t *testing.T) {
+	q := mustNew[int](t, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				q.TryPut(1)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				q.TryGet()
+			}
+		}()
+	}
+	for range 100000 {
+		if n := q.Len(); n < 0 || n > q.Cap() {
+			t.Errorf("Len %d", n)
+			break
+		}
+	}
+	cancel()
+	wg.Wait()
+}
+
+// Stress: many producers, several consumers mixing Get, TryGet and Consume,
+// small capacity so that both sides park often.
+func TestStress(t *testing.T) {
+	producers, consumers, per := 6, 3, 40000
+	if testing.Short() {
+		per = 2000
+	}
+	if raceEnabled {
+		per /= 4
+	}
+	for _, spin := range []int{0, 4, DefaultMaxSpin} {
+		q := mustNew[[2]int](t, 7, WithMaxSpin(spin))
+		var pw sync.WaitGroup
+		for p := range producers {
+			pw.Add(1)
+			go func() {
+				defer pw.Done()
+				for i := range per {
+					if _, err := q.Put(context.Background(), [2]int{p, i}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		counts := make([][]int32, producers)
+		for p := range counts {
+			counts[p] = make([]int32, per)
+		}
+		var mu sync.Mutex
+		var seqs []uint64
+		var cw sync.WaitGroup
+		for c := range consumers {
+			cw.Add(1)
+			go func() {
+				defer cw.Done()
+				var mine []uint64
+				defer func() { mu.Lock(); seqs = append(seqs, mine...); mu.Unlock() }()
+				for {
+					var err error
+					switch c {
+					case 0:
+						var v [2]int
+						var s uint64
+						v, s, err = q.Get(context.Background())
+						if err == nil {
+							counts[v[0]][v[1]]++
+							mine = append(mine, s)
+						}
+					case 1:
+						_, err = q.Consume(context.Background(), 5, func(v *[2]int, s uint64) bool {
+							counts[v[0]][v[1]]++
+							mine = append(mine, s)
+							return true
+						})
+					default:
+						var v [2]int
+						var s uint64
+						v, s, err = q.TryGet()
+						if err == nil {
+							counts[v[0]][v[1]]++
+							mine = append(mine, s)
+						} else if err == ErrEmpty {
+							runtime.Gosched()
+							err = nil
+						}
+					}
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		pw.Wait()
+		q.Close()
+		cw.Wait()
+		for p := range counts {
+			for i, c := range counts[p] {
+				if c != 1 {
+					t.Fatalf("spin %d: item %d/%d received %d times", spin, p, i, c)
+				}
+			}
+		}
+		total := uint64(producers * per)
+		if uint64(len(seqs)) != total || q.Accepted() != total {
+			t.Fatalf("spin %d: %d seqs, Accepted %d, want %d", spin, len(seqs), q.Accepted(), total)
+		}
+		seen := make([]bool, total+1)
+		for _, s := range seqs {
+			if s == 0 || s > total || seen[s] {
+				t.Fatalf("spin %d: bad or repeated seq %d", spin, s)
+			}
+			seen[s] = true
+		}
+	}
+}
