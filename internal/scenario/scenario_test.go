@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -41,5 +42,44 @@ func TestRunCountsEveryDelivery(t *testing.T) {
 	r := Run(lossy{}, Standard()[0], 100, 200*time.Millisecond)
 	if r.Error == "" || r.Delivered != 99 {
 		t.Fatalf("a lost message went unnoticed: %+v", r)
+	}
+}
+
+// TestEngineDeliversTheRightMessages checks, with several producers, that
+// every delivered message is the one published (not a reused argument slot).
+func TestEngineDeliversTheRightMessages(t *testing.T) {
+	seen := make([]int, 40000)
+	var mu sync.Mutex
+	bad := 0
+	s := Scenario{Name: "4p", Producers: 4, Subscribers: 1, Messages: 40000}
+	pipe, err := Engine{}.Open(s, func(_ int, m *Msg) {
+		mu.Lock()
+		seen[m.Seq]++
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make([]Msg, 40000)
+	var wg sync.WaitGroup
+	for p := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := p * 10000; i < (p+1)*10000; i++ {
+				msgs[i].Seq = int64(i)
+				pipe.Publish(p, &msgs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	pipe.Close()
+	for i, c := range seen {
+		if c != 1 {
+			bad++
+			if bad < 5 {
+				t.Errorf("message %d delivered %d times", i, c)
+			}
+		}
 	}
 }

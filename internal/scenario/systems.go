@@ -59,12 +59,21 @@ func (Engine) Supports(Scenario) (bool, string) { return true, "" }
 type enginePipe struct {
 	e    *engine.Engine
 	t    topic.Topic
-	args [][1]any // argument slices reused by sequence number
+	args []producerArgs // one ring of argument slices per producer
 }
 
-// argRing must exceed the messages in flight: the queue capacity, plus a
-// batch in the loop's hands, plus one per producer.
-const argRing = 1 << 14
+// producerArgs is one producer's ring of argument slices, reused in turn:
+// a slot is reused only after argRing later puts of the same producer, by
+// which time the queue (capacity 4096) has delivered it.
+type producerArgs struct {
+	ring [argRing][1]any
+	next int
+	_    [56]byte
+}
+
+// argRing must exceed the messages in flight: the queue capacity plus a
+// batch in the loop's hands.
+const argRing = 1 << 13
 
 // Open implements System. Producers publish on Market.Data.AAPL; the
 // subscribers use that exact topic, or Market.{kind}.{symbol} in the
@@ -89,11 +98,13 @@ func (Engine) Open(s Scenario, deliver Deliver) (Pipe, error) {
 		}
 	}
 	e.Start()
-	return &enginePipe{e: e, t: topic.MustParse("Market.Data.AAPL"), args: make([][1]any, argRing)}, nil
+	return &enginePipe{e: e, t: topic.MustParse("Market.Data.AAPL"), args: make([]producerArgs, s.Producers)}, nil
 }
 
-func (p *enginePipe) Publish(_ int, m *Msg) error {
-	a := &p.args[m.Seq%argRing] // the caller builds its arguments once; here, a ring
+func (p *enginePipe) Publish(producer int, m *Msg) error {
+	pa := &p.args[producer] // the caller builds its arguments once; here, a ring
+	a := &pa.ring[pa.next%argRing]
+	pa.next++
 	a[0] = m
 	return p.e.Put(p.t, a[:]...)
 }
