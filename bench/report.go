@@ -209,8 +209,8 @@ func WriteMarkdown(w io.Writer, r Report) {
 			fmt.Fprintf(w, "| %s | %s | %d | **FAILED**: %s | | | | | | |\n", res.Scenario, res.System, res.Messages,
 				strings.ReplaceAll(res.Error, "|", "/"))
 		default:
-			ratio := ""
-			if b, ok := r.find(baseline, res.Scenario); ok && b.MsgsPerSec > 0 && !b.Failed() && b.NA == "" {
+			ratio := "" // none for the paced scenario, whose rate is set
+			if b, ok := r.find(baseline, res.Scenario); ok && b.MsgsPerSec > 0 && !b.Failed() && b.NA == "" && res.P50 == 0 {
 				ratio = fmt.Sprintf("%.2f×", res.MsgsPerSec/b.MsgsPerSec)
 			}
 			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f | %s | %s | %s | %s |\n", res.Scenario, res.System, res.Messages,
@@ -301,10 +301,11 @@ func micros(ns float64) string {
 
 // bar is one bar of a chart: a value, or a note in its place.
 type bar struct {
-	label string
-	v     float64
-	note  string
-	color string
+	label   string
+	v       float64
+	note    string
+	color   string
+	opacity float64
 }
 
 // WriteSVG draws one horizontal bar chart per scenario on a logarithmic
@@ -351,18 +352,19 @@ func WriteSVG(w io.Writer, r Report) {
 				note = "FAILED"
 			}
 			if !isLat {
-				c.bars = append(c.bars, bar{label: sys, v: res.MsgsPerSec, note: note, color: color})
+				c.bars = append(c.bars, bar{label: sys, v: res.MsgsPerSec, note: note, color: color, opacity: 1})
 				continue
 			}
 			for i, q := range []struct {
-				name string
-				v    float64
-			}{{"p50", res.P50}, {"p99", res.P99}, {"p99.9", res.P999}} {
+				name    string
+				v       float64
+				opacity float64
+			}{{"p50", res.P50, 1}, {"p99", res.P99, 0.7}, {"p99.9", res.P999, 0.45}} {
 				label := q.name
 				if i == 0 {
 					label = sys + "  " + q.name
 				}
-				c.bars = append(c.bars, bar{label: label, v: q.v / 1e3, note: note, color: color})
+				c.bars = append(c.bars, bar{label: label, v: q.v / 1e3, note: note, color: color, opacity: q.opacity})
 			}
 		}
 		charts = append(charts, c)
@@ -403,8 +405,8 @@ func WriteSVG(w io.Writer, r Report) {
 			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, by+barH-3, esc(b.label))
 			label := b.note
 			if b.note == "" && b.v > 0 {
-				fmt.Fprintf(w, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`,
-					left, by, math.Max(x(b.v)-left, 1), barH, b.color, esc(b.label+": "+c.format(b.v)))
+				fmt.Fprintf(w, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="%.2f"><title>%s</title></rect>`,
+					left, by, math.Max(x(b.v)-left, 1), barH, b.color, b.opacity, esc(b.label+": "+c.format(b.v)))
 				label = c.format(b.v)
 			}
 			fill := "#222"
