@@ -19,6 +19,7 @@ type Config struct {
 	// Budget caps a throughput run of a slow system: a pilot run measures
 	// the system's rate, and the measured run gets enough messages for
 	// about Budget (never more than Messages, never fewer than Pilot).
+	// Zero means no pilot and no cap: every run gets Messages.
 	Budget time.Duration
 	// Pilot is the number of messages of the pilot run (also a warm-up).
 	Pilot int64
@@ -63,6 +64,9 @@ func (c Config) count(s scenario.Scenario, pilot scenario.Result) int64 {
 		return max(1, int64(c.Paced.Seconds()*float64(s.PacedRate)))
 	}
 	n := c.Messages
+	if c.Budget <= 0 {
+		return n
+	}
 	if pilot.MsgsPerSec > 0 && !math.IsInf(pilot.MsgsPerSec, 0) {
 		n = min(n, int64(pilot.MsgsPerSec*c.Budget.Seconds()))
 	}
@@ -82,7 +86,7 @@ func (c Config) RunOne(sys scenario.System, s scenario.Scenario) Result {
 		pilotN = min(pilotN, max(1, int64(s.PacedRate)/100)) // 10 ms of paced publishing
 	}
 	var pilot scenario.Result
-	for {
+	for c.Budget > 0 {
 		pilot = scenario.Run(checked, s, pilotN, c.Timeout)
 		if pilot.NA != "" || pilot.Error != "" {
 			if pilot.Error != "" {
