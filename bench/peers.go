@@ -26,7 +26,7 @@ import (
 func Systems() []scenario.System {
 	return []scenario.System{
 		scenario.Channel{},
-		Engine{},
+		scenario.Engine{},
 		EventBus{},
 		Gookit{},
 		Kelindar{},

@@ -35,7 +35,7 @@ func testConfig() Config {
 // by peerbench, not asserted.
 var fifo = map[string]bool{
 	scenario.Channel{}.Name(): true,
-	Engine{}.Name():           true,
+	scenario.Engine{}.Name():  true,
 	NATS{}.Name():             true,
 	Disruptor{}.Name():        true,
 	Kelindar{}.Name():         true,
@@ -258,16 +258,17 @@ func benchName(s string) string {
 }
 
 // TestEngineProducersKeepTheirOrder publishes enough messages from four
-// producers for each producer's argument ring to wrap several times: a
-// slot reused while its message is still queued would show up as a
-// delivery out of order (and a data race under -race).
+// producers for the engine adapter's argument rings (8192 slots per
+// producer) to wrap several times: a slot reused while its message is still
+// queued would show up as a delivery out of order (and a data race under
+// -race).
 func TestEngineProducersKeepTheirOrder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100k messages")
 	}
 	c := testConfig()
-	c.Messages = 4 * 5 * argRing
-	r := c.RunOne(Engine{}, scenario.Standard()[1])
+	c.Messages = 4 * 5 * 8192
+	r := c.RunOne(scenario.Engine{}, scenario.Standard()[1])
 	if r.Failed() || r.OutOfOrder != 0 {
 		t.Fatalf("%d out of order, error %q", r.OutOfOrder, r.Error)
 	}
