@@ -329,9 +329,9 @@ func WriteSVG(w io.Writer, r Report) {
 			tick:   func(e float64) string { return []string{"1k", "10k", "100k", "1M", "10M", "100M"}[int(e)-3] },
 			format: func(v float64) string { return human(v) + " msgs/s" }}
 		if isLat {
-			c = chart{title: s + " — publish → handler latency p50 / p99 / p99.9 (log scale, lower is better)", minExp: -1, maxExp: 4, groupOf: 3,
+			c = chart{title: s + " — publish → handler latency p50 / p99 / p99.9 (log scale, lower is better)", minExp: -1, maxExp: 5, groupOf: 3,
 				tick: func(e float64) string {
-					return []string{"0.1 µs", "1 µs", "10 µs", "100 µs", "1 ms", "10 ms"}[int(e)+1]
+					return []string{"0.1 µs", "1 µs", "10 µs", "100 µs", "1 ms", "10 ms", "100 ms"}[int(e)+1]
 				},
 				format: func(v float64) string { return micros(v * 1e3) }}
 		}
