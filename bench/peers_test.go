@@ -139,9 +139,11 @@ func TestLossAndDisorderAreReported(t *testing.T) {
 		t.Errorf("Failures() = %v", f)
 	}
 
+	c.Repeats = 2
 	r = c.RunOne(swapping{}, one)
-	if r.Failed() || r.OutOfOrder != 50 {
-		t.Errorf("swapping pairs of 100 messages: %d out of order (want 50), error %q", r.OutOfOrder, r.Error)
+	if r.Failed() || r.OutOfOrder != 100 || r.Repeats != 2 || r.Min > r.MsgsPerSec || r.MsgsPerSec > r.Max {
+		t.Errorf("swapping pairs of 100 messages, twice: %d out of order (want 100), %d repeats, %v <= %v <= %v, error %q",
+			r.OutOfOrder, r.Repeats, r.Min, r.MsgsPerSec, r.Max, r.Error)
 	}
 }
 
@@ -152,6 +154,7 @@ func TestReports(t *testing.T) {
 		rep.Results = append(rep.Results, Result{Result: r, OutOfOrder: ooo})
 	}
 	add(baseline, "one", scenario.Result{Messages: 10, Delivered: 10, MsgsPerSec: 1e7, AllocsPerOp: 0}, 0)
+	rep.Results[0].Repeats, rep.Results[0].Min, rep.Results[0].Max = 3, 9e6, 1.1e7
 	add("eventengine", "one", scenario.Result{Messages: 10, Delivered: 10, MsgsPerSec: 5e6, AllocsPerOp: 0.5}, 0)
 	add("peer | x", "one", scenario.Result{Messages: 10, Delivered: 9, Error: "lost | one"}, 0)
 	add(baseline, "wild", scenario.Result{NA: "no topics"}, 0)
@@ -169,6 +172,7 @@ func TestReports(t *testing.T) {
 		"| Go channel (baseline) | 10.00 M | n/a | 1.5 µs | 25 µs | 2.00 ms | 0.00 | kept |",
 		"| one | eventengine | 10 | 5.00 M | 0.50× |",
 		"3 out of order",
+		"| 10.00 M | 1.00× | 0.00 |  |  |  | 9.00 M – 11.00 M | kept |",
 		"**FAILED**: lost / one",
 		"- Go channel (baseline), wild: no topics.",
 		"## Failures",

@@ -27,6 +27,7 @@ type Meta struct {
 	Messages   int64   `json:"max_messages_per_run"`
 	Budget     string  `json:"budget_per_run"`
 	Paced      string  `json:"paced_duration"`
+	Repeats    int     `json:"repeats"`
 	Seconds    float64 `json:"seconds"`
 	// LoadStart and LoadEnd are /proc/loadavg's 1-minute load before and
 	// after the run: other work on the machine skews the numbers.
@@ -58,7 +59,7 @@ func ReadMeta(c Config) Meta {
 	m := Meta{
 		Date: time.Now().UTC().Format(time.RFC3339), Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), CPU: cpuModel(),
-		Mode: c.Mode, Messages: c.Messages, Budget: c.Budget.String(), Paced: c.Paced.String(), LoadStart: LoadAvg(),
+		Mode: c.Mode, Messages: c.Messages, Budget: c.Budget.String(), Paced: c.Paced.String(), Repeats: max(1, c.Repeats), LoadStart: LoadAvg(),
 	}
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
@@ -148,7 +149,8 @@ func WriteMarkdown(w io.Writer, r Report) {
 	fmt.Fprintf(w, "# Peer benchmark results\n\n")
 	fmt.Fprintf(w, "%s, %s mode, %.0f s; %s %s, %s (%d CPUs, GOMAXPROCS=%d); commit %s; load average %s before, %s after.\n",
 		m.Date, m.Mode, m.Seconds, m.Go, m.OS, m.CPU, m.NumCPU, m.GOMAXPROCS, orDash(m.Commit), orDash(m.LoadStart), orDash(m.LoadEnd))
-	fmt.Fprintf(w, "Throughput runs: up to %d messages, fewer for a slow system (about %s per run after a pilot run); "+
+	fmt.Fprintf(w, "Each result is the median of %d runs (by msgs/s; by p99 for latency), after a pilot run. ", m.Repeats)
+	fmt.Fprintf(w, "Throughput runs: up to %d messages, fewer for a slow system (about %s per run); "+
 		"latency: %s at the paced rate, publish → handler. Messages/s counts published messages, each delivered to every subscriber "+
 		"(10 deliveries per message in the fan-out). Every delivery is counted.\n\n", m.Messages, m.Budget, m.Paced)
 
@@ -200,22 +202,28 @@ func WriteMarkdown(w io.Writer, r Report) {
 	}
 
 	fmt.Fprintf(w, "\n## All runs\n\n")
-	fmt.Fprintln(w, "| scenario | system | messages | msgs/s | vs channel | allocs/msg | p50 | p99 | p99.9 | order |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| scenario | system | messages | msgs/s | vs channel | allocs/msg | p50 | p99 | p99.9 | range of runs | order |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, res := range r.Results {
 		switch {
 		case res.NA != "":
-			fmt.Fprintf(w, "| %s | %s | | n/a | | | | | | |\n", res.Scenario, res.System)
+			fmt.Fprintf(w, "| %s | %s | | n/a | | | | | | | |\n", res.Scenario, res.System)
 		case res.Failed():
-			fmt.Fprintf(w, "| %s | %s | %d | **FAILED**: %s | | | | | | |\n", res.Scenario, res.System, res.Messages,
+			fmt.Fprintf(w, "| %s | %s | %d | **FAILED**: %s | | | | | | | |\n", res.Scenario, res.System, res.Messages,
 				strings.ReplaceAll(res.Error, "|", "/"))
 		default:
 			ratio := "" // none for the paced scenario, whose rate is set
 			if b, ok := r.find(baseline, res.Scenario); ok && b.MsgsPerSec > 0 && !b.Failed() && b.NA == "" && res.P50 == 0 {
 				ratio = fmt.Sprintf("%.2f×", res.MsgsPerSec/b.MsgsPerSec)
 			}
-			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f | %s | %s | %s | %s |\n", res.Scenario, res.System, res.Messages,
-				human(res.MsgsPerSec), ratio, res.AllocsPerOp, micros(res.P50), micros(res.P99), micros(res.P999), order(res))
+			rng := ""
+			if res.Repeats > 1 && res.P50 > 0 {
+				rng = fmt.Sprintf("p99 %s – %s", micros(res.Min), micros(res.Max))
+			} else if res.Repeats > 1 {
+				rng = fmt.Sprintf("%s – %s", human(res.Min), human(res.Max))
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f | %s | %s | %s | %s | %s |\n", res.Scenario, res.System, res.Messages,
+				human(res.MsgsPerSec), ratio, res.AllocsPerOp, micros(res.P50), micros(res.P99), micros(res.P999), rng, order(res))
 		}
 	}
 

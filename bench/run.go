@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +25,9 @@ type Config struct {
 	Budget time.Duration
 	// Pilot is the number of messages of the pilot run (also a warm-up).
 	Pilot int64
+	// Repeats is the number of measured runs of each system on each
+	// scenario (after one pilot); the result is the median run.
+	Repeats int
 	// Paced is how long the latency scenario publishes at its paced rate.
 	Paced time.Duration
 	// Timeout bounds the wait for deliveries after the last publish; a
@@ -36,22 +41,29 @@ type Config struct {
 
 // Quick is the --quick configuration: the whole run in well under a minute.
 func Quick() Config {
-	return Config{Mode: "quick", Messages: 200_000, Budget: 400 * time.Millisecond, Pilot: 2_000,
+	return Config{Mode: "quick", Messages: 200_000, Budget: 400 * time.Millisecond, Pilot: 2_000, Repeats: 1,
 		Paced: 500 * time.Millisecond, Timeout: time.Minute}
 }
 
 // Full is the default configuration: a few minutes.
 func Full() Config {
-	return Config{Mode: "full", Messages: 5_000_000, Budget: 5 * time.Second, Pilot: 20_000,
-		Paced: 3 * time.Second, Timeout: 2 * time.Minute}
+	return Config{Mode: "full", Messages: 5_000_000, Budget: 3 * time.Second, Pilot: 20_000, Repeats: 3,
+		Paced: 2 * time.Second, Timeout: 2 * time.Minute}
 }
 
 // Result is the outcome of one system on one scenario.
 type Result struct {
 	scenario.Result
 	// OutOfOrder counts the deliveries a subscriber received before an
-	// earlier message of the same producer (-1: not checked).
+	// earlier message of the same producer, over all repeats (-1: not
+	// checked).
 	OutOfOrder int64 `json:"out_of_order"`
+	// Repeats is the number of measured runs; the result is the median
+	// one (by msgs/s, or by p99 in the latency scenario), and Min and Max
+	// are the lowest and highest msgs/s (p99 in ns for latency) of all.
+	Repeats int     `json:"repeats"`
+	Min     float64 `json:"min"`
+	Max     float64 `json:"max"`
 }
 
 // Failed reports whether the run failed: an error, a lost or a duplicated
@@ -99,8 +111,24 @@ func (c Config) RunOne(sys scenario.System, s scenario.Scenario) Result {
 		}
 		pilotN *= 4
 	}
-	r := scenario.Run(checked, s, c.count(s, pilot), c.Timeout)
-	return Result{Result: r, OutOfOrder: ooo.Load()}
+	n := c.count(s, pilot)
+	key := func(r scenario.Result) float64 { return r.MsgsPerSec }
+	if s.PacedRate > 0 {
+		key = func(r scenario.Result) float64 { return r.P99 }
+	}
+	var runs []scenario.Result
+	var outOfOrder int64
+	for range max(1, c.Repeats) {
+		r := scenario.Run(checked, s, n, c.Timeout)
+		outOfOrder += ooo.Load()
+		if r.Error != "" {
+			return Result{Result: r, OutOfOrder: outOfOrder, Repeats: len(runs) + 1}
+		}
+		runs = append(runs, r)
+	}
+	slices.SortFunc(runs, func(a, b scenario.Result) int { return cmp.Compare(key(a), key(b)) })
+	return Result{Result: runs[len(runs)/2], OutOfOrder: outOfOrder, Repeats: len(runs),
+		Min: key(runs[0]), Max: key(runs[len(runs)-1])}
 }
 
 // Run runs every scenario on every system, writing one progress line per
@@ -127,14 +155,22 @@ func (c Config) Run(progress io.Writer) []Result {
 			case r.Failed():
 				fmt.Fprintf(progress, "FAILED: %s (%.1fs)\n", r.Error, took)
 			case r.P50 > 0:
-				fmt.Fprintf(progress, "p50 %s  p99 %s  p99.9 %s  (%d msgs, %.1fs)\n",
-					micros(r.P50), micros(r.P99), micros(r.P999), r.Messages, took)
+				fmt.Fprintf(progress, "p50 %s  p99 %s  p99.9 %s  (%d msgs%s, %.1fs)\n",
+					micros(r.P50), micros(r.P99), micros(r.P999), r.Messages, spread(r, micros), took)
 			default:
-				fmt.Fprintf(progress, "%9s msgs/s  (%d msgs, %.1fs)\n", human(r.MsgsPerSec), r.Messages, took)
+				fmt.Fprintf(progress, "%9s msgs/s  (%d msgs%s, %.1fs)\n", human(r.MsgsPerSec), r.Messages, spread(r, human), took)
 			}
 			results = append(results, r)
 		}
 	}
 	fmt.Fprintf(progress, "[%6.1fs] done\n", time.Since(start).Seconds())
 	return results
+}
+
+// spread describes the repeats of r ("" for a single run).
+func spread(r Result, format func(float64) string) string {
+	if r.Repeats < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" × %d, %s–%s", r.Repeats, format(r.Min), format(r.Max))
 }

@@ -30,7 +30,8 @@ func main() { os.Exit(run()) }
 func run() int {
 	quick := flag.Bool("quick", false, "quick run: fewer messages, shorter runs (the whole run well under a minute)")
 	messages := flag.Int64("messages", 0, "messages per throughput run, at most (default 5,000,000; 200,000 with --quick)")
-	budget := flag.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 5s; 400ms with --quick)")
+	budget := flag.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 3s; 400ms with --quick)")
+	repeats := flag.Int("repeats", 0, "measured runs per system and scenario, the median reported (default 3; 1 with --quick)")
 	fixed := flag.Bool("fixed", false, "no pilot runs: every throughput run gets --messages, however slow the system")
 	out := flag.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
 	only := flag.String("systems", "", "comma-separated parts of system names to run (default: all)")
@@ -52,6 +53,9 @@ func run() int {
 	}
 	if *budget > 0 {
 		cfg.Budget = *budget
+	}
+	if *repeats > 0 {
+		cfg.Repeats = *repeats
 	}
 	if *fixed {
 		cfg.Budget = 0
