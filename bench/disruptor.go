@@ -11,7 +11,9 @@ import (
 
 // Disruptor is github.com/smarty/go-disruptor: the ring buffer alone, with
 // one handler goroutine per subscriber (a handler group) and as many
-// writers as producers. It has no topics.
+// writers as producers. It has no topics. Writers waiting for a full ring
+// yield instead of the default 1 ns sleep; readers keep the default wait
+// (a 500 ns sleep when idle, which shows in its latency).
 type Disruptor struct{}
 
 // Name implements scenario.System.

@@ -168,7 +168,7 @@ func TestReports(t *testing.T) {
 	WriteMarkdown(&md, rep)
 	for _, want := range []string{
 		"| system | one | wild | p50 | p99 | p99.9 | allocs/msg | order |",
-		"| eventengine | 5.00 M | 2.0 k | 0.9 µs | 9.0 µs | 90 µs | 0.50 | not kept (3 deliveries in 1 of 3 runs) |",
+		"| eventengine | 5.00 M | 2.0 k | 0.9 µs | 9.0 µs | 90 µs | 0.50 | not kept (3 deliveries in 1 of 3 scenarios) |",
 		"| Go channel (baseline) | 10.00 M | n/a | 1.5 µs | 25 µs | 2.00 ms | 0.00 | kept |",
 		"| one | eventengine | 10 | 5.00 M | 0.50× |",
 		"3 out of order",

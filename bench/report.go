@@ -282,7 +282,7 @@ func (r Report) orderSummary(sys string) string {
 	case bad == 0:
 		return "kept"
 	}
-	return fmt.Sprintf("not kept (%d deliveries in %d of %d runs)", ooo, bad, runs)
+	return fmt.Sprintf("not kept (%d deliveries in %d of %d scenarios)", ooo, bad, runs)
 }
 
 func orDash(s string) string {

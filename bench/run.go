@@ -45,7 +45,7 @@ func Quick() Config {
 		Paced: 500 * time.Millisecond, Timeout: time.Minute}
 }
 
-// Full is the default configuration: a few minutes.
+// Full is the default configuration: about four minutes on two cores.
 func Full() Config {
 	return Config{Mode: "full", Messages: 5_000_000, Budget: 3 * time.Second, Pilot: 20_000, Repeats: 3,
 		Paced: 2 * time.Second, Timeout: 2 * time.Minute}
@@ -85,8 +85,9 @@ func (c Config) count(s scenario.Scenario, pilot scenario.Result) int64 {
 	return max(n, min(c.Pilot, c.Messages))
 }
 
-// RunOne runs scenario s on sys: a pilot run, then the measured run. The
-// pilot's failure is the result's failure.
+// RunOne runs scenario s on sys: pilot runs (unless Budget is zero), then
+// Repeats measured runs, of which it returns the median. A failed run,
+// pilot or measured, is the result.
 func (c Config) RunOne(sys scenario.System, s scenario.Scenario) Result {
 	var ooo atomic.Int64
 	checked := orderCheck{System: sys, outOfOrder: &ooo}
