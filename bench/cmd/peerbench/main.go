@@ -34,6 +34,7 @@ func run() int {
 	repeats := flag.Int("repeats", 0, "measured runs per system and scenario, the median reported (default 3; 1 with --quick)")
 	fixed := flag.Bool("fixed", false, "no pilot runs: every throughput run gets --messages, however slow the system")
 	out := flag.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
+	render := flag.String("render", "", "run nothing: rewrite results.md and results.svg from this results.json")
 	only := flag.String("systems", "", "comma-separated parts of system names to run (default: all)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/cmd/peerbench [--quick] [flags]\n\n")
@@ -81,6 +82,22 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "peerbench:", err)
 			return 2
 		}
+	}
+
+	if *render != "" {
+		var r bench.Report
+		b, err := os.ReadFile(*render)
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err == nil {
+			err = writeViews(dir, r)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peerbench:", err)
+			return 2
+		}
+		return 0
 	}
 
 	start := time.Now()
@@ -145,6 +162,11 @@ func write(dir string, r bench.Report) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
+	return writeViews(dir, r)
+}
+
+// writeViews writes results.md and results.svg.
+func writeViews(dir string, r bench.Report) error {
 	var md, svg strings.Builder
 	bench.WriteMarkdown(&md, r)
 	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
