@@ -15,18 +15,22 @@ import (
 	"github.com/eventengine/eventengine/topic"
 )
 
-// stressFigures are the totals of the stress test, read by
-// TestStressReport-style logging and quoted in docs/reliability.md.
+// stressFigures are the totals of the stress test, logged by TestStress and
+// quoted in docs/reliability.md.
 type stressFigures struct {
-	accepted, delivered, refused, stops, churn, echoes uint64
+	accepted, delivered, refused, stops, exactStops, churn, churnDeliveries, echoes, tryFull uint64
 }
 
-// TestStress pushes messages from several numbered producers through exact
-// and generic hooks while other goroutines add and remove subscriptions,
-// a handler publishes, and the loop is stopped and started. It asserts that
-// every accepted message reached every permanent hook it matched exactly
-// once, that per-producer order was kept, that accepted = delivered + queued
-// at every stop, and that the run ends within a bound (no deadlock).
+// TestStress pushes messages from several numbered producers (using Put,
+// PutContext, Publish and TryPut) through exact and generic hooks while
+// other goroutines add and remove subscriptions, a handler publishes, and
+// the loop is stopped and started. It asserts that every accepted message
+// reached every permanent hook it matched exactly once, that every
+// short-lived subscription received only messages it matches, each at most
+// once and in per-producer order, that per-producer order was kept, that at
+// every stop the handlers saw exactly what the engine counts as delivered
+// and (at the stops taken with no put under way) accepted = delivered +
+// queued, and that the run ends within a bound (no deadlock).
 //
 // EVENTENGINE_SOAK=<messages per producer> makes it a soak test.
 func TestStress(t *testing.T) {
@@ -43,8 +47,8 @@ func TestStress(t *testing.T) {
 		}
 	}
 	f := runStress(t, 4, perProducer, 64)
-	t.Logf("stress: %d accepted, %d deliveries checked, %d refused (ErrFull on loop), %d stop/start cycles, %d churn registrations, %d echoes, 0 lost",
-		f.accepted, f.delivered, f.refused, f.stops, f.churn, f.echoes)
+	t.Logf("stress: %d accepted, %d deliveries checked, %d refused (ErrFull on loop), %d TryPut ErrFull retried, %d stop/start cycles (%d with accepted = delivered + queued checked), %d churn registrations receiving %d messages, %d echoes, 0 lost",
+		f.accepted, f.delivered, f.refused, f.tryFull, f.stops, f.exactStops, f.churn, f.churnDeliveries, f.echoes)
 }
 
 func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures {
@@ -119,19 +123,49 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 	var wg sync.WaitGroup
 	// Churn: subscriptions added and removed while messages flow.
 	churnStop := make(chan struct{})
-	var churn atomic.Uint64
+	var churn, churnDeliveries atomic.Uint64
+	// A short-lived subscription checks what it receives: only messages its
+	// topic matches, each producer's in order, none twice. A trigger under
+	// way may still call it after UnregisterHandler returns, so its state
+	// is its own and locked.
+	churnHandler := func(tp topic.Topic) func(event.Message) {
+		var mu sync.Mutex
+		last := make([]int, producers)
+		for i := range last {
+			last[i] = -1
+		}
+		return func(m event.Message) {
+			p, ok1 := event.Arg[int](m, 0)
+			i, ok2 := event.Arg[int](m, 1)
+			if !ok1 || !ok2 {
+				return
+			}
+			churnDeliveries.Add(1)
+			if !tp.Matches(m.Topic) {
+				orderErr.CompareAndSwap(nil, fmt.Sprintf("churn %s received %s", tp, m.Topic))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if i <= last[p] {
+				orderErr.CompareAndSwap(nil, fmt.Sprintf("churn %s: producer %d message %d after %d", tp, p, i, last[p]))
+			}
+			last[p] = i
+		}
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		patterns := []string{"Stress.{p}.{x}", "Stress.(2|3).Data", "Stress./^0$/.{d}", "Stress.1.Data"}
 		for i := 0; ; i++ {
-			select {
-			case <-churnStop:
-				return
-			default:
+			if i >= len(patterns) { // every pattern at least once, however fast the producers
+				select {
+				case <-churnStop:
+					return
+				default:
+				}
 			}
 			tp := topic.MustParse(patterns[i%len(patterns)])
-			id, err := e.RegisterFunc(tp, func(event.Message) {})
+			id, err := e.RegisterFunc(tp, churnHandler(tp))
 			if err != nil {
 				orderErr.CompareAndSwap(nil, "churn register: "+err.Error())
 				return
@@ -143,8 +177,13 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 			churn.Add(1)
 		}
 	}()
-	// Stop/start cycles in the middle, checking accepted = delivered + queued.
-	var stops atomic.Uint64
+	// Stop/start cycles in the middle. Every other stop is taken with no put
+	// under way (producers hold gate for reading around each put), so the
+	// engine's counters are exact: accepted = delivered + queued. The other
+	// stops catch producers in the middle of puts, some blocked on the full
+	// queue of a stopped engine until the next Start.
+	var gate sync.RWMutex
+	var stops, exactStops atomic.Uint64
 	cycleStop := make(chan struct{})
 	var cycleErr atomic.Value
 	var cycles sync.WaitGroup
@@ -152,21 +191,37 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 	go func() {
 		defer cycles.Done()
 		for {
-			select {
-			case <-cycleStop:
-				return
-			default:
+			if stops.Load() >= 2 { // both kinds of stop at least once, however fast the producers
+				select {
+				case <-cycleStop:
+					return
+				default:
+				}
+			}
+			exact := stops.Load()%2 == 0
+			if exact {
+				gate.Lock() // waits for the puts under way; the loop runs, so they end
 			}
 			e.Stop()
 			// The loop is stopped: every message it took has been handled.
 			// Deliveries counted by the handlers must equal the engine's
-			// count, and accepted = delivered + queued (+ taken: none here).
+			// count, and with no put under way accepted = delivered + queued
+			// (+ taken: none here).
 			s := e.Stats()
 			if handled := all.total() + echoed.Load(); handled != s.Delivered {
 				cycleErr.CompareAndSwap(nil, fmt.Sprintf("at a stop: handlers saw %d messages, engine says %d delivered (%+v)", handled, s.Delivered, s))
 			}
+			if exact {
+				if s.Accepted != s.Delivered+s.Taken+uint64(s.Queued) || s.Running {
+					cycleErr.CompareAndSwap(nil, fmt.Sprintf("at a stop: accepted %d != delivered %d + queued %d (%+v)", s.Accepted, s.Delivered, s.Queued, s))
+				}
+				exactStops.Add(1)
+			}
 			stops.Add(1)
 			e.Start()
+			if exact {
+				gate.Unlock()
+			}
 			for range 2000 { // let some messages flow before the next stop
 				if e.Occupied() == 0 {
 					break
@@ -175,6 +230,9 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 			}
 		}
 	}()
+	// Producers use every kind of put: Put, PutContext, Publish, and TryPut
+	// retried (outside the gate) while the queue is full.
+	var tryFull atomic.Uint64
 	var producing sync.WaitGroup
 	for p := range producers {
 		producing.Add(1)
@@ -182,7 +240,27 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 			defer producing.Done()
 			tp := topic.MustParse(fmt.Sprintf("Stress.%d.Data", p))
 			for i := range perProducer {
-				if err := e.PutContext(ctx, tp, p, i); err != nil {
+				var err error
+				for {
+					gate.RLock()
+					switch p % 4 {
+					case 0:
+						err = e.Put(tp, p, i)
+					case 1:
+						err = e.PutContext(ctx, tp, p, i)
+					case 2:
+						err = e.Publish(ctx, tp, []any{p, i}, nil)
+					case 3:
+						err = e.TryPut(tp, p, i)
+					}
+					gate.RUnlock()
+					if !errors.Is(err, ErrFull) || ctx.Err() != nil {
+						break
+					}
+					tryFull.Add(1)
+					runtime.Gosched()
+				}
+				if err != nil {
 					orderErr.CompareAndSwap(nil, fmt.Sprintf("producer %d put %d: %v", p, i, err))
 					return
 				}
@@ -241,8 +319,12 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 	if st.Accepted != uint64(producers*perProducer)+echoes.Load() {
 		t.Fatalf("accepted %d, want %d producer messages + %d echoes", st.Accepted, producers*perProducer, echoes.Load())
 	}
+	if stops.Load() == 0 || exactStops.Load() == 0 || churn.Load() == 0 {
+		t.Fatalf("the run did not exercise everything: %d stops (%d exact), %d churn registrations", stops.Load(), exactStops.Load(), churn.Load())
+	}
 	return stressFigures{
 		accepted: st.Accepted, delivered: delivered, refused: echoRefused.Load(),
-		stops: stops.Load(), churn: churn.Load(), echoes: echoes.Load(),
+		stops: stops.Load(), exactStops: exactStops.Load(), churn: churn.Load(),
+		churnDeliveries: churnDeliveries.Load(), echoes: echoes.Load(), tryFull: tryFull.Load(),
 	}
 }
