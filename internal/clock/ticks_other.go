@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package clock
+
+// hasTSC is false: other architectures count in Nanotime.
+const hasTSC = false
+
+// Ticks returns a reading of the cheapest monotonic counter: Nanotime on
+// this architecture. Only differences between two readings are meaningful;
+// TicksToNanos converts them.
+func Ticks() int64 { return Nanotime() }
