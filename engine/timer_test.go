@@ -173,23 +173,21 @@ func TestTimerActivationInThePast(t *testing.T) {
 	}
 }
 
+// TestTimerStopWhileQueueFullAndRestart blocks a tick on a full queue and
+// stops the engine: the timer ends at once (before the loop, stuck in a
+// handler, can), its tick is not accepted, accepted = delivered + queued,
+// and after a restart the timer publishes the tick that was refused (its
+// time is not past) and then goes on with its schedule; the goroutine count
+// comes back to where it started.
 func TestTimerStopWhileQueueFullAndRestart(t *testing.T) {
 	before := runtime.NumGoroutine()
 	fc := clock.NewFake(t0)
-	e := newEngine(t, WithClock(fc), WithCapacity(1))
-	block := make(chan struct{})
-	blocked := make(chan struct{})
-	filler := topic.MustParse("Fill")
-	var once sync.Once
-	e.RegisterFunc(filler, func(event.Message) { once.Do(func() { close(blocked) }); <-block })
-	e.Start()
+	e, release := fullEngine(t, WithClock(fc))
+	defer release()
 	tp, _ := e.Timer(time.Hour)
 	ticks := subscribeTicks(t, e, tp)
-	e.Put(filler)
-	<-blocked // the loop is stuck in a handler
-	for e.TryPut(filler) == nil {
-	} // the queue is now full
 	fc.BlockUntil(1)
+	accepted := e.Stats().Accepted
 	fc.Advance(time.Hour) // the timer fires and blocks on the full queue
 	for e.waited.Load() == 0 {
 		runtime.Gosched()
@@ -199,15 +197,33 @@ func TestTimerStopWhileQueueFullAndRestart(t *testing.T) {
 	for !e.stopping.Load() {
 		runtime.Gosched()
 	}
-	close(block) // let the handler return so the loop can stop
+	timersDone := make(chan struct{})
+	go func() { e.timers.wg.Wait(); close(timersDone) }()
+	select {
+	case <-timersDone: // the timer left its blocked put while the loop is still stuck
+	case <-time.After(time.Minute):
+		t.Fatal("the timer blocked on a full queue did not end with Stop")
+	}
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned while the loop was still in a handler")
+	default:
+	}
+	release() // let the handler return so the loop can stop
 	<-stopped
-	// Restart: the timer works again.
+	s := e.Stats()
+	if s.Accepted != accepted || s.Accepted != s.Delivered+s.Taken+uint64(s.Queued) || s.Running {
+		t.Fatalf("after Stop: %+v, accepted before the tick %d", s, accepted)
+	}
+	// Restart: the refused tick (standing for t0+1h, not past) comes first,
+	// then the schedule goes on.
 	e.Start()
 	fc.BlockUntil(1)
 	fc.Advance(time.Hour)
-	got := <-ticks
-	if got.topic != tp {
-		t.Fatalf("after restart: %+v", got)
+	for k := 1; k <= 2; k++ {
+		if got := <-ticks; got.topic != tp || !got.at.Equal(t0.Add(time.Duration(k)*time.Hour)) {
+			t.Fatalf("after restart, tick %d: %+v", k, got)
+		}
 	}
 	e.Stop()
 	settleGoroutines(t, before)
@@ -444,4 +460,159 @@ func TestTimerPublishesPlainTimes(t *testing.T) {
 	if strings.Contains(at.String(), "m=") || at.Round(0) != at || !at.After(now) {
 		t.Fatalf("trigger_time %v", at)
 	}
+}
+
+// TestTimerKwargs: the aligned timers publish exactly the keyword arguments
+// interval and timestamp, the others interval and trigger_time, with no
+// positional arguments, as the reference's EventEngineEx does.
+func TestTimerKwargs(t *testing.T) {
+	fc := clock.NewFake(t0)
+	e := newEngine(t, WithClock(fc))
+	e.Start()
+	msgs := make(chan event.Message, 8)
+	for _, iv := range []time.Duration{time.Second, time.Minute, 250 * time.Millisecond} {
+		tp, err := e.TimerAt(iv, time.Date(2026, 11, 24, 12, 0, 1, 0, time.UTC)) // first ignored by the aligned ones
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.RegisterFunc(tp, func(m event.Message) { msgs <- m })
+	}
+	fc.BlockUntil(3)
+	fc.Set(time.Date(2026, 11, 24, 12, 1, 0, 0, time.UTC)) // all three fire once (the 250ms one skips its missed ticks)
+	want := map[topic.Topic]struct {
+		interval time.Duration
+		key      string
+	}{
+		SecondTimer: {time.Second, "timestamp"},
+		MinuteTimer: {time.Minute, "timestamp"},
+		topic.MustParse("EventEngine.Internal.Timer.250ms"): {250 * time.Millisecond, "trigger_time"},
+	}
+	for range 3 {
+		m := <-msgs
+		w, ok := want[m.Topic]
+		if !ok {
+			t.Fatalf("unexpected message on %v", m.Topic)
+		}
+		delete(want, m.Topic)
+		iv, ok1 := event.Kwarg[time.Duration](m, "interval")
+		at, ok2 := event.Kwarg[time.Time](m, w.key)
+		if !ok1 || !ok2 || iv != w.interval || len(m.Kwargs) != 2 || len(m.Args) != 0 {
+			t.Fatalf("%v: args %v kwargs %v, want interval=%v and %s", m.Topic, m.Args, m.Kwargs, w.interval, w.key)
+		}
+		if !at.Equal(time.Date(2026, 11, 24, 12, 1, 0, 0, time.UTC)) {
+			t.Fatalf("%v: %s = %v", m.Topic, w.key, at)
+		}
+	}
+}
+
+// TestTimerAlignedNoDrift runs the second timer for 1,000 ticks and the
+// minute timer for 100, with the clock waking each a little late every
+// time: every tick stands for its whole second or minute, none is skipped
+// or repeated.
+func TestTimerAlignedNoDrift(t *testing.T) {
+	start := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	fc := clock.NewFake(start.Add(300 * time.Millisecond))
+	e := newEngine(t, WithClock(fc))
+	e.Start()
+	sec, _ := e.Timer(time.Second)
+	ticks := subscribeTicks(t, e, sec)
+	fc.BlockUntil(1)
+	for k := 1; k <= 1000; k++ {
+		fc.BlockUntil(1)
+		fc.Set(start.Add(time.Duration(k)*time.Second + time.Duration(k%7)*time.Millisecond)) // woken 0-6 ms late
+		if got := <-ticks; !got.at.Equal(start.Add(time.Duration(k) * time.Second)) {
+			t.Fatalf("second tick %d at %v", k, got.at)
+		}
+	}
+	e.Stop()
+	e.Start()
+	base := fc.Now().Truncate(time.Minute)
+	min, _ := e.Timer(time.Minute)
+	mticks := subscribeTicks(t, e, min)
+	for k := 1; k <= 100; k++ {
+		fc.BlockUntil(2) // the second and the minute timer wait
+		fc.Set(base.Add(time.Duration(k)*time.Minute + 999*time.Millisecond))
+		if got := <-mticks; !got.at.Equal(base.Add(time.Duration(k) * time.Minute)) {
+			t.Fatalf("minute tick %d at %v", k, got.at)
+		}
+		<-ticks // the second timer's one tick for this minute
+	}
+}
+
+// TestTimerConcurrentRequests: many goroutines asking at once for the same
+// interval get the same topic and start one timer.
+func TestTimerConcurrentRequests(t *testing.T) {
+	fc := clock.NewFake(t0)
+	e := newEngine(t, WithClock(fc))
+	e.Start()
+	const n = 16
+	topics := make(chan topic.Topic, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tp, err := e.Timer(3 * time.Second)
+			if err != nil {
+				t.Error(err)
+			}
+			topics <- tp
+		}()
+	}
+	wg.Wait()
+	close(topics)
+	for tp := range topics {
+		if tp.String() != "EventEngine.Internal.Timer.3s" {
+			t.Fatalf("topic %v", tp)
+		}
+	}
+	fc.BlockUntil(1)
+	if n := fc.Waiters(); n != 1 || e.Stats().Timers != 1 {
+		t.Fatalf("%d timers waiting, Stats.Timers %d; want 1", n, e.Stats().Timers)
+	}
+}
+
+// TestTimerFromHandlerAndRunContext: a handler may ask for a timer; an
+// engine driven by Run stops its timers when Run's context ends, and the
+// goroutine count comes back.
+func TestTimerFromHandlerAndRunContext(t *testing.T) {
+	before := runtime.NumGoroutine()
+	fc := clock.NewFake(t0)
+	e := newEngine(t, WithClock(fc))
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- e.Run(ctx) }()
+	for !e.Active() {
+		runtime.Gosched()
+	}
+	asked := make(chan topic.Topic, 1)
+	e.RegisterFunc(topic.MustParse("Ask"), func(event.Message) {
+		tp, err := e.Timer(2 * time.Second)
+		if err != nil {
+			t.Error(err)
+		}
+		asked <- tp
+	})
+	if err := e.Put(topic.MustParse("Ask")); err != nil {
+		t.Fatal(err)
+	}
+	tp := <-asked
+	ticks := subscribeTicks(t, e, tp)
+	fc.BlockUntil(1)
+	fc.Advance(2 * time.Second)
+	if got := <-ticks; !got.at.Equal(t0.Add(2 * time.Second)) {
+		t.Fatalf("tick %+v", got)
+	}
+	fc.BlockUntil(1)
+	cancel()
+	if err := <-ran; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := fc.Waiters(); n != 0 || e.Active() {
+		t.Fatalf("after Run ended: %d timers waiting, active %v", n, e.Active())
+	}
+	if _, err := e.Timer(2 * time.Second); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Timer after Run ended: %v", err)
+	}
+	settleGoroutines(t, before)
 }
