@@ -20,7 +20,7 @@ type entry struct {
 	comparable bool // Comparable(h), computed once at Add
 	calls      atomic.Uint64
 	panics     atomic.Uint64
-	nanos      atomic.Int64
+	ticks      atomic.Int64 // clock.Ticks, converted when read
 }
 
 func newEntry(handler Handler) *entry {
@@ -52,7 +52,7 @@ type Hook struct {
 	// and nanos only by an extended hook, added once per trigger.
 	panics atomic.Uint64
 	calls  atomic.Uint64
-	nanos  atomic.Int64
+	ticks  atomic.Int64 // clock.Ticks, converted when read
 }
 
 // NewHook returns an empty hook for t.

@@ -3,6 +3,8 @@ package event
 import (
 	"iter"
 	"time"
+
+	"github.com/eventengine/eventengine/internal/clock"
 )
 
 // Stats are the statistics of one registration (the reference's
@@ -23,7 +25,7 @@ func (s Stats) Mean() time.Duration {
 }
 
 func (e *entry) stats() Stats {
-	return Stats{ID: e.id, Calls: e.calls.Load(), Panics: e.panics.Load(), Total: time.Duration(e.nanos.Load())}
+	return Stats{ID: e.id, Calls: e.calls.Load(), Panics: e.panics.Load(), Total: time.Duration(clock.TicksToNanos(e.ticks.Load()))}
 }
 
 // Stats returns the statistics of registration id (the reference's
@@ -70,5 +72,5 @@ func (h *Hook) AllStats() iter.Seq2[Handler, Stats] {
 // an extended hook; a trigger adds its calls and time when it ends, so a
 // trigger under way is not yet included.
 func (h *Hook) Totals() Stats {
-	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Total: time.Duration(h.nanos.Load())}
+	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Total: time.Duration(clock.TicksToNanos(h.ticks.Load()))}
 }

@@ -36,32 +36,32 @@ func (h *Hook) Trigger(m Message) {
 		return
 	}
 	// One deferred recover covers the whole loop, so a trigger pays for it
-	// once, not once per handler; see recoverPlain.
+	// once, not once per handler. The deferred closure tests i itself, so
+	// that a trigger whose handlers all return makes no further call.
 	i := 0
-	defer h.recoverPlain(s, &i, &m)
+	defer func() {
+		if i < len(s.fns) {
+			h.afterPanic(s, i, &m, recover())
+		}
+	}()
 	for ; i < len(fns); i++ {
 		fns[i].Handle(m)
 	}
 }
 
-// recoverPlain is deferred by Trigger for a plain hook. *i < len(s.fns)
-// means that handler *i did not return: it panicked, or it called
-// runtime.Goexit (then recover gives nil and nothing more is called).
-// After a panic it logs it and calls the handlers after that one, from
-// inside this deferred call (so the stack logged for a second panic in the
-// same trigger also shows the first one's frames).
-func (h *Hook) recoverPlain(s *snapshot, i *int, m *Message) {
-	if *i >= len(s.fns) {
-		return
-	}
-	r := recover()
+// afterPanic is called by Trigger's deferred closure, for a plain hook,
+// when handler i did not return: it panicked with r, or it called
+// runtime.Goexit (then r is nil and nothing more is called). After a panic
+// it logs it and calls the handlers after that one, from inside the
+// deferred call (so the stack logged for a second panic in the same
+// trigger also shows the first one's frames).
+func (h *Hook) afterPanic(s *snapshot, i int, m *Message, r any) {
 	if r == nil {
 		return
 	}
-	j := *i
-	h.recovered(s.entries[j], m, r)
-	for j++; j < len(s.fns); {
-		j = h.run(s.fns, j, s.entries, m)
+	h.recovered(s.entries[i], m, r)
+	for i++; i < len(s.fns); {
+		i = h.run(s.fns, i, s.entries, m)
 	}
 }
 
@@ -83,34 +83,38 @@ func (h *Hook) run(fns []Handler, i int, l []*entry, m *Message) (next int) {
 	return next
 }
 
-// triggerTimed is Trigger for an extended hook. The end of one call is the
-// start of the next, so n handlers read the clock n+1 times. The hook's
-// lifetime totals are added once, when the trigger ends.
+// triggerTimed is Trigger for an extended hook. It times calls in
+// clock.Ticks (the CPU's time-stamp counter where usable, converted to
+// nanoseconds when the statistics are read). The end of one call is the
+// start of the next, so n handlers read the counter n+1 times. The hook's
+// lifetime totals are added once, when the trigger ends. A difference that
+// comes out negative (readings on two CPUs whose counters disagree) counts
+// as 0, so the counters never go down.
 func (h *Hook) triggerTimed(l []*entry, m *Message) {
 	if len(l) == 0 {
 		return
 	}
 	i := 0
-	start := clock.Nanotime()
+	start := clock.Ticks()
 	t0 := start
 	defer func() {
-		calls, nanos := uint64(i), t0-start
+		calls, ticks := uint64(i), max(t0-start, 0)
 		if i < len(l) {
 			if r := recover(); r != nil {
 				c, n := h.afterPanicTimed(l, i, m, r, t0)
 				calls += c
-				nanos += n
+				ticks += n
 			}
 		}
 		h.calls.Add(calls)
-		h.nanos.Add(nanos)
+		h.ticks.Add(ticks)
 	}()
 	for ; i < len(l); i++ {
 		e := l[i]
 		e.h.Handle(*m)
-		t1 := clock.Nanotime()
+		t1 := clock.Ticks()
 		e.calls.Add(1)
-		e.nanos.Add(t1 - t0)
+		e.ticks.Add(max(t1-t0, 0))
 		t0 = t1
 	}
 }
@@ -118,33 +122,33 @@ func (h *Hook) triggerTimed(l []*entry, m *Message) {
 // afterPanicTimed accounts and logs the panic r of handler i of a timed
 // trigger (its call started at t0), then calls the handlers after it. It
 // returns the calls and time it accounted.
-func (h *Hook) afterPanicTimed(l []*entry, i int, m *Message, r any, t0 int64) (calls uint64, nanos int64) {
+func (h *Hook) afterPanicTimed(l []*entry, i int, m *Message, r any, t0 int64) (calls uint64, ticks int64) {
 	e := l[i]
-	d := clock.Nanotime() - t0
+	d := max(clock.Ticks()-t0, 0)
 	e.calls.Add(1)
-	e.nanos.Add(d)
+	e.ticks.Add(d)
 	h.recovered(e, m, r)
-	calls, nanos = 1, d
+	calls, ticks = 1, d
 	for i++; i < len(l); {
-		i = h.runTimed(l, i, m, &calls, &nanos)
+		i = h.runTimed(l, i, m, &calls, &ticks)
 	}
-	return calls, nanos
+	return calls, ticks
 }
 
 // runTimed is run for an extended hook; it adds the calls and time it
-// accounts to *calls and *nanos.
-func (h *Hook) runTimed(l []*entry, i int, m *Message, calls *uint64, nanos *int64) (next int) {
+// accounts to *calls and *ticks.
+func (h *Hook) runTimed(l []*entry, i int, m *Message, calls *uint64, ticks *int64) (next int) {
 	next = i
-	t0 := clock.Nanotime()
+	t0 := clock.Ticks()
 	defer func() {
 		if next < len(l) {
 			if r := recover(); r != nil {
 				e := l[next]
-				d := clock.Nanotime() - t0
+				d := max(clock.Ticks()-t0, 0)
 				e.calls.Add(1)
-				e.nanos.Add(d)
+				e.ticks.Add(d)
 				*calls++
-				*nanos += d
+				*ticks += d
 				h.recovered(e, m, r)
 				next++
 			}
@@ -153,12 +157,12 @@ func (h *Hook) runTimed(l []*entry, i int, m *Message, calls *uint64, nanos *int
 	for ; next < len(l); next++ {
 		e := l[next]
 		e.h.Handle(*m)
-		t1 := clock.Nanotime()
-		d := t1 - t0
+		t1 := clock.Ticks()
+		d := max(t1-t0, 0)
 		e.calls.Add(1)
-		e.nanos.Add(d)
+		e.ticks.Add(d)
 		*calls++
-		*nanos += d
+		*ticks += d
 		t0 = t1
 	}
 	return next
