@@ -9,10 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,13 +140,14 @@ func makeMarkets(n int, r *rand.Rand) []*market {
 	return ms
 }
 
-// demoState is what the subscribers keep; the loop goroutine writes it, the
-// view reads it under mu.
+// demoState is what the subscribers keep. The dispatch loop writes it (every
+// handler runs on the loop); the view reads it under mu.
 type demoState struct {
 	mu        sync.Mutex
 	vwapNum   map[string]float64
 	vwapDen   map[string]float64
 	lastAAPL  float64
+	ticks     int64 // feed ticks seen by the wildcard subscriber
 	trades    map[string]int64
 	notional  map[string]float64
 	fourCount int64
@@ -154,29 +157,39 @@ type demoState struct {
 
 // demoSummary is printed at the end (as JSON with --json).
 type demoSummary struct {
-	Seconds     float64            `json:"seconds"`
-	Published   uint64             `json:"published"`
-	Accepted    uint64             `json:"accepted"` // feed messages and timer ticks
+	Seconds    float64 `json:"seconds"`
+	Symbols    int     `json:"symbols"`
+	TargetRate int     `json:"target_rate"`
+	// Published counts the feed's messages the engine accepted; Received
+	// counts those the subscribers saw (ticks by the wildcard subscriber,
+	// trades by the range subscriber); Lost is their difference.
+	Published uint64 `json:"published"`
+	Received  uint64 `json:"received"`
+	Lost      int64  `json:"lost"`
+	// Accepted and Delivered are the engine's own counters: the feed's
+	// messages and the timer ticks.
+	Accepted    uint64             `json:"accepted"`
 	Delivered   uint64             `json:"delivered"`
-	Lost        int64              `json:"lost"`
 	MsgsPerSec  float64            `json:"msgs_per_sec"`
-	LatencyP50  string             `json:"latency_p50"`
-	LatencyP99  string             `json:"latency_p99"`
-	LatencyP999 string             `json:"latency_p999"`
+	QueuePeak   int                `json:"queue_peak"`
+	Capacity    int                `json:"queue_capacity"`
+	LatencyP50  int64              `json:"latency_p50_ns"`
+	LatencyP99  int64              `json:"latency_p99_ns"`
+	LatencyP999 int64              `json:"latency_p999_ns"`
 	Hooks       []hookSummary      `json:"hooks"`
 	Trades      map[string]int64   `json:"trades"`
 	VWAP        map[string]float64 `json:"vwap_sample"`
+	FourLetter  int64              `json:"four_letter_ticks"`
 	TimerTicks  int64              `json:"timer_ticks"`
 	Panics      uint64             `json:"handler_panics"`
 }
 
 type hookSummary struct {
-	Topic      string  `json:"topic"`
-	Calls      uint64  `json:"calls"`
-	MeanNanos  float64 `json:"mean_ns"`
-	Panics     uint64  `json:"panics"`
-	Generic    bool    `json:"generic"`
-	Subscribed string  `json:"form"`
+	Topic     string  `json:"topic"`
+	Form      string  `json:"form"`
+	Calls     uint64  `json:"calls"`
+	MeanNanos float64 `json:"mean_ns"`
+	Panics    uint64  `json:"panics"`
 }
 
 func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -202,11 +215,17 @@ func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if cfg.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(sum)
+		if err := enc.Encode(sum); err != nil {
+			fmt.Fprintln(stderr, "eventengine demo:", err)
+			return 1
+		}
 	} else {
-		printSummary(stdout, sum)
+		// A terminal has the subscriptions' table on screen already.
+		printSummary(stdout, sum, !isTerminal(stdout))
 	}
-	if sum.Lost != 0 {
+	if sum.Lost != 0 || sum.Delivered != sum.Accepted {
+		fmt.Fprintf(stderr, "eventengine demo: FAIL: %d of %d published messages not received, %d accepted, %d delivered\n",
+			sum.Lost, sum.Published, sum.Accepted, sum.Delivered)
 		return 1
 	}
 	return 0
@@ -235,6 +254,9 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		_, err := e.RegisterFunc(topic.MustParse(pattern), f)
 		return err
 	}
+	// Every feed message carries its publish time (clock.Nanotime) as its
+	// last argument; the wildcard and range subscribers, which between them
+	// see every feed message, record publish → handler latency.
 	errs := errors.Join(
 		sub("exact", "Market.Data.AAPL", func(m event.Message) {
 			p, _ := event.Arg[float64](m, 0)
@@ -243,21 +265,22 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 			st.mu.Unlock()
 		}),
 		sub("wildcard", "Market.Data.{symbol}", func(m event.Message) {
-			p, _ := event.Arg[float64](m, 0)
-			q, _ := event.Arg[int64](m, 1)
 			sent, _ := event.Arg[int64](m, 2)
 			st.latency.Record(time.Duration(clock.Nanotime() - sent))
+			p, _ := event.Arg[float64](m, 0)
+			q, _ := event.Arg[int64](m, 1)
 			sym := m.Topic.Part(2).Literal()
 			st.mu.Lock()
+			st.ticks++
 			st.vwapNum[sym] += p * float64(q)
 			st.vwapDen[sym] += float64(q)
 			st.mu.Unlock()
 		}),
 		sub("range", "Market.(Equity|Futures).Trade", func(m event.Message) {
-			p, _ := event.Arg[float64](m, 1)
-			q, _ := event.Arg[int64](m, 2)
 			sent, _ := event.Arg[int64](m, 3)
 			st.latency.Record(time.Duration(clock.Nanotime() - sent))
+			p, _ := event.Arg[float64](m, 1)
+			q, _ := event.Arg[int64](m, 2)
 			kind := m.Topic.Part(1).Literal()
 			st.mu.Lock()
 			st.trades[kind]++
@@ -274,10 +297,11 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		return demoSummary{}, errs
 	}
 	// Subscribe to the 1-second timer before starting it, so that no tick
-	// can reach the engine before its handler does.
+	// can reach the engine before its handler does. Each tick redraws the
+	// view.
 	refresh := make(chan struct{}, 1)
 	forms[engine.SecondTimer.String()] = "timer"
-	e.RegisterFunc(engine.SecondTimer, func(event.Message) {
+	if _, err := e.RegisterFunc(engine.SecondTimer, func(event.Message) {
 		st.mu.Lock()
 		st.timerTick++
 		st.mu.Unlock()
@@ -285,28 +309,36 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		case refresh <- struct{}{}:
 		default:
 		}
-	})
+	}); err != nil {
+		return demoSummary{}, err
+	}
 	e.Start()
 	if _, err := e.Timer(time.Second); err != nil {
+		e.Stop()
 		return demoSummary{}, err
 	}
 
-	// The feed: one producer goroutine, paced per millisecond.
 	var published atomic.Uint64
+	var peak atomic.Int64 // the highest queue occupancy seen since the last redraw
 	feedDone := make(chan struct{})
 	start := time.Now()
 	go func() {
 		defer close(feedDone)
-		feed(ctx, e, cfg, &published)
+		feed(ctx, e, cfg, &published, &peak)
 	}()
 
-	view := newLiveView(out, terminal, e, st, forms)
+	view := newLiveView(out, terminal, cfg, e, st, forms)
+	if terminal {
+		io.WriteString(out, "\x1b[?25l")       // hide the cursor while redrawing
+		defer io.WriteString(out, "\x1b[?25h") // and show it again, also after Ctrl-C
+	}
+	view.draw(0, 0, 0)
 	for running := true; running; {
 		select {
 		case <-ctx.Done():
 			running = false
 		case <-refresh:
-			view.draw(time.Since(start), published.Load())
+			view.draw(time.Since(start), published.Load(), int(peak.Swap(0)))
 		}
 	}
 	<-feedDone
@@ -316,21 +348,25 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		return demoSummary{}, fmt.Errorf("graceful shutdown: %w", err)
 	}
 	elapsed := time.Since(start)
-	view.draw(elapsed, published.Load()) // the last partial second, after the shutdown
-	return summarize(e, st, forms, published.Load(), elapsed), nil
+	view.draw(elapsed, published.Load(), int(peak.Swap(0))) // the last partial second, after the shutdown
+	return summarize(cfg, e, st, forms, published.Load(), view.peak, elapsed), nil
 }
 
 // feed publishes ticks (90%) and trades (10%) at cfg.rate until ctx ends.
-func feed(ctx context.Context, e *engine.Engine, cfg demoConfig, published *atomic.Uint64) {
+// It wakes every interval and publishes what is due, so messages go out in
+// small bursts (about 16 at a time; at most every 100 µs, at least every
+// 10 ms); after each burst it records the queue occupancy in peak.
+func feed(ctx context.Context, e *engine.Engine, cfg demoConfig, published *atomic.Uint64, peak *atomic.Int64) {
 	r := rand.New(rand.NewPCG(cfg.seed, 42))
 	ms := makeMarkets(cfg.symbols, r)
 	trade := map[string]topic.Topic{
 		"Equity":  topic.MustParse("Market.Equity.Trade"),
 		"Futures": topic.MustParse("Market.Futures.Trade"),
 	}
+	interval := min(max(16*time.Second/time.Duration(cfg.rate), 100*time.Microsecond), 10*time.Millisecond)
 	start := time.Now()
 	var sent uint64
-	tick := time.NewTicker(time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -357,13 +393,18 @@ func feed(ctx context.Context, e *engine.Engine, cfg demoConfig, published *atom
 				return
 			}
 		}
+		if q := int64(e.Occupied()); q > peak.Load() {
+			peak.Store(q) // only this goroutine raises it; the view resets it
+		}
 	}
 }
 
-// liveView draws the per-second view.
+// liveView draws the per-second view: in place on a terminal, one plain
+// line per second otherwise.
 type liveView struct {
 	out       io.Writer
 	terminal  bool
+	cfg       demoConfig
 	e         *engine.Engine
 	st        *demoState
 	forms     map[string]string
@@ -371,81 +412,190 @@ type liveView struct {
 	lastDel   uint64
 	lastAt    time.Duration
 	lastCount []uint64
+	peak      int // over the whole run
 }
 
-func newLiveView(out io.Writer, terminal bool, e *engine.Engine, st *demoState, forms map[string]string) *liveView {
+func newLiveView(out io.Writer, terminal bool, cfg demoConfig, e *engine.Engine, st *demoState, forms map[string]string) *liveView {
 	c, _ := st.latency.snapshot()
-	return &liveView{out: out, terminal: terminal, e: e, st: st, forms: forms, lastCount: c}
+	return &liveView{out: out, terminal: terminal, cfg: cfg, e: e, st: st, forms: forms, lastCount: c}
 }
 
-func (v *liveView) draw(at time.Duration, published uint64) {
+// draw shows the state at time at: the rate and latency of the window since
+// the previous draw, and peak, the highest queue occupancy in it.
+func (v *liveView) draw(at time.Duration, published uint64, peak int) {
 	s := v.e.Stats()
-	rate := float64(s.Delivered-v.lastDel) / (at - v.lastAt).Seconds()
+	var rate float64
+	if w := (at - v.lastAt).Seconds(); w > 0 {
+		rate = float64(s.Delivered-v.lastDel) / w
+	}
 	counts, _ := v.st.latency.snapshot()
 	window, n := diff(counts, v.lastCount)
 	p := percentiles(window, n, 0.50, 0.99)
 	v.lastDel, v.lastAt, v.lastCount = s.Delivered, at, counts
+	peak = max(peak, s.Queued)
+	v.peak = max(v.peak, peak)
+	lat := "-"
+	if n > 0 {
+		lat = fmt.Sprintf("p50 %s  p99 %s", dur(p[0]), dur(p[1]))
+	}
 	if !v.terminal {
-		fmt.Fprintf(v.out, "t=%4.1fs  msgs/s=%-10.0f queue=%d/%d  latency p50=%v p99=%v  published=%d delivered=%d panics=%d\n",
-			at.Seconds(), rate, s.Queued, s.Capacity, p[0], p[1], published, s.Delivered, s.HandlerPanics)
+		if at == 0 {
+			return
+		}
+		fmt.Fprintf(v.out, "t=%4.1fs  %s msgs/s  queue peak %d/%d  latency %s  published %s  delivered %s  panics %d\n",
+			at.Seconds(), group(uint64(rate)), peak, s.Capacity, lat, group(published), group(s.Delivered), s.HandlerPanics)
 		return
 	}
 	var b strings.Builder
+	b.WriteString("\r")
 	if v.lines > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", v.lines) // back to the top of the view
 	}
 	line := func(format string, a ...any) { fmt.Fprintf(&b, "\x1b[2K"+format+"\n", a...) }
-	line("eventengine demo  %5.1fs   (Ctrl-C to stop)", at.Seconds())
-	line("throughput  %12.0f msgs/s    published %d  delivered %d", rate, published, s.Delivered)
-	line("queue       %5d / %d", s.Queued, s.Capacity)
-	line("latency     p50 %-10v p99 %v   (publish → handler)", p[0], p[1])
+	line("eventengine demo: %d symbols on two markets, target %s msgs/s   %4.1fs of %v (Ctrl-C stops)",
+		v.cfg.symbols, group(uint64(v.cfg.rate)), at.Seconds(), v.cfg.duration)
 	line("")
-	line("%-36s %-9s %12s %10s %7s", "hook", "form", "calls", "mean", "panics")
+	line("throughput  %11s msgs/s   published %s, delivered %s", group(uint64(rate)), group(published), group(s.Delivered))
+	line("queue       peak %s of %s this second", group(uint64(peak)), group(uint64(s.Capacity)))
+	line("latency     %s   (publish → handler, this second)", lat)
+	line("")
+	line("%-34s %-9s %11s %9s %7s", "subscription", "form", "calls", "mean", "panics")
 	for _, h := range hooksSummary(v.e, v.forms) {
-		line("%-36s %-9s %12d %10v %7d", h.Topic, h.Subscribed, h.Calls, time.Duration(h.MeanNanos), h.Panics)
+		line("%-34s %-9s %11s %9s %7d", h.Topic, h.Form, group(h.Calls), dur(time.Duration(h.MeanNanos)), h.Panics)
 	}
+	line("")
+	v.st.mu.Lock()
+	line("AAPL last   %s", price(v.st.lastAAPL))
+	line("VWAP        %s", vwapLine(v.st, 6))
+	line("trades      Equity %s, Futures %s   four-letter ticks %s   timer ticks %d",
+		group(uint64(v.st.trades["Equity"])), group(uint64(v.st.trades["Futures"])), group(uint64(v.st.fourCount)), v.st.timerTick)
+	v.st.mu.Unlock()
 	v.lines = strings.Count(b.String(), "\n")
 	io.WriteString(v.out, b.String())
+}
+
+// vwapLine formats the VWAP of the first n symbols (in feed order: the
+// well-known ones first). The caller holds st.mu.
+func vwapLine(st *demoState, n int) string {
+	var parts []string
+	for _, sym := range wellKnown {
+		if len(parts) == n {
+			break
+		}
+		if d := st.vwapDen[sym]; d > 0 {
+			parts = append(parts, sym+" "+price(st.vwapNum[sym]/d))
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "  ")
+}
+
+func price(p float64) string {
+	if p == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", p)
 }
 
 func hooksSummary(e *engine.Engine, forms map[string]string) []hookSummary {
 	var hs []hookSummary
 	for t, h := range e.All() {
 		tot := h.Totals()
-		hs = append(hs, hookSummary{Topic: t.String(), Calls: tot.Calls, MeanNanos: float64(tot.Mean().Nanoseconds()),
-			Panics: tot.Panics, Generic: !t.IsExact(), Subscribed: forms[t.String()]})
+		hs = append(hs, hookSummary{Topic: t.String(), Form: forms[t.String()], Calls: tot.Calls,
+			MeanNanos: float64(tot.Total) / float64(max(tot.Calls, 1)), Panics: tot.Panics})
 	}
 	return hs
 }
 
-func summarize(e *engine.Engine, st *demoState, forms map[string]string, published uint64, elapsed time.Duration) demoSummary {
+func summarize(cfg demoConfig, e *engine.Engine, st *demoState, forms map[string]string, published uint64, peak int, elapsed time.Duration) demoSummary {
 	s := e.Stats()
 	counts, n := st.latency.snapshot()
 	p := percentiles(counts, n, 0.50, 0.99, 0.999)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	vwap := map[string]float64{}
-	syms := slices.Sorted(maps.Keys(st.vwapDen))
-	for _, sym := range syms[:min(5, len(syms))] {
-		vwap[sym] = float64(int(st.vwapNum[sym]/st.vwapDen[sym]*100)) / 100
+	for _, sym := range wellKnown[:min(5, cfg.symbols)] {
+		if d := st.vwapDen[sym]; d > 0 {
+			vwap[sym] = math.Round(st.vwapNum[sym]/d*100) / 100
+		}
+	}
+	received := uint64(st.ticks)
+	for _, n := range st.trades {
+		received += uint64(n)
 	}
 	return demoSummary{
-		// Every accepted message is the feed's or a timer tick; after the
-		// graceful shutdown all of them must have been delivered.
-		Seconds: elapsed.Seconds(), Published: published, Delivered: s.Delivered,
-		Accepted: s.Accepted, Lost: int64(published) + st.timerTick - int64(s.Delivered),
-		MsgsPerSec: float64(s.Delivered) / elapsed.Seconds(),
-		LatencyP50: p[0].String(), LatencyP99: p[1].String(), LatencyP999: p[2].String(),
-		Hooks: hooksSummary(e, forms), Trades: maps.Clone(st.trades), VWAP: vwap, TimerTicks: st.timerTick, Panics: s.HandlerPanics,
+		Seconds: elapsed.Seconds(), Symbols: cfg.symbols, TargetRate: cfg.rate,
+		Published: published, Received: received, Lost: int64(published) - int64(received),
+		Accepted: s.Accepted, Delivered: s.Delivered,
+		MsgsPerSec: float64(s.Delivered) / elapsed.Seconds(), QueuePeak: peak, Capacity: s.Capacity,
+		LatencyP50: int64(p[0]), LatencyP99: int64(p[1]), LatencyP999: int64(p[2]),
+		Hooks: hooksSummary(e, forms), Trades: maps.Clone(st.trades), VWAP: vwap, FourLetter: st.fourCount,
+		TimerTicks: st.timerTick, Panics: s.HandlerPanics,
 	}
 }
 
-func printSummary(w io.Writer, s demoSummary) {
-	fmt.Fprintf(w, "\nsummary: %.1fs, %d published, %d delivered, %d lost, %.0f msgs/s\n", s.Seconds, s.Published, s.Delivered, s.Lost, s.MsgsPerSec)
-	fmt.Fprintf(w, "latency publish → handler: p50 %s, p99 %s, p99.9 %s\n", s.LatencyP50, s.LatencyP99, s.LatencyP999)
-	fmt.Fprintf(w, "trades: %v   timer ticks: %d   handler panics: %d\n", s.Trades, s.TimerTicks, s.Panics)
-	fmt.Fprintf(w, "%-36s %-9s %12s %10s %7s\n", "hook", "form", "calls", "mean", "panics")
-	for _, h := range s.Hooks {
-		fmt.Fprintf(w, "%-36s %-9s %12d %10v %7d\n", h.Topic, h.Subscribed, h.Calls, time.Duration(h.MeanNanos), h.Panics)
+func printSummary(w io.Writer, s demoSummary, hooks bool) {
+	fmt.Fprintf(w, "\nsummary: %.1f s, %s messages published, %s received by the subscribers, %d lost; %s msgs/s\n",
+		s.Seconds, group(s.Published), group(s.Received), s.Lost, group(uint64(s.MsgsPerSec)))
+	fmt.Fprintf(w, "engine:  %s accepted, %s delivered (feed and timer ticks), queue peak %s of %s, %d handler panics\n",
+		group(s.Accepted), group(s.Delivered), group(uint64(s.QueuePeak)), group(uint64(s.Capacity)), s.Panics)
+	fmt.Fprintf(w, "latency: publish → handler p50 %s, p99 %s, p99.9 %s (whole run)\n",
+		dur(time.Duration(s.LatencyP50)), dur(time.Duration(s.LatencyP99)), dur(time.Duration(s.LatencyP999)))
+	fmt.Fprintf(w, "feed:    trades Equity %s, Futures %s; four-letter ticks %s; timer ticks %d\n",
+		group(uint64(s.Trades["Equity"])), group(uint64(s.Trades["Futures"])), group(uint64(s.FourLetter)), s.TimerTicks)
+	var vw []string
+	for _, sym := range slices.Sorted(maps.Keys(s.VWAP)) {
+		vw = append(vw, fmt.Sprintf("%s %.2f", sym, s.VWAP[sym]))
 	}
+	if len(vw) > 0 {
+		fmt.Fprintf(w, "VWAP:    %s\n", strings.Join(vw, "  "))
+	}
+	if hooks {
+		fmt.Fprintf(w, "%-34s %-9s %11s %9s %7s\n", "subscription", "form", "calls", "mean", "panics")
+		for _, h := range s.Hooks {
+			fmt.Fprintf(w, "%-34s %-9s %11s %9s %7d\n", h.Topic, h.Form, group(h.Calls), dur(time.Duration(h.MeanNanos)), h.Panics)
+		}
+	}
+}
+
+// dur formats a duration with three significant digits in the largest
+// fitting unit: 850 ns, 86.0 µs, 3.93 ms.
+func dur(d time.Duration) string {
+	f := float64(d)
+	switch {
+	case d < time.Microsecond:
+		return fmt.Sprintf("%d ns", d)
+	case d < time.Millisecond:
+		return sig3(f/1e3) + " µs"
+	case d < time.Second:
+		return sig3(f/1e6) + " ms"
+	default:
+		return sig3(f/1e9) + " s"
+	}
+}
+
+func sig3(x float64) string {
+	switch {
+	case x >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
+// group formats n with thousands separators: 1,999,202.
+func group(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,7 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"msgs/s=", "queue=", "latency p50=", "summary:", " 0 lost",
+	for _, want := range []string{"summary:", " 0 lost", "latency: publish → handler p50 ", "queue peak ", "VWAP:    AAPL ",
 		"Market.Data.{symbol}", "wildcard", "Market.(Equity|Futures).Trade", "range", `Market.Data./^[A-Z]{4}$/`, "pattern",
 		"Market.Data.AAPL", "exact", "EventEngine.Internal.Timer.Second", "timer"} {
 		if !strings.Contains(out, want) {
@@ -25,6 +28,7 @@ func TestDemoPlainAndSummary(t *testing.T) {
 }
 
 func TestDemoJSONNothingLost(t *testing.T) {
+	// A small queue, so that the feed often finds it full and waits.
 	code, out, errOut := runCmd(t, "", "demo", "--duration", "300ms", "--rate", "50000", "--symbols", "8", "--capacity", "64", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -33,20 +37,66 @@ func TestDemoJSONNothingLost(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("summary is not JSON: %v\n%s", err, out)
 	}
-	if s.Published == 0 || s.Lost != 0 || s.Delivered != s.Accepted || s.Delivered != s.Published+uint64(s.TimerTicks) {
+	if s.Published == 0 || s.Lost != 0 || s.Received != s.Published || s.Delivered != s.Accepted ||
+		s.Delivered != s.Published+uint64(s.TimerTicks) {
 		t.Fatalf("summary %+v", s)
+	}
+	if s.Symbols != 8 || s.TargetRate != 50000 || s.Capacity != 64 || s.QueuePeak > 64 {
+		t.Errorf("configuration in the summary: %+v", s)
+	}
+	if s.LatencyP50 <= 0 || s.LatencyP99 < s.LatencyP50 || s.LatencyP999 < s.LatencyP99 {
+		t.Errorf("latency p50 %d p99 %d p99.9 %d ns", s.LatencyP50, s.LatencyP99, s.LatencyP999)
 	}
 	if len(s.Hooks) != 5 {
 		t.Fatalf("%d hooks in the summary", len(s.Hooks))
 	}
-	var calls uint64
+	calls := map[string]uint64{}
 	for _, h := range s.Hooks {
-		if h.Topic == "Market.Data.{symbol}" {
-			calls = h.Calls
+		calls[h.Form] = h.Calls
+		if h.Form == "" || h.Panics != 0 {
+			t.Errorf("hook %+v", h)
 		}
 	}
-	if trades := s.Trades["Equity"] + s.Trades["Futures"]; calls+uint64(trades) != s.Published {
-		t.Fatalf("ticks %d + trades %d != published %d", calls, trades, s.Published)
+	// The engine's own per-hook counters agree with what the subscribers saw.
+	if trades := uint64(s.Trades["Equity"] + s.Trades["Futures"]); calls["wildcard"]+trades != s.Published || calls["range"] != trades {
+		t.Fatalf("ticks %d + trades %d != published %d", calls["wildcard"], trades, s.Published)
+	}
+	if calls["pattern"] != uint64(s.FourLetter) || calls["timer"] != uint64(s.TimerTicks) || calls["exact"] > calls["wildcard"] {
+		t.Errorf("hook calls %v, four-letter ticks %d, timer ticks %d", calls, s.FourLetter, s.TimerTicks)
+	}
+	if strings.Contains(errOut, "\x1b[") {
+		t.Error("ANSI escapes on a standard error that is not a terminal")
+	}
+}
+
+// TestDemoTerminalView draws the view as on a terminal: in place, with the
+// cursor hidden during the run and shown again at the end.
+func TestDemoTerminalView(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	var b bytes.Buffer
+	cfg := demoConfig{duration: time.Second, rate: 10000, symbols: 4, capacity: 128, seed: 1}
+	s, err := demo(ctx, cfg, &b, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Lost != 0 || s.Received != s.Published {
+		t.Fatalf("summary %+v", s)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, "\x1b[?25l") || !strings.HasSuffix(out, "\x1b[?25h") {
+		t.Errorf("cursor not hidden and restored: %q", out)
+	}
+	// At least two frames (the first and the one after the shutdown); every
+	// frame after the first moves back to the top of the previous one.
+	frames := strings.Count(out, "eventengine demo: 4 symbols")
+	if ups := regexp.MustCompile(`\x1b\[[0-9]+A`).FindAllString(out, -1); frames < 2 || len(ups) != frames-1 {
+		t.Errorf("%d frames:\n%q", frames, out)
+	}
+	for _, want := range []string{"throughput", "queue       peak", "subscription", "Market.Data.{symbol}", "VWAP        AAPL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("view lacks %q", want)
+		}
 	}
 }
 
@@ -55,13 +105,32 @@ func TestDemoFlags(t *testing.T) {
 		{"demo", "--rate", "0"}, {"demo", "--duration", "-1s"}, {"demo", "--symbols", "1"},
 		{"demo", "--nope"}, {"demo", "extra"}, {"demo", "--capacity", "0"}, {"demo", "--rate", "x"},
 	} {
-		code, _, errOut := runCmd(t, "", args...)
-		if code != 2 || errOut == "" {
-			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errOut)
+		code, out, errOut := runCmd(t, "", args...)
+		if code != 2 || errOut == "" || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and a message on stderr", args, code, out, errOut)
 		}
 	}
-	if code, out, _ := runCmd(t, "", "demo", "--help"); code != 0 || !strings.Contains(out, "Usage: eventengine demo") {
+	code, _, errOut := runCmd(t, "", "demo", "--rate", "0")
+	if code != 2 || !strings.Contains(errOut, "--rate") || !strings.Contains(errOut, "got 0") {
+		t.Errorf("--rate 0: %q", errOut)
+	}
+	if code, out, _ := runCmd(t, "", "demo", "--help"); code != 0 || !strings.Contains(out, "Usage: eventengine demo") ||
+		!strings.Contains(out, "-duration") {
 		t.Fatalf("--help: %d %q", code, out)
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for d, want := range map[time.Duration]string{850: "850 ns", 86016: "86.0 µs", 3932160: "3.93 ms", 212992: "213 µs",
+		1500 * time.Millisecond: "1.50 s"} {
+		if got := dur(d); got != want {
+			t.Errorf("dur(%d) = %q, want %q", d, got, want)
+		}
+	}
+	for n, want := range map[uint64]string{0: "0", 999: "999", 1000: "1,000", 1999202: "1,999,202"} {
+		if got := group(n); got != want {
+			t.Errorf("group(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
