@@ -37,7 +37,9 @@ type snapshot struct {
 var emptySnapshot = &snapshot{}
 
 // Hook is the list of handlers of one topic. All methods are safe for
-// concurrent use, including from inside a handler of the same hook.
+// concurrent use, including from inside a handler of the same hook. Make
+// hooks with NewHook; the zero Hook is a plain hook with the zero topic and
+// the default logger.
 //
 // Trigger takes no lock: it reads an immutable snapshot of the handler list,
 // and writers replace the snapshot (copy on write) under a mutex.
@@ -87,7 +89,12 @@ func (h *Hook) SetLogger(l *slog.Logger) { h.logger.Store(l) }
 // HasStats reports whether the hook is an extended hook that times calls.
 func (h *Hook) HasStats() bool { return h.stats }
 
-func (h *Hook) list() []*entry { return h.handlers.Load().entries }
+func (h *Hook) list() []*entry {
+	if s := h.handlers.Load(); s != nil {
+		return s.entries
+	}
+	return nil // the zero Hook
+}
 
 // publish makes l the handler list; the caller holds mu and l is a fresh
 // slice that nobody else holds.

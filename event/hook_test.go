@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/eventengine/eventengine/topic"
 )
@@ -420,6 +421,9 @@ func TestMessageAccess(t *testing.T) {
 	if got := m.String(); got != "#42 Test.Hook args=[1 x 2.5] kwargs={a:y b:2}" {
 		t.Fatalf("String = %q", got)
 	}
+	if got := (Message{Args: []any{nil}}).String(); got != "#0 args=[<nil>]" {
+		t.Fatalf("String of a message without topic = %q", got)
+	}
 	if h := NewHook(testTopic); h.Topic() != testTopic || h.Logger() != slog.Default() {
 		t.Fatal("Topic/Logger")
 	}
@@ -479,5 +483,48 @@ func benchTrigger(b *testing.B, n int, stats bool) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.Trigger(m)
+	}
+}
+
+// The time of an extended hook covers what its handler is known to have
+// spent (the tick rate is measured to about 1e-5; 1e-3 is allowed), and
+// Totals agrees with the handler's statistics.
+func TestStatsTimeCoversWork(t *testing.T) {
+	h := NewHook(testTopic, WithStats())
+	var spent time.Duration
+	id := h.AddFunc(func(Message) {
+		start := time.Now()
+		for time.Since(start) < time.Millisecond {
+		}
+		spent += time.Since(start)
+	})
+	for range 3 {
+		h.Trigger(Message{})
+	}
+	st, _ := h.Stats(id)
+	if float64(st.Total) < float64(spent)*(1-1e-3) {
+		t.Fatalf("Total %v for %v of measured work", st.Total, spent)
+	}
+	if tot := h.Totals(); tot.Calls != 3 || tot.Total < st.Total {
+		t.Fatalf("Totals %+v, handler %+v", tot, st)
+	}
+}
+
+// The zero Hook is a usable plain hook.
+func TestZeroHook(t *testing.T) {
+	var h Hook
+	h.Trigger(Message{})
+	if h.Len() != 0 || h.HasStats() || h.Logger() != slog.Default() {
+		t.Fatal("zero hook state")
+	}
+	n := 0
+	id := h.AddFunc(func(Message) { n++ })
+	h.Trigger(Message{})
+	if n != 1 || !h.Has(id) || !h.Remove(id) || h.Len() != 0 {
+		t.Fatalf("zero hook: n %d", n)
+	}
+	h.Trigger(Message{})
+	if n != 1 {
+		t.Fatal("removed handler called")
 	}
 }

@@ -21,10 +21,13 @@ type Message struct {
 // String returns a readable form such as
 // `#42 Market.Data.AAPL args=[1 2.5] kwargs={price:1.5 symbol:AAPL}`, with
 // keyword arguments sorted by name so that the text is deterministic. Empty
-// args or kwargs are left out.
+// args or kwargs, and the zero topic, are left out.
 func (m Message) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d %s", m.Seq, m.Topic.String())
+	fmt.Fprintf(&b, "#%d", m.Seq)
+	if t := m.Topic.String(); t != "" {
+		b.WriteString(" " + t)
+	}
 	if len(m.Args) > 0 {
 		fmt.Fprintf(&b, " args=%v", m.Args)
 	}

@@ -27,6 +27,9 @@ import (
 // hook reads no clock.
 func (h *Hook) Trigger(m Message) {
 	s := h.handlers.Load()
+	if s == nil {
+		return // the zero Hook
+	}
 	if h.stats {
 		h.triggerTimed(s.entries, &m)
 		return
