@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/eventengine/eventengine/internal/scenario"
@@ -30,18 +31,11 @@ Flags:
 
 func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "fewer messages (a few seconds in all)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	messages := fs.Int64("messages", 0, "messages per scenario (default 2,000,000; 200,000 with --quick)")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), benchUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
+	if code, ok := parseCommandFlags(fs, benchUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "eventengine bench: unexpected argument %q\n", fs.Arg(0))
@@ -58,6 +52,9 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		n = 2_000_000
 	}
 	systems := []scenario.System{scenario.Channel{}, scenario.Engine{}}
+	if load := loadAverage(); load != "" {
+		fmt.Fprintf(stderr, "load average %s (the numbers are of this machine now: anything else running shows in them)\n", load)
+	}
 	var results []scenario.Result
 	start := time.Now()
 	failed := false
@@ -75,8 +72,10 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			case r.Error != "":
 				failed = true
 				fmt.Fprintf(stderr, "FAILED: %s\n", r.Error)
+			case r.P50 > 0:
+				fmt.Fprintf(stderr, "p50 %s  p99 %s  p99.9 %s\n", dur(time.Duration(r.P50)), dur(time.Duration(r.P99)), dur(time.Duration(r.P999)))
 			default:
-				fmt.Fprintf(stderr, "%12.0f msgs/s\n", r.MsgsPerSec)
+				fmt.Fprintf(stderr, "%9s msgs/s\n", scenario.Human(r.MsgsPerSec))
 			}
 			results = append(results, r)
 		}
@@ -93,4 +92,18 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// loadAverage returns the 1, 5 and 15-minute load averages ("" where
+// /proc/loadavg does not exist).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -61,21 +61,14 @@ type demoConfig struct {
 func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoConfig, int, bool) {
 	var c demoConfig
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long to run (Ctrl-C stops earlier)")
 	fs.IntVar(&c.rate, "rate", 200_000, "messages published per second")
 	fs.IntVar(&c.symbols, "symbols", 50, "number of symbols, split over two markets")
 	fs.IntVar(&c.capacity, "capacity", engine.DefaultCapacity, "engine queue capacity")
 	fs.BoolVar(&c.asJSON, "json", false, "print the summary as JSON")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the simulated feed")
-	fs.Usage = func() { fmt.Fprint(fs.Output(), demoUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return c, 0, false
-		}
-		return c, 2, false
+	if code, ok := parseCommandFlags(fs, demoUsage, args, stdout, stderr); !ok {
+		return c, code, false
 	}
 	bad := func(format string, a ...any) (demoConfig, int, bool) {
 		fmt.Fprintf(stderr, "eventengine demo: "+format+"\n", a...)

@@ -114,9 +114,15 @@ func TestDemoFlags(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "--rate") || !strings.Contains(errOut, "got 0") {
 		t.Errorf("--rate 0: %q", errOut)
 	}
-	if code, out, _ := runCmd(t, "", "demo", "--help"); code != 0 || !strings.Contains(out, "Usage: eventengine demo") ||
-		!strings.Contains(out, "-duration") {
-		t.Fatalf("--help: %d %q", code, out)
+	if _, _, errOut := runCmd(t, "", "demo", "--nope"); errOut != "eventengine demo: flag provided but not defined: -nope\n"+
+		"Run 'eventengine demo --help' for usage.\n" {
+		t.Errorf("--nope: %q", errOut)
+	}
+	for _, cmd := range []string{"demo", "bench"} {
+		code, out, errOut := runCmd(t, "", cmd, "--help")
+		if code != 0 || strings.Count(out, "Usage: eventengine "+cmd) != 1 || !strings.Contains(out, "-json") || errOut != "" {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
+		}
 	}
 }
 

@@ -11,6 +11,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -61,4 +63,28 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'eventengine <command> --help' for the flags of a command.")
+}
+
+// parseCommandFlags parses a subcommand's flags. --help prints usage and the flags
+// on stdout, once, and returns (0, false); a bad flag gets the flag
+// package's message and a pointer to --help on stderr and returns (2,
+// false).
+func parseCommandFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (int, bool) {
+	// The flag package prints its errors and calls Usage on every error:
+	// both are done below instead, once.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, usage)
+		fs.PrintDefaults()
+		return 0, false
+	default:
+		fmt.Fprintf(stderr, "eventengine %s: %v\nRun 'eventengine %s --help' for usage.\n", fs.Name(), err, fs.Name())
+		return 2, false
+	}
 }
