@@ -15,8 +15,9 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
+	flag "flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,24 +26,44 @@ import (
 	"github.com/eventengine/eventengine/bench"
 )
 
-func main() { os.Exit(run()) }
+func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
 
-func run() int {
-	quick := flag.Bool("quick", false, "quick run: fewer messages, shorter runs (the whole run well under a minute)")
-	messages := flag.Int64("messages", 0, "messages per throughput run, at most (default 5,000,000; 200,000 with --quick)")
-	budget := flag.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 3s; 400ms with --quick)")
-	repeats := flag.Int("repeats", 0, "measured runs per system and scenario, the median reported (default 3; 1 with --quick)")
-	fixed := flag.Bool("fixed", false, "no pilot runs: every throughput run gets --messages, however slow the system")
-	out := flag.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
-	render := flag.String("render", "", "run nothing: rewrite results.md and results.svg from this results.json")
-	only := flag.String("systems", "", "comma-separated parts of system names to run (default: all)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./bench/cmd/peerbench [--quick] [flags]\n\n")
-		flag.PrintDefaults()
+// run runs the command with args (without the program name), writing
+// progress and errors to stderr, and returns the exit status.
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("peerbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "quick run: fewer messages, shorter runs (the whole run well under a minute)")
+	messages := fs.Int64("messages", 0, "messages per throughput run, at most (default 5,000,000; 200,000 with --quick)")
+	budget := fs.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 3s; 400ms with --quick)")
+	repeats := fs.Int("repeats", 0, "measured runs per system and scenario, the median reported (default 3; 1 with --quick)")
+	fixed := fs.Bool("fixed", false, "no pilot runs: every throughput run gets --messages, however slow the system")
+	out := fs.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
+	render := fs.String("render", "", "run nothing: rewrite results.md and results.svg from this results.json")
+	only := fs.String("systems", "", "comma-separated parts of system names to run (default: all)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./bench/cmd/peerbench [--quick] [flags]\n\n")
+		fs.PrintDefaults()
 	}
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "peerbench: unexpected argument %q\n", flag.Arg(0))
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "peerbench: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	switch {
+	case *messages < 0:
+		fmt.Fprintf(stderr, "peerbench: --messages must be positive, got %d\n", *messages)
+		return 2
+	case *budget < 0:
+		fmt.Fprintf(stderr, "peerbench: --budget must be positive, got %v\n", *budget)
+		return 2
+	case *repeats < 0:
+		fmt.Fprintf(stderr, "peerbench: --repeats must be positive, got %d\n", *repeats)
 		return 2
 	}
 	cfg := bench.Full()
@@ -71,7 +92,7 @@ func run() int {
 			}
 		}
 		if len(cfg.Systems) == 0 {
-			fmt.Fprintf(os.Stderr, "peerbench: no system matches %q\n", *only)
+			fmt.Fprintf(stderr, "peerbench: no system matches %q\n", *only)
 			return 2
 		}
 	}
@@ -79,7 +100,7 @@ func run() int {
 	if dir == "" {
 		var err error
 		if dir, err = benchDir(); err != nil {
-			fmt.Fprintln(os.Stderr, "peerbench:", err)
+			fmt.Fprintln(stderr, "peerbench:", err)
 			return 2
 		}
 	}
@@ -94,7 +115,7 @@ func run() int {
 			err = writeViews(dir, r)
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "peerbench:", err)
+			fmt.Fprintln(stderr, "peerbench:", err)
 			return 2
 		}
 		return 0
@@ -102,21 +123,21 @@ func run() int {
 
 	start := time.Now()
 	report := bench.Report{Meta: bench.ReadMeta(cfg)}
-	fmt.Fprintf(os.Stderr, "peerbench: %s mode, %s, %s, GOMAXPROCS=%d, load average %s\n",
+	fmt.Fprintf(stderr, "peerbench: %s mode, %s, %s, GOMAXPROCS=%d, load average %s\n",
 		cfg.Mode, report.Meta.Go, report.Meta.CPU, report.Meta.GOMAXPROCS, report.Meta.LoadStart)
-	report.Results = cfg.Run(os.Stderr)
+	report.Results = cfg.Run(stderr)
 	report.Meta.Seconds = time.Since(start).Seconds()
 	report.Meta.LoadEnd = bench.LoadAvg()
 	if err := write(dir, report); err != nil {
-		fmt.Fprintln(os.Stderr, "peerbench:", err)
+		fmt.Fprintln(stderr, "peerbench:", err)
 		return 2
 	}
-	fmt.Fprintf(os.Stderr, "peerbench: %.1fs; wrote %s\n", report.Meta.Seconds,
+	fmt.Fprintf(stderr, "peerbench: %.1fs; wrote %s\n", report.Meta.Seconds,
 		strings.Join([]string{filepath.Join(dir, "results.json"), filepath.Join(dir, "results.md"), filepath.Join(dir, "results.svg")}, ", "))
 	if f := report.Failures(); len(f) > 0 {
-		fmt.Fprintf(os.Stderr, "peerbench: FAIL: %d of %d runs failed:\n", len(f), len(report.Results))
+		fmt.Fprintf(stderr, "peerbench: FAIL: %d of %d runs failed:\n", len(f), len(report.Results))
 		for _, r := range f {
-			fmt.Fprintf(os.Stderr, "  %s, %s: %s\n", r.System, r.Scenario, r.Error)
+			fmt.Fprintf(stderr, "  %s, %s: %s\n", r.System, r.Scenario, r.Error)
 		}
 		return 1
 	}
