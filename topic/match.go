@@ -9,16 +9,39 @@ func (t Topic) Matches(other Topic) bool {
 	if t.d == other.d {
 		return true // identical text
 	}
-	a, b := t.d.parts, other.d.parts
-	if len(a) != len(b) || t.d.exact && other.d.exact {
+	if t.d.n != other.d.n || t.d.exact && other.d.exact {
 		return false // interned: two different exact topics differ in text
 	}
+	a, b := t.d.parts(), other.d.parts()
+	b = b[:len(a)]
 	for i := range a {
-		if !accepts(&a[i], &b[i]) {
+		if !accepts(t.d, &a[i], other.d, &b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// accepts is the matching rule between part a of da and part b of db at one
+// position: one side must be exact and the other must accept its literal.
+func accepts(da *data, a *pinfo, db *data, b *pinfo) bool {
+	if a.kind == KindExact {
+		switch b.kind {
+		case KindExact:
+			return da.str(a) == db.str(b)
+		case KindAny:
+			return true
+		}
+		return b.x.accepts(b.kind, da.str(a))
+	}
+	if b.kind == KindExact {
+		switch a.kind {
+		case KindAny:
+			return true
+		}
+		return a.x.accepts(a.kind, db.str(b))
+	}
+	return false
 }
 
 // MatchResult is the outcome of Match: whether the topics matched and, per
@@ -38,18 +61,18 @@ type MatchNode struct {
 // Match matches t against other and reports each position and the values
 // bound by named wildcards (Values). Either side may be the generic one.
 func (t Topic) Match(other Topic) MatchResult {
-	if t.d == nil || other.d == nil || len(t.d.parts) != len(other.d.parts) {
+	if t.d == nil || other.d == nil || t.d.n != other.d.n {
 		return MatchResult{}
 	}
-	a, b := t.d.parts, other.d.parts
+	a, b := t.d.parts(), other.d.parts()
 	r := MatchResult{Matched: true, Nodes: make([]MatchNode, len(a))}
 	same := t.d == other.d
 	for i := range a {
-		n := MatchNode{A: a[i], B: b[i], Matched: same || accepts(&a[i], &b[i])}
-		if a[i].kind == KindExact {
-			n.Literal = a[i].text
-		} else if b[i].kind == KindExact {
-			n.Literal = b[i].text
+		n := MatchNode{A: t.d.part(&a[i]), B: other.d.part(&b[i]), Matched: same || accepts(t.d, &a[i], other.d, &b[i])}
+		if n.A.kind == KindExact {
+			n.Literal = n.A.text
+		} else if n.B.kind == KindExact {
+			n.Literal = n.B.text
 		}
 		if !n.Matched {
 			r.Matched = false

@@ -37,10 +37,17 @@ func (k Kind) String() string {
 // Part is one part of a topic. The zero Part is invalid. Parts are immutable
 // and safe to share.
 type Part struct {
-	kind    Kind
-	text    string         // exact: literal; any: name; pattern: source; range: canonical "(a|b)"
+	kind Kind
+	text string // exact: literal; any: name; pattern: source; range: canonical "(a|b)"
+	x    *extra // range and pattern
+}
+
+// extra holds what a range or a pattern part needs beyond its text; exact
+// and wildcard parts (the common ones) do without it, which keeps Part and
+// the parts stored in a topic small.
+type extra struct {
 	options []string       // range
-	re      *regexp.Regexp // pattern
+	re      *regexp.Regexp // pattern, compiled once
 }
 
 // ExactPart returns an exact part, or an error if lit is not a valid
@@ -82,7 +89,15 @@ func RangePart(options ...string) (Part, error) {
 		}
 		off += len(o) + 1
 	}
-	return Part{kind: KindRange, text: canon, options: slices.Clone(options)}, nil
+	// The options are slices of canon, so the part owns its text and does
+	// not keep the caller's strings (perhaps slices of a larger input).
+	opts := make([]string, len(options))
+	off = 1
+	for i, o := range options {
+		opts[i] = canon[off : off+len(o)]
+		off += len(o) + 1
+	}
+	return Part{kind: KindRange, text: canon, x: &extra{options: opts}}, nil
 }
 
 // PatternPart returns a pattern part; expr is compiled once, here.
@@ -99,11 +114,12 @@ func PatternPart(expr string) (Part, error) {
 	if i := strings.Index(expr, "/."); i >= 0 {
 		return Part{}, &Error{Input: "/" + expr + "/", Offset: i + 1, Err: ErrReserved, Detail: `"/." inside a pattern`}
 	}
+	expr = strings.Clone(expr) // the Regexp keeps it: do not keep the caller's larger string
 	re, err := regexp.Compile(expr)
 	if err != nil {
 		return Part{}, &Error{Input: "/" + expr + "/", Offset: 1, Err: ErrBadPattern, Detail: err.Error()}
 	}
-	return Part{kind: KindPattern, text: expr, re: re}, nil
+	return Part{kind: KindPattern, text: expr, x: &extra{re: re}}, nil
 }
 
 // Kind returns the kind of the part.
@@ -126,7 +142,12 @@ func (p Part) Name() string {
 }
 
 // Options returns a copy of the options of a range (nil for other kinds).
-func (p Part) Options() []string { return slices.Clone(p.options) }
+func (p Part) Options() []string {
+	if p.kind != KindRange {
+		return nil
+	}
+	return slices.Clone(p.x.options)
+}
 
 // Pattern returns the source of a pattern part ("" for other kinds).
 func (p Part) Pattern() string {
@@ -138,7 +159,12 @@ func (p Part) Pattern() string {
 
 // Regexp returns the compiled regular expression of a pattern part (nil for
 // other kinds).
-func (p Part) Regexp() *regexp.Regexp { return p.re }
+func (p Part) Regexp() *regexp.Regexp {
+	if p.kind != KindPattern {
+		return nil
+	}
+	return p.x.re
+}
 
 // IsExact reports whether p is an exact part.
 func (p Part) IsExact() bool { return p.kind == KindExact }
@@ -164,35 +190,50 @@ func (p Part) Accepts(literal string) bool {
 		return p.text == literal
 	case KindAny:
 		return true
-	case KindRange:
-		for _, o := range p.options {
-			if o == literal {
-				return true
-			}
-		}
-		return false
-	case KindPattern:
-		return p.re.MatchString(literal)
+	case KindRange, KindPattern:
+		return p.x.accepts(p.kind, literal)
 	}
 	return false
 }
 
-// accepts is the matching rule between two parts at one position: one side
-// must be exact and the other must accept its literal.
-func accepts(a, b *Part) bool {
-	if a.kind == KindExact {
-		if b.kind == KindExact {
-			return a.text == b.text
-		}
-		return b.Accepts(a.text)
+// accepts reports whether a range or pattern part accepts literal.
+func (x *extra) accepts(k Kind, literal string) bool {
+	if k == KindPattern {
+		return x.re.MatchString(literal)
 	}
-	if b.kind == KindExact {
-		return a.Accepts(b.text)
+	for _, o := range x.options {
+		if o == literal {
+			return true
+		}
 	}
 	return false
 }
 
-// checkLiteral checks that s is a valid exact part.
+// byteClass classifies the bytes of a literal: 0 for the ordinary ASCII
+// bytes, clsReserved for the delimiters, clsControl for control characters
+// and clsHigh for the bytes of multi-byte UTF-8 sequences.
+var byteClass = func() (c [256]uint8) {
+	for i := range 0x20 {
+		c[i] = clsControl
+	}
+	c[0x7f] = clsControl
+	for _, r := range ".{}()|" {
+		c[r] = clsReserved
+	}
+	for i := 0x80; i < 0x100; i++ {
+		c[i] = clsHigh
+	}
+	return c
+}()
+
+const (
+	clsReserved = 1 + iota
+	clsControl
+	clsHigh
+)
+
+// checkLiteral checks that s is a valid exact part, in one pass over its
+// bytes.
 func checkLiteral(s string) *Error {
 	if s == "" {
 		return &Error{Input: s, Offset: 0, Err: ErrEmptyPart}
@@ -200,14 +241,21 @@ func checkLiteral(s string) *Error {
 	if s[0] == '/' || s[0] == '+' {
 		return &Error{Input: s, Offset: 0, Err: ErrReserved, Detail: quote(s[:1]) + " at the start of a literal"}
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '.', '{', '}', '(', ')', '|':
-			return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: quote(string(c))}
+	for i := 0; i < len(s); {
+		switch byteClass[s[i]] {
+		case 0:
+			i++
+		case clsReserved:
+			return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: quote(s[i : i+1])}
+		case clsControl:
+			return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: "control character"}
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: "invalid UTF-8"}
+			}
+			i += n
 		}
-	}
-	if err := checkText(s); err != nil {
-		return err
 	}
 	return nil
 }
@@ -215,19 +263,18 @@ func checkLiteral(s string) *Error {
 // checkText refuses control characters and invalid UTF-8.
 func checkText(s string) *Error {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: "control character"}
+		switch byteClass[s[i]] {
+		case clsControl:
+			return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: "control character"}
+		case clsHigh:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: "invalid UTF-8"}
 			}
+			i += n
+		default:
 			i++
-			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			return &Error{Input: s, Offset: i, Err: ErrReserved, Detail: "invalid UTF-8"}
-		}
-		i += n
 	}
 	return nil
 }

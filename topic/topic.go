@@ -32,10 +32,14 @@
 // with the same canonical form: +x and {x}) are == and usable as map keys,
 // and equality is a pointer comparison. The intern table holds its topics
 // weakly, so topics nobody uses any more are collected and a process that
-// parses millions of distinct short-lived topics does not keep them alive;
-// the table's entries for collected topics are swept out in batches as it
-// grows (see intern.go for why a sweep rather than a runtime.AddCleanup per
-// topic). Lookup and Interned read the table.
+// parses millions of distinct short-lived topics does not keep them alive.
+// Topics are allocated in slabs of 16 with one weak pointer per slab (weak
+// pointers are the main cost of interning), so a live topic keeps the
+// other topics of its slab alive and interned with it: memory stays within
+// 16 times that of the live topics. The table drops the entries of
+// collected topics in batches as it grows; intern.go explains the design.
+// A topic keeps the text it was parsed from (no copy is made). Lookup and
+// Interned read the table.
 // There is deliberately no function to clear the table: clearing it would
 // make a topic parsed before differ (!=) from the same topic parsed after,
 // and the weak references make clearing unnecessary.
@@ -59,7 +63,6 @@
 package topic
 
 import (
-	"hash/maphash"
 	"iter"
 	"strings"
 )
@@ -77,21 +80,71 @@ const (
 // reports true, String returns "" and it matches nothing.
 type Topic struct{ d *data }
 
-// data is the shared, immutable body of a topic. Topics of up to
-// inlineParts parts keep their parts inside it, so a new topic costs one
-// allocation; the larger object also makes the runtime's weak handle
-// cheaper to attach (fewer objects, and so fewer handles, per span).
+// data is the shared, immutable body of a topic. It describes each part by
+// its kind and its position in text rather than by a Part (no strings to
+// store, and 16 bytes a part), keeping the first inlineParts parts inside
+// it: a topic of up to four parts is 128 bytes and needs no allocation of
+// its own, as data lives in a slab (see intern.go).
 type data struct {
 	text   string
-	parts  []Part // inline[:n] or a separate array
-	exact  bool
 	hash   uint64
-	inline [inlineParts]Part
+	n      uint16 // number of parts
+	exact  bool
+	inline [inlineParts]pinfo
+	more   []pinfo // all the parts, when there are more than inlineParts
+}
+
+// pinfo describes one part of a topic: text[off:off+n] is the literal of an
+// exact part, the name of a wildcard, the source of a pattern or the
+// canonical text (a|b) of a range.
+type pinfo struct {
+	x    *extra // range and pattern
+	off  uint16
+	n    uint16
+	kind Kind
 }
 
 const inlineParts = 4
 
-var seed = maphash.MakeSeed()
+// parts returns the part descriptions of d.
+func (d *data) parts() []pinfo {
+	if d.more != nil {
+		return d.more
+	}
+	return d.inline[:d.n]
+}
+
+// str returns the text of part p of d (see pinfo).
+func (d *data) str(p *pinfo) string { return d.text[p.off : p.off+p.n] }
+
+// part returns part p of d as a Part.
+func (d *data) part(p *pinfo) Part { return Part{kind: p.kind, text: d.str(p), x: p.x} }
+
+// fill sets d to the topic with canonical text and hash h made of parts
+// (text is the canonical join of the parts, which are copied).
+func (d *data) fill(text string, h uint64, parts []Part) {
+	d.text, d.hash, d.n, d.exact = text, h, uint16(len(parts)), true
+	ps := d.inline[:0]
+	if len(parts) > inlineParts {
+		ps = make([]pinfo, 0, len(parts))
+	}
+	pos := 0
+	for _, p := range parts {
+		off := pos
+		if p.kind == KindAny || p.kind == KindPattern {
+			off++ // after '{' or '/'
+			pos += 2
+		}
+		pos += len(p.text) + 1 // and the '.'
+		ps = append(ps, pinfo{x: p.x, off: uint16(off), n: uint16(len(p.text)), kind: p.kind})
+		if p.kind != KindExact {
+			d.exact = false
+		}
+	}
+	if len(parts) > inlineParts {
+		d.more = ps
+	}
+}
 
 // String returns the canonical text of t (wildcards written {name}).
 func (t Topic) String() string {
@@ -113,16 +166,16 @@ func (t Topic) Len() int {
 	if t.d == nil {
 		return 0
 	}
-	return len(t.d.parts)
+	return int(t.d.n)
 }
 
 // Part returns part i, or the zero Part (KindInvalid) if i is out of range
 // (always, for the zero Topic).
 func (t Topic) Part(i int) Part {
-	if t.d == nil || uint(i) >= uint(len(t.d.parts)) {
+	if t.d == nil || uint(i) >= uint(t.d.n) {
 		return Part{}
 	}
-	return t.d.parts[i]
+	return t.d.part(&t.d.parts()[i])
 }
 
 // Parts iterates the parts with their positions.
@@ -131,8 +184,9 @@ func (t Topic) Parts() iter.Seq2[int, Part] {
 		if t.d == nil {
 			return
 		}
-		for i, p := range t.d.parts {
-			if !yield(i, p) {
+		ps := t.d.parts()
+		for i := range ps {
+			if !yield(i, t.d.part(&ps[i])) {
 				return
 			}
 		}
@@ -209,30 +263,12 @@ func FromParts(parts ...Part) (Topic, error) {
 	return intern(text, h, parts), nil
 }
 
-// newData builds topic data from canonical text and a copy of parts (the
-// caller's slice may be reused or changed afterwards).
-func newData(text string, h uint64, parts []Part) *data {
-	d := &data{text: text, exact: true, hash: h}
-	if len(parts) <= inlineParts {
-		d.parts = d.inline[:len(parts):len(parts)]
-	} else {
-		d.parts = make([]Part, len(parts))
-	}
-	copy(d.parts, parts)
-	for _, p := range parts {
-		if p.kind != KindExact {
-			d.exact = false
-		}
-	}
-	return d
-}
-
 // Append returns a new topic with p added after the parts of t; t is
 // unchanged. Appending to the zero Topic gives a one-part topic.
 func (t Topic) Append(p Part) (Topic, error) {
 	parts := make([]Part, 0, t.Len()+1)
-	if t.d != nil {
-		parts = append(parts, t.d.parts...)
+	for _, q := range t.Parts() {
+		parts = append(parts, q)
 	}
 	return FromParts(append(parts, p)...)
 }
@@ -248,9 +284,9 @@ func (t Topic) Format(values map[string]string) (Topic, error) {
 	if t.d.exact {
 		return t, nil
 	}
-	parts := make([]Part, len(t.d.parts))
+	parts := make([]Part, t.d.n)
 	off := 0
-	for i, p := range t.d.parts {
+	for i, p := range t.Parts() {
 		switch p.kind {
 		case KindExact:
 			parts[i] = p

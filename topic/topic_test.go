@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -413,23 +414,39 @@ func BenchmarkParseSeen(b *testing.B) {
 	}
 }
 
+// fillTexts sets texts to distinct exact 4-part topic texts
+// (Market.Data.S<i>.G<gen>), built by appending numbers to a byte buffer:
+// one small allocation each and no fmt.
+func fillTexts(texts []string, gen int) {
+	var buf []byte
+	for i := range texts {
+		buf = append(buf[:0], "Market.Data.S"...)
+		buf = strconv.AppendInt(buf, int64(i), 10)
+		buf = append(buf, ".G"...)
+		buf = strconv.AppendInt(buf, int64(gen), 10)
+		texts[i] = string(buf)
+	}
+}
+
+// BenchmarkParseNew4Parts parses exact 4-part topics never seen before and
+// drops each at once, so the cost includes the collection of the dead
+// topics and the removal of their table entries. The texts are built in
+// batches of 64Ki, with the timer stopped (fillTexts): a new generation
+// number makes every batch new, and the loop times Parse alone.
 func BenchmarkParseNew4Parts(b *testing.B) {
 	texts := make([]string, 1<<16)
-	for i := range texts {
-		texts[i] = fmt.Sprintf("Market.Data.S%d.Last", i)
-	}
+	gen := 0
+	fillTexts(texts, gen)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := Parse(texts[i%len(texts)]); err != nil {
+		if _, err := Parse(texts[i]); err != nil {
 			b.Fatal(err)
 		}
-		i++
-		if i%len(texts) == 0 {
+		if i++; i == len(texts) {
 			b.StopTimer()
-			for j := range texts { // fresh texts: none interned any more
-				texts[j] = fmt.Sprintf("Market.Data.S%d.L%d", j, i)
-			}
+			i, gen = 0, gen+1
+			fillTexts(texts, gen)
 			b.StartTimer()
 		}
 	}
@@ -500,14 +517,8 @@ func TestConcurrentIntern(t *testing.T) {
 func BenchmarkParseNew4PartsKept(b *testing.B) {
 	texts := make([]string, 1<<16)
 	kept := make([]Topic, len(texts))
-	gen := 0
-	fill := func() {
-		gen++
-		for j := range texts {
-			texts[j] = fmt.Sprintf("Market.Data.S%d.K%d", j, gen)
-		}
-	}
-	fill()
+	gen := -1 // distinct from BenchmarkParseNew4Parts's generations
+	fillTexts(texts, gen)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -518,8 +529,8 @@ func BenchmarkParseNew4PartsKept(b *testing.B) {
 		kept[i] = t
 		if i++; i == len(texts) {
 			b.StopTimer()
-			i = 0
-			fill()
+			i, gen = 0, gen-1
+			fillTexts(texts, gen)
 			b.StartTimer()
 		}
 	}
