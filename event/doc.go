@@ -10,6 +10,11 @@
 // mismatch only when it calls the handler; in Go the compiler checks every
 // handler's signature, so there is nothing to retry and no such option.
 //
+// A handler returns nothing. The reference's handlers fail by raising, which
+// the hook logs and goes on; the Go counterpart is a panic, which the hook
+// recovers, logs and counts. A handler that meets an ordinary error handles
+// or logs it itself, as code on a goroutine of its own would.
+//
 // # Identity
 //
 // Go func values cannot be compared, and a func's code pointer is not an

@@ -115,3 +115,22 @@ func ExampleHook_Totals() {
 	// live handler calls: 2
 	// total calls: 3
 }
+
+// AllStats lists every registration with its statistics, for an exporter
+// of metrics; Stats.ID tells two registrations of one handler apart.
+func ExampleHook_AllStats() {
+	h := event.NewHook(topic.MustParse("Orders.New"), event.WithStats(), event.WithLogger(slog.New(slog.DiscardHandler)))
+	p := &printer{"order"}
+	h.Add(p)
+	h.AddFunc(func(event.Message) { panic("rejected") })
+	h.Trigger(event.Message{Seq: 1})
+	h.Trigger(event.Message{Seq: 2})
+	for handler, s := range h.AllStats() {
+		fmt.Printf("%T calls=%d panics=%d timed=%v\n", handler, s.Calls, s.Panics, s.Total > 0)
+	}
+	// Output:
+	// order 1
+	// order 2
+	// *event_test.printer calls=2 panics=0 timed=true
+	// event.HandlerFunc calls=2 panics=2 timed=true
+}
