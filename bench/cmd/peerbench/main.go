@@ -37,6 +37,7 @@ func run(args []string, stderr io.Writer) int {
 	messages := fs.Int64("messages", 0, "messages per throughput run, at most (default 5,000,000; 200,000 with --quick)")
 	budget := fs.Duration("budget", 0, "about how long a throughput run of a slow system may take (default 3s; 400ms with --quick)")
 	repeats := fs.Int("repeats", 0, "measured runs per system and scenario, the median reported (default 3; 1 with --quick)")
+	paced := fs.Duration("paced", 0, "how long the latency scenario publishes at its paced rate (default 2s; 500ms with --quick)")
 	fixed := fs.Bool("fixed", false, "no pilot runs: every throughput run gets --messages, however slow the system")
 	out := fs.String("out", "", "directory for results.json, results.md and results.svg (default: the bench directory)")
 	render := fs.String("render", "", "run nothing: rewrite results.md and results.svg from this results.json")
@@ -62,6 +63,9 @@ func run(args []string, stderr io.Writer) int {
 	case *budget < 0:
 		fmt.Fprintf(stderr, "peerbench: --budget must be positive, got %v\n", *budget)
 		return 2
+	case *paced < 0:
+		fmt.Fprintf(stderr, "peerbench: --paced must be positive, got %v\n", *paced)
+		return 2
 	case *repeats < 0:
 		fmt.Fprintf(stderr, "peerbench: --repeats must be positive, got %d\n", *repeats)
 		return 2
@@ -78,6 +82,9 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if *repeats > 0 {
 		cfg.Repeats = *repeats
+	}
+	if *paced > 0 {
+		cfg.Paced = *paced
 	}
 	if *fixed {
 		cfg.Budget = 0

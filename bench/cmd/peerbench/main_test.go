@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
-		{"--messages", "-1"}, {"--budget", "-1s"}, {"--repeats", "-2"}, {"--nope"}, {"extra"},
+		{"--messages", "-1"}, {"--budget", "-1s"}, {"--repeats", "-2"}, {"--paced", "-1ms"}, {"--nope"}, {"extra"},
 		{"--systems", "no-such-system"}, {"--render", filepath.Join(t.TempDir(), "missing.json")},
 	} {
 		var errOut bytes.Buffer
@@ -37,7 +37,7 @@ func TestBadFlags(t *testing.T) {
 func TestRunAndRender(t *testing.T) {
 	dir := t.TempDir()
 	var errOut bytes.Buffer
-	code := run([]string{"--quick", "--fixed", "--messages", "500", "--systems", "channel,eventengine", "--out", dir}, &errOut)
+	code := run([]string{"--quick", "--fixed", "--messages", "500", "--paced", "20ms", "--systems", "channel,eventengine", "--out", dir}, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, errOut.String())
 	}
