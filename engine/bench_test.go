@@ -157,6 +157,44 @@ func BenchmarkEngineLatency(b *testing.B) {
 	b.ReportMetric(pct(0.999), "p999-ns")
 }
 
+// BenchmarkChannelLatency is the latency baseline for BenchmarkEngineLatency:
+// the same pacing, with a buffered channel and a receiving goroutine. On a
+// shared machine its figures show how much of the engine's tail comes from
+// the machine (threads descheduled, slow wake-ups) rather than the engine.
+func BenchmarkChannelLatency(b *testing.B) {
+	const rate = 100_000
+	ch := make(chan int, DefaultCapacity)
+	sent := make([]time.Time, b.N)
+	lat := make([]time.Duration, b.N)
+	done := make(chan struct{})
+	go func() {
+		for i := range ch {
+			lat[i] = time.Since(sent[i])
+			if i == b.N-1 {
+				close(done)
+			}
+		}
+	}()
+	b.ResetTimer()
+	start := time.Now()
+	gap := time.Second / rate
+	for i := range b.N {
+		next := start.Add(time.Duration(i) * gap)
+		for time.Now().Before(next) {
+		}
+		sent[i] = time.Now()
+		ch <- i
+	}
+	<-done
+	b.StopTimer()
+	close(ch)
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
+	b.ReportMetric(pct(0.50), "p50-ns")
+	b.ReportMetric(pct(0.99), "p99-ns")
+	b.ReportMetric(pct(0.999), "p999-ns")
+}
+
 // BenchmarkRouteCached is the cost of finding the hooks of a cached topic
 // that is not the previous message's.
 func BenchmarkRouteCached(b *testing.B) {

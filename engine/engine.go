@@ -289,9 +289,12 @@ const batchSize = 64
 // deliver dispatches one message, in place in the queue's slot, and tells
 // the queue whether to go on.
 func (e *Engine) deliver(m *event.Message, seq uint64) bool {
-	m.Seq = seq
-	for _, h := range e.route(m.Topic) {
-		h.Trigger(*m)
+	// Work on the copy Trigger takes anyway: the slot is only read, so the
+	// loop never writes a cache line a producer may be writing.
+	msg := *m
+	msg.Seq = seq
+	for _, h := range e.route(msg.Topic) {
+		h.Trigger(msg)
 	}
 	return !e.stopping.Load()
 }

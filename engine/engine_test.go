@@ -676,3 +676,28 @@ func TestOptionsRejected(t *testing.T) {
 		}
 	}
 }
+
+// An idle running engine stops spinning: its loop parks (and so uses no
+// CPU), and the next put wakes it.
+func TestIdleLoopParks(t *testing.T) {
+	e := newEngine(t)
+	tp := topic.MustParse("Idle.Wake")
+	got := make(chan uint64, 1)
+	if _, err := e.RegisterFunc(tp, func(m event.Message) { got <- m.Seq }); err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	for !e.Stats().LoopParked {
+		runtime.Gosched()
+	}
+	if err := e.Put(tp); err != nil {
+		t.Fatal(err)
+	}
+	if seq := <-got; seq != 1 {
+		t.Fatalf("woken loop delivered seq %d, want 1", seq)
+	}
+	e.Stop()
+	if s := e.Stats(); s.LoopParked || s.Running {
+		t.Fatalf("stopped engine: %+v", s)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/eventengine/eventengine/event"
-	"github.com/eventengine/eventengine/internal/clock"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -66,58 +65,29 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 	return e.putSlow(ctx, m)
 }
 
-// Waiting for room. A producer that finds the queue full does not retry at
-// once: the loop frees one slot at a time, and a producer that took each
-// slot the moment it was freed would fight the loop for the same cache
-// lines on every message. Instead it pauses (busy, touching no shared
-// memory) and retries once the loop has made room for a batch, so the loop
-// drains that batch undisturbed. After fullSpins pauses it parks.
-const (
-	fullSpins      = 64
-	loopCheckAfter = 3   // pauses (about 2 µs) before asking whether the caller is the loop
-	pauseMin       = 250 // ns, doubling up to pauseMax
-	pauseMax       = 8000
-)
-
-// pause busy-waits about d nanoseconds on the monotonic clock.
-func pause(d int64) {
-	end := clock.Nanotime() + d
-	for clock.Nanotime() < end {
-	}
-}
-
-// putSlow waits for room, unless the caller is the loop itself, which
-// would wait for itself: it asks that costlier question only before it
-// would park.
+// putSlow waits for room. A put from a handler on the loop's own goroutine
+// would wait for itself forever; telling that costs about a microsecond, so
+// putSlow asks only after spinning loopCheckSpins rounds (some tens of
+// microseconds) without finding room for a batch. A running loop makes room
+// sooner, so a producer waiting for it does not pay for the question.
 func (e *Engine) putSlow(ctx context.Context, m event.Message) error {
 	e.waited.Add(1)
-	room := max(e.q.Cap()-e.q.Cap()/8, 0) // retry once the queue is at most 7/8 full
-	d := int64(pauseMin)
-	for i := range fullSpins {
-		if ctx.Err() != nil {
-			return e.refuse(ctx.Err())
-		}
-		if i == loopCheckAfter && e.onLoop() {
+	_, err := e.q.PutSpin(ctx, m, loopCheckSpins)
+	if errors.Is(err, ErrFull) {
+		if e.onLoop() {
 			return e.fullOnLoop()
 		}
-		pause(d)
-		d = min(2*d, pauseMax)
-		if e.q.Len() > room && i < fullSpins-1 {
-			continue
-		}
-		_, err := e.q.TryPut(m)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrFull) {
-			return e.refuse(err)
-		}
+		_, err = e.q.Put(ctx, m)
 	}
-	if _, err := e.q.Put(ctx, m); err != nil {
+	if err != nil {
 		return e.refuse(err)
 	}
 	return nil
 }
+
+// loopCheckSpins is how many rounds putSlow spins before it asks whether it
+// runs on the loop.
+const loopCheckSpins = 32
 
 func (e *Engine) fullOnLoop() error {
 	e.selfFull.Add(1)

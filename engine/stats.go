@@ -26,6 +26,11 @@ type Stats struct {
 	GenericHooks  int
 	RouteMisses   uint64 // messages whose route was not cached and was computed
 	Timers        int    // timers created
+	// LoopParked reports that the loop found the queue empty, spun for a
+	// while and now sleeps until a put wakes it: an idle engine uses no CPU.
+	LoopParked bool
+	// ParkedPuts counts blocking puts parked on a full queue now.
+	ParkedPuts int
 }
 
 // Stats returns a snapshot of the engine's counters.
@@ -46,6 +51,9 @@ func (e *Engine) Stats() Stats {
 		RouteMisses: e.cache.misses.Load(),
 		Timers:      e.timers.count(),
 	}
+	puts, gets := e.q.Waiters()
+	s.ParkedPuts = puts
+	s.LoopParked = gets > 0 && s.Running
 	if out >= taken {
 		s.Delivered = out - taken
 	}

@@ -36,9 +36,15 @@
 // # Blocking
 //
 // Put and Get first try; on a full (empty) queue they retry up to the
-// WithMaxSpin count (a few retries after short busy pauses, the rest with
-// runtime.Gosched between them) and then park on a token channel until the
-// other side signals, the context ends or the queue is closed. A parked
+// WithMaxSpin count and then park on a token channel until the other side
+// signals, the context ends or the queue is closed. Each retry first pauses
+// on the monotonic clock without touching shared memory (50 ns, doubling up
+// to 500 ns) and, after the first two, yields the processor: a waiter that
+// polled at once would steal the cache lines the other side is writing on
+// every item, and a waiter that kept its processor would delay the other
+// side whenever the two share one. A blocked Put also retries only once
+// there is room for a batch (an eighth of the capacity, at most 512), so
+// that producer and consumer work on different cache lines. A parked
 // goroutine uses no CPU and no timer, and parking allocates nothing. A
 // goroutine that parks first counts itself as a waiter and then checks the
 // queue again; the other side checks the waiter count after its own
@@ -67,6 +73,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+
+	"github.com/eventengine/eventengine/internal/clock"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -87,17 +95,14 @@ var ErrClosed = errors.New("queue closed")
 var ErrCapacity = errors.New("invalid capacity")
 
 // DefaultMaxSpin is the default number of retries before a blocked Put or
-// Get parks.
-const DefaultMaxSpin = 1024
+// Get parks: some tens of microseconds of spinning (see WithMaxSpin).
+const DefaultMaxSpin = 100
 
 // MaxCapacity is the largest capacity New accepts.
 const MaxCapacity = 1 << 30
 
 // closedBit marks a closed queue in tail; positions stay far below it.
 const closedBit = uint64(1) << 63
-
-// tightSpins is how many of the retries pause without yielding.
-const tightSpins = 16
 
 // Waiter counts share one word, so the hot path checks both with one load:
 // parked consumers in the low half, parked producers in the high half.
@@ -113,8 +118,10 @@ type Option func(*config)
 type config struct{ maxSpin int }
 
 // WithMaxSpin sets how many times a blocking Put or Get retries before
-// parking (the reference's max_spin). Negative values count as 0: park at
-// once.
+// parking (the reference's max_spin). Each retry pauses for at most about a
+// microsecond (50 ns, doubling to 500 ns, plus a yield), so the default of
+// 100 spins for some tens of microseconds. Negative values count as 0: park
+// at once, as a channel operation does.
 func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
 
 // slot holds one item. The trailing pad keeps what a consumer writes when
@@ -152,6 +159,7 @@ type Queue[T any] struct {
 	buf     []slot[T]
 	mask    uint64
 	cap     uint64
+	refill  uint64 // a spinning producer retries once Len is at most this
 	maxSpin int
 
 	notEmpty chan struct{} // tokens for parked consumers
@@ -178,6 +186,7 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 		buf:      make([]slot[T], size),
 		mask:     size - 1,
 		cap:      uint64(capacity),
+		refill:   uint64(capacity - max(1, min(capacity/8, 512))),
 		maxSpin:  c.maxSpin,
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
@@ -209,6 +218,14 @@ func (q *Queue[T]) Accepted() uint64 { return q.tail.Load() &^ closedBit }
 // Taken returns the number of items taken so far, as published by the
 // consumers (exact whenever no Consume is under way).
 func (q *Queue[T]) Taken() uint64 { return q.head.Load() }
+
+// Waiters returns how many producers and consumers are parked (or about to
+// park) now. A goroutine still spinning does not count: a consumer that
+// waits on an idle queue counts once its spinning ended and it uses no CPU.
+func (q *Queue[T]) Waiters() (producers, consumers int) {
+	w := q.waiters.Load()
+	return int(w / putWaiter), int(w & getMask)
+}
 
 // Closed reports whether the queue is closed.
 func (q *Queue[T]) Closed() bool { return q.tail.Load()&closedBit != 0 }
@@ -395,16 +412,6 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 // producers see room before the batch ends.
 const publishEvery = 32
 
-// pause busy-waits for n empty calls (a few nanoseconds each).
-func pause(n int) {
-	for range n {
-		spin()
-	}
-}
-
-//go:noinline
-func spin() {}
-
 // wake leaves a token on ch if there is none.
 func wake(ch chan struct{}) {
 	select {
@@ -417,8 +424,25 @@ func wake(ch chan struct{}) {
 // succeed at once it does, even when ctx has already ended. It returns v's
 // sequence id, ErrClosed, or ctx.Err().
 func (q *Queue[T]) Put(ctx context.Context, v T) (uint64, error) {
+	return q.put(ctx, &v, true, 0)
+}
+
+// PutSpin is Put that never parks: while the queue is full it retries as
+// Put does for at most spins rounds (each pausing under a microsecond) and
+// then returns ErrFull. If ctx has ended by then it returns ctx.Err().
+func (q *Queue[T]) PutSpin(ctx context.Context, v T, spins int) (uint64, error) {
+	return q.put(ctx, &v, false, spins)
+}
+
+// put adds *v. On a full queue it waits as Put does if park is set, and
+// otherwise for at most spins rounds.
+func (q *Queue[T]) put(ctx context.Context, v *T, park bool, spins int) (uint64, error) {
+	limit := q.maxSpin
+	if !park {
+		limit = spins
+	}
 	for i := 0; ; i++ {
-		seq, err := q.push(&v)
+		seq, err := q.push(v)
 		if err == nil {
 			if q.waiters.Load() != 0 {
 				q.afterPut()
@@ -428,8 +452,23 @@ func (q *Queue[T]) Put(ctx context.Context, v T) (uint64, error) {
 		if err != ErrFull {
 			return 0, err
 		}
-		if err := q.wait(ctx, i, putWaiter, q.notFull, q.canPut); err != nil {
-			return 0, err
+		// Full: while spinning, retry only once there is room for a
+		// batch, so that this producer then writes slots the consumer has
+		// left rather than taking each slot the moment it is freed (which
+		// pulls the consumer's cache lines back and forth on every item).
+		for ; ; i++ {
+			if i >= limit && !park {
+				if ctx != nil && ctx.Err() != nil {
+					return 0, ctx.Err()
+				}
+				return 0, ErrFull
+			}
+			if err := q.wait(ctx, i, putWaiter, q.notFull, q.canPut); err != nil {
+				return 0, err
+			}
+			if i >= limit || uint64(q.Len()) <= q.refill {
+				break
+			}
 		}
 	}
 }
@@ -475,19 +514,41 @@ func (q *Queue[T]) canGet() bool {
 	return q.buf[head&q.mask].stamp.Load() == head+1 || q.Closed()
 }
 
-// wait is round i of waiting: spin while i < maxSpin, then park. Each spin
-// first pauses without touching shared memory, so that a waiting goroutine
-// does not pull away the cache lines the other side is about to write, and
-// so that the other side gets a batch done before the next retry.
+// wait is round i of waiting: spin while i < maxSpin, then park. A spin
+// round pauses (busy, on the monotonic clock, touching no shared memory)
+// for spinFirst ns, doubling up to spinMax, so that the other side gets a
+// batch done before the next look and keeps the cache lines it is writing;
+// from round yieldAfter on it also yields the processor, so that a
+// goroutine made runnable on this P (often the other side, just woken)
+// runs here instead of waiting for another thread to steal it. That
+// matters when the machine is busy and the two sides do not both have a
+// core: spinning then only delays the side that would make progress.
 func (q *Queue[T]) wait(ctx context.Context, i int, self uint64, tokens chan struct{}, ready func() bool) error {
-	if i < q.maxSpin {
-		pause(64 << min(i, 3))
-		if i >= tightSpins {
-			runtime.Gosched()
-		}
-		return nil
+	if i >= q.maxSpin {
+		return q.park(ctx, self, tokens, ready)
 	}
-	return q.park(ctx, self, tokens, ready)
+	pauseNs(min(int64(spinFirst)<<min(i, 8), spinMax))
+	if i >= yieldAfter {
+		runtime.Gosched()
+	}
+	return nil
+}
+
+// Spin rounds: pauses of spinFirst ns doubling to spinMax, yielding from
+// round yieldAfter on. With DefaultMaxSpin rounds a waiter spins for some
+// tens of microseconds (longer than the gaps between messages of a busy
+// stream, much shorter than a scheduler time slice) before it parks.
+const (
+	spinFirst  = 50  // ns
+	spinMax    = 500 // ns
+	yieldAfter = 2
+)
+
+// pauseNs busy-waits about d nanoseconds.
+func pauseNs(d int64) {
+	end := clock.Nanotime() + d
+	for clock.Nanotime() < end {
+	}
 }
 
 // park registers as a waiter, and unless ready() already holds, waits for

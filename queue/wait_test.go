@@ -379,3 +379,90 @@ func TestStress(t *testing.T) {
 		}
 	}
 }
+
+// An idle consumer with the default spin count stops spinning and parks, and
+// a producer then wakes it.
+func TestIdleConsumerParks(t *testing.T) {
+	q := mustNew[int](t, 8)
+	got := make(chan int)
+	go func() {
+		v, _, err := q.Get(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	for {
+		if _, c := q.Waiters(); c == 1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	if p, c := q.Waiters(); p != 0 || c != 1 {
+		t.Fatalf("Waiters = %d, %d; want 0, 1", p, c)
+	}
+	q.TryPut(42)
+	if v := <-got; v != 42 {
+		t.Fatalf("woken consumer got %d", v)
+	}
+	if p, c := q.Waiters(); p != 0 || c != 0 {
+		t.Fatalf("Waiters after wake-up = %d, %d; want 0, 0", p, c)
+	}
+}
+
+// PutSpin never parks: on a queue that stays full it returns ErrFull after
+// its spins (or the context's error), and it succeeds once room is made.
+func TestPutSpin(t *testing.T) {
+	q := mustNew[int](t, 2)
+	q.TryPut(1)
+	q.TryPut(2)
+	for _, spins := range []int{0, 1, 10} {
+		if _, err := q.PutSpin(context.Background(), 3, spins); !errors.Is(err, ErrFull) {
+			t.Fatalf("PutSpin(%d) on a full queue: %v, want ErrFull", spins, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := q.PutSpin(ctx, 3, 5); !errors.Is(err, context.Canceled) {
+		t.Fatalf("PutSpin with a cancelled context on a full queue: %v", err)
+	}
+	if p, c := q.Waiters(); p != 0 || c != 0 {
+		t.Fatalf("PutSpin left waiters %d, %d", p, c)
+	}
+	if q.Accepted() != 2 {
+		t.Fatalf("refused PutSpins consumed sequence ids: Accepted = %d", q.Accepted())
+	}
+	q.TryGet()
+	if s, err := q.PutSpin(ctx, 3, 0); err != nil || s != 3 {
+		t.Fatalf("PutSpin with room: seq %d, %v (an ended context does not refuse a put that needs no wait)", s, err)
+	}
+	if s, err := q.PutSpin(nil, 4, 0); !errors.Is(err, ErrFull) || s != 0 {
+		t.Fatalf("PutSpin(nil ctx) on a full queue: %d %v", s, err)
+	}
+}
+
+// A blocked producer that waits for room for a batch still takes a single
+// freed slot of a small queue, and a capacity that is not a power of two is
+// kept exactly while producers wait.
+func TestPutWaitsForRoomButNotForever(t *testing.T) {
+	for _, c := range []int{1, 3, 9, 100} {
+		q := mustNew[int](t, c)
+		for i := range c {
+			q.TryPut(i)
+		}
+		done := make(chan error)
+		go func() {
+			_, err := q.Put(context.Background(), -1)
+			done <- err
+		}()
+		if v, _, err := q.TryGet(); err != nil || v != 0 {
+			t.Fatalf("cap %d: TryGet %d %v", c, v, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("cap %d: Put after one slot was freed: %v", c, err)
+		}
+		if q.Len() != c {
+			t.Fatalf("cap %d: Len %d after refill", c, q.Len())
+		}
+	}
+}
