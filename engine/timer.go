@@ -190,13 +190,25 @@ func (s *timerSpec) firstTick(now time.Time) time.Time {
 	return t
 }
 
+// latest returns the last t + k*interval (k >= 0) not after now, or t if t
+// is after now. It steps again when now.Sub(t) saturates (gaps beyond
+// about 292 years), so far-away times give the right answer too.
+func latest(t, now time.Time, interval time.Duration) time.Time {
+	for {
+		gap := now.Sub(t)
+		if gap < interval {
+			return t
+		}
+		t = t.Add(gap / interval * interval)
+	}
+}
+
 // catchUp returns the first t + k*interval (k >= 0) not before now.
 func catchUp(t, now time.Time, interval time.Duration) time.Time {
 	if !t.Before(now) {
 		return t
 	}
-	t = t.Add(now.Sub(t) / interval * interval)
-	if t.Before(now) {
+	if t = latest(t, now, interval); t.Before(now) {
 		t = t.Add(interval)
 	}
 	return t
@@ -204,11 +216,10 @@ func catchUp(t, now time.Time, interval time.Duration) time.Time {
 
 // after returns the first t + k*interval (k >= 1) that is after now.
 func after(t, now time.Time, interval time.Duration) time.Time {
-	next := t.Add(interval)
-	if !next.After(now) {
-		next = next.Add((now.Sub(next)/interval + 1) * interval)
+	if next := t.Add(interval); next.After(now) {
+		return next
 	}
-	return next
+	return latest(t, now, interval).Add(interval)
 }
 
 // run publishes s's ticks until ctx ends. It waits on a fresh clock.Timer
@@ -223,7 +234,10 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 	}
 	next := s.firstTick(clk.Now())
 	for {
-		if d := next.Sub(clk.Now()); d > 0 {
+		// Wait until next is due. The clock may wake the timer before it is
+		// (a wait longer than a time.Duration spans, a wall clock set back),
+		// so the time is read again after each wait.
+		for d := next.Sub(clk.Now()); d > 0; d = next.Sub(clk.Now()) {
 			t := clk.NewTimer(d)
 			select {
 			case <-t.C():
@@ -234,9 +248,7 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 		}
 		// Woken late (a stall): stand for the latest scheduled time that is
 		// due and skip the ones before it.
-		if late := clk.Now().Sub(next); late >= s.interval {
-			next = next.Add(late / s.interval * s.interval)
-		}
+		next = latest(next, clk.Now(), s.interval)
 		// The published time is a plain wall-clock time (no monotonic
 		// reading), which prints and compares as users expect.
 		err := e.Publish(ctx, s.topic, nil, map[string]any{"interval": s.interval, key: next.Round(0)})

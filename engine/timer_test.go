@@ -424,12 +424,23 @@ func TestTimerIntervalNameIsAValidPart(t *testing.T) {
 	}
 }
 
-// monoClock reads a fixed time that carries a monotonic clock reading, as
-// time.Now does, and its timers fire at once.
-type monoClock struct{ now time.Time }
+// monoClock reads times that carry a monotonic clock reading, as time.Now
+// does; a new timer moves the time on to its deadline and fires at once.
+type monoClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c monoClock) Now() time.Time { return c.now }
-func (c monoClock) NewTimer(time.Duration) clock.Timer {
+func (c *monoClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *monoClock) NewTimer(d time.Duration) clock.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 	ch := make(chan time.Time, 1)
 	ch <- c.now
 	return monoTimer(ch)
@@ -444,7 +455,7 @@ func (t monoTimer) Stop() bool          { return false }
 // reading even when the clock's times do, so it prints without "m=".
 func TestTimerPublishesPlainTimes(t *testing.T) {
 	now := time.Now()
-	e := newEngine(t, WithClock(monoClock{now}))
+	e := newEngine(t, WithClock(&monoClock{now: now}))
 	e.Start()
 	tp, _ := e.Timer(time.Hour)
 	ch := make(chan time.Time, 1)
@@ -615,4 +626,49 @@ func TestTimerFromHandlerAndRunContext(t *testing.T) {
 		t.Fatalf("Timer after Run ended: %v", err)
 	}
 	settleGoroutines(t, before)
+}
+
+// TestTimerActivationCenturiesAway: activation times further than a
+// time.Duration can span (about 292 years) still give the right schedule:
+// centuries in the past, the next scheduled time after now, once; centuries
+// ahead, nothing until that time, even when the clock jumps part of the way.
+func TestTimerActivationCenturiesAway(t *testing.T) {
+	fc := clock.NewFake(t0)
+	e := newEngine(t, WithClock(fc))
+	e.Start()
+	past := time.Date(1500, 1, 1, 0, 0, 7, 0, time.UTC) // on the 7 s schedule? 1500-01-01 00:00:07 + 3h*k
+	tp, err := e.TimerAt(3*time.Hour, past)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := subscribeTicks(t, e, tp)
+	fc.BlockUntil(1)
+	fc.Advance(3 * time.Hour)
+	got := <-ticks
+	if d := got.at.Sub(t0); d <= 0 || d > 3*time.Hour || got.at.Second() != 7 || got.at.Hour()%3 != 0 {
+		t.Fatalf("first tick of a schedule anchored in 1500: %v (now %v)", got.at, fc.Now())
+	}
+	fc.BlockUntil(1)
+	select {
+	case extra := <-ticks:
+		t.Fatalf("a second tick at once: %+v", extra)
+	default:
+	}
+
+	future := time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)
+	tp2, _ := e.TimerAt(5*time.Hour, future)
+	ticks2 := subscribeTicks(t, e, tp2)
+	fc.BlockUntil(2)
+	fc.Set(time.Date(2400, 1, 1, 0, 0, 0, 0, time.UTC)) // past the longest clock wait, before the activation
+	<-ticks                                             // the 3h timer's one tick for the jump
+	fc.BlockUntil(2)
+	select {
+	case early := <-ticks2:
+		t.Fatalf("tick before the activation time: %+v", early)
+	default:
+	}
+	fc.Set(future)
+	if got := <-ticks2; !got.at.Equal(future) {
+		t.Fatalf("first tick %v, want %v", got.at, future)
+	}
 }
