@@ -1,43 +1,78 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, vet, race-enabled tests of every module,
-# a short run of every fuzz target, and a build of the examples.
+# The whole test suite: formatting, vet, race-enabled tests of every module
+# (the core module and bench/), and a short run of every fuzz target.
+# Every step runs even after a failure; the last line is
+# "N passed, N failed" (test packages and fuzz targets, plus the gofmt and
+# vet checks), and the exit status is non-zero when anything failed.
 # Usage: ./scripts/test.sh            (FUZZTIME=10s ./scripts/test.sh for longer fuzzing)
-set -euo pipefail
+# The race detector needs cgo: a C compiler (gcc or clang) must be installed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 fuzztime="${FUZZTIME:-3s}"
 modules=(.)
 [ -f bench/go.mod ] && modules+=(bench)
 
+passed=0
+failed=0
+failures=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 step() { printf '\n== %s\n' "$*"; }
+pass() { passed=$((passed + $1)); }
+fail() { failed=$((failed + 1)); failures+=("$1"); }
+
+# gotest NAME DIR ARGS...: runs go test in DIR, counting its packages.
+gotest() {
+  local name=$1 dir=$2
+  shift 2
+  local rc=0
+  (cd "$dir" && go test "$@") 2>&1 | tee "$log" || rc=$?
+  local ok bad
+  ok=$(grep -cE '^ok[[:space:]]' "$log")
+  bad=$(grep -cE '^FAIL[[:space:]]+[^[:space:]]' "$log")
+  pass "$ok"
+  if [ "$bad" -gt 0 ]; then
+    failed=$((failed + bad))
+    failures+=("$name: $(grep -E '^FAIL[[:space:]]+[^[:space:]]' "$log" | awk '{print $2}' | tr '\n' ' ')")
+  elif [ "$rc" -ne 0 ]; then
+    fail "$name (go test exit status $rc)"
+  fi
+}
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
-  echo "gofmt would change:"; echo "$unformatted"; exit 1
+  echo "gofmt would change:"; echo "$unformatted"; fail "gofmt"
+else
+  pass 1
 fi
 
 for m in "${modules[@]}"; do
   step "go vet ($m)"
-  (cd "$m" && go vet ./...)
+  if (cd "$m" && go vet ./...); then pass 1; else fail "go vet ($m)"; fi
 done
 
-step "go test -race (core)"
-go test -race -count=1 ./...
-
-if [ -f bench/go.mod ]; then
-  step "go test (bench module: peers' correctness in quick mode)"
-  (cd bench && go test -count=1 ./...)
-fi
+for m in "${modules[@]}"; do
+  step "go test -race ($m)"
+  gotest "go test -race ($m)" "$m" -race -count=1 ./...
+done
 
 step "fuzz targets ($fuzztime each)"
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "-- $pkg $target"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+    if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"; then
+      pass 1
+    else
+      fail "fuzz $pkg $target"
+    fi
   done
 done
 
-echo
-echo "all checks passed"
+step "summary"
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
