@@ -28,13 +28,14 @@ type model struct {
 }
 
 // FuzzEngine runs random sequences of register / unregister / put / get /
-// stop / start / drain against the engine and checks every delivery
+// drain (Shutdown, Start, Stop) / start-then-stop against the engine and checks every delivery
 // against a simple model: which subscriptions match which topic, FIFO
 // order, nothing lost, nothing twice.
 func FuzzEngine(f *testing.F) {
 	f.Add([]byte{0, 3, 2, 0, 2, 1, 4, 2, 0, 5})
 	f.Add([]byte{1, 5, 2, 0, 2, 0, 2, 0, 3, 6, 2, 1, 4, 7, 5})
 	f.Add([]byte{0, 0, 0, 6, 2, 0, 2, 1, 2, 2, 3, 2, 4, 5, 1, 0})
+	f.Add([]byte{0, 3, 2, 0, 2, 1, 2, 2, 6, 0, 0, 4, 2, 0, 6, 0, 4, 0, 5, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 400 {
 			ops = ops[:400]
@@ -73,7 +74,7 @@ func FuzzEngine(f *testing.F) {
 		// was delivered: register/unregister change the subscriptions
 		// between deliveries, as in the engine.
 		for i := 0; i+1 < len(ops); i += 2 {
-			op, arg := ops[i]%6, int(ops[i+1])
+			op, arg := ops[i]%7, int(ops[i+1])
 			switch op {
 			case 0: // register
 				sub := arg % len(fuzzTopics)
@@ -131,6 +132,15 @@ func FuzzEngine(f *testing.F) {
 				deliverModel(n)
 				e.Start() // reopen
 				e.Stop()
+			case 6: // start then stop at once: the loop delivers some prefix of the queue
+				before := e.Stats().Delivered
+				e.Start()
+				e.Stop()
+				k := e.Stats().Delivered - before
+				if k > uint64(len(m.queue)) {
+					t.Fatalf("start/stop delivered %d, %d were queued", k, len(m.queue))
+				}
+				deliverModel(int(k))
 			}
 			if e.Occupied() != len(m.queue) {
 				t.Fatalf("occupied %d, model %d", e.Occupied(), len(m.queue))
