@@ -49,12 +49,13 @@ var seed = maphash.MakeSeed()
 type shard struct {
 	tab atomic.Pointer[table] // read without the lock
 
-	mu     sync.Mutex // guards the rest, and writes to tab
-	cur    *slab      // the slab being filled (nil when full)
-	curRec *rec       // its record
-	recs   []*rec     // the slabs that were alive at the last rebuild, and newer ones
-	filled int        // non-empty slots of tab
-	_      [64]byte   // keep shards on separate cache lines
+	mu     sync.Mutex             // guards the rest, and writes to tab
+	cur    *slab                  // the slab being filled (nil when full)
+	curRec *rec                   // its record
+	recs   []*rec                 // the slabs that were alive at the last rebuild, and newer ones
+	filled int                    // non-empty slots of tab
+	gc     weak.Pointer[gcMarker] // cleared by the first collection since the last look for dead slabs
+	_      [64]byte               // keep shards on separate cache lines
 }
 
 // table is an open-addressing hash table with linear probing, at most three
@@ -91,6 +92,13 @@ type rec struct {
 	n       int
 	entries [slabSize]entry
 }
+
+// gcMarker is allocated, and dropped at once, when a shard looks for dead
+// slabs: while its weak pointer is still set, no collection has completed
+// since, so no slab can have been found dead and rebuild need not look.
+// (It has a pointer so that it is not a tiny allocation, whose life would
+// be tied to that of its neighbours.)
+type gcMarker struct{ _ *int }
 
 func init() {
 	for i := range shards {
@@ -183,7 +191,7 @@ func sweepAll() {
 	for i := range shards {
 		s := &shards[i]
 		s.mu.Lock()
-		s.rebuild()
+		s.rebuild(true)
 		s.mu.Unlock()
 	}
 }
@@ -232,7 +240,7 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	}
 	t.set(free, e)
 	if 4*s.filled > 3*len(t.slots) {
-		s.rebuild()
+		s.rebuild(false)
 	}
 	s.mu.Unlock()
 	return Topic{d}
@@ -241,19 +249,30 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 // rebuild replaces the table of s with one that holds only the entries of
 // the slabs still alive; s.mu must be held. Every entry of a live slab is in
 // the table (an entry is replaced only once its slab is dead), so nothing
-// live is lost. A rebuild leaves the table at most half full, so its cost,
+// live is lost. Unless sweep is set, it looks for dead slabs only if a
+// collection has completed since it last looked (otherwise it just grows
+// the table): a slab found dead a little late only keeps its dead entries a
+// little longer. A rebuild leaves the table at most half full, so its cost,
 // linear in the old table, is paid once per at least a quarter of the
 // table's size in inserts.
-func (s *shard) rebuild() {
-	live, n := s.recs[:0], 0
-	for _, r := range s.recs {
-		if r.wp.Value() != nil {
-			live = append(live, r)
+func (s *shard) rebuild(sweep bool) {
+	n := 0
+	if sweep || s.gc.Value() == nil {
+		live := s.recs[:0]
+		for _, r := range s.recs {
+			if r.wp.Value() != nil {
+				live = append(live, r)
+				n += r.n
+			}
+		}
+		clear(s.recs[len(live):]) // let the records of dead slabs go
+		s.recs = live
+		s.gc = weak.Make(&gcMarker{})
+	} else {
+		for _, r := range s.recs {
 			n += r.n
 		}
 	}
-	clear(s.recs[len(live):]) // let the records of dead slabs go
-	s.recs = live
 	// At least two slots per entry; and, so that a table does not regrow
 	// through every size after each collection of short-lived topics, at
 	// least half the old size (two rebuilds halve an idle table).
@@ -262,7 +281,7 @@ func (s *shard) rebuild() {
 		size *= 2
 	}
 	t := newTable(size)
-	for _, r := range live {
+	for _, r := range s.recs {
 		for k := range r.n {
 			e := &r.entries[k]
 			i := e.hash & t.mask

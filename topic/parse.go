@@ -19,6 +19,9 @@ func Parse(text string) (Topic, error) {
 		return Topic{}, &Error{Input: text, Offset: MaxLen, Err: ErrTooLong, Detail: "limit " + itoa(MaxLen) + " bytes"}
 	}
 	var buf [inlineParts]Part // parts are copied into the topic: no allocation here
+	if n, ok := parseSimple(text, &buf); ok {
+		return intern(text, h, buf[:n]), nil
+	}
 	parts, canonical, err := parseParts(text, buf[:0])
 	if err != nil {
 		return Topic{}, err
@@ -40,6 +43,32 @@ func MustParse(text string) Topic {
 		panic(err)
 	}
 	return t
+}
+
+// parseSimple parses the common case in one pass over the bytes: up to
+// inlineParts exact parts of printable ASCII. It reports false for anything
+// else (other kinds of parts, other bytes, any error), which parseParts then
+// parses or refuses with an error.
+func parseSimple(text string, parts *[inlineParts]Part) (int, bool) {
+	n, start := 0, 0
+	for i := 0; i <= len(text); i++ {
+		if i < len(text) {
+			if c := text[i]; c != '.' {
+				if byteClass[c] != 0 {
+					return 0, false
+				}
+				continue
+			}
+		}
+		// text[start:i] is a part.
+		if i == start || n == inlineParts || text[start] == '/' || text[start] == '+' {
+			return 0, false
+		}
+		parts[n] = Part{kind: KindExact, text: text[start:i]}
+		n++
+		start = i + 1
+	}
+	return n, true
 }
 
 // parseParts appends the parts of text to parts and returns them with the

@@ -477,6 +477,40 @@ func BenchmarkParseNew4Parts(b *testing.B) {
 	}
 }
 
+var sinkData *data
+
+// BenchmarkParseNew4PartsBaseline does what BenchmarkParseNew4Parts does
+// except interning: it hashes and validates the same kind of new texts and
+// allocates a topic body (128 bytes) for each. On a shared machine, compare
+// BenchmarkParseNew4Parts with this baseline measured in the same run: the
+// difference is the cost of interning (the table, the slabs and their weak
+// pointers).
+func BenchmarkParseNew4PartsBaseline(b *testing.B) {
+	texts := make([]string, 1<<16)
+	gen := -1 << 20 // distinct from the other benchmarks' generations
+	fillTexts(texts, gen)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		text := texts[i]
+		h := hashText(text)
+		var buf [inlineParts]Part
+		parts, canonical, err := parseParts(text, buf[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := new(data)
+		d.fill(canonical, h, parts)
+		sinkData = d
+		if i++; i == len(texts) {
+			b.StopTimer()
+			i, gen = 0, gen+1
+			fillTexts(texts, gen)
+			b.StartTimer()
+		}
+	}
+}
+
 func BenchmarkMatches3Parts(b *testing.B) {
 	g := MustParse("Market.{kind}.{symbol}")
 	e := MustParse("Market.Data.AAPL")
