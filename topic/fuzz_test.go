@@ -2,6 +2,8 @@ package topic
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +26,24 @@ func FuzzParse(f *testing.F) {
 		again, err := Parse(tp.String())
 		if err != nil || again != tp {
 			t.Fatalf("round trip of %q via %q: %v", s, tp.String(), err)
+		}
+		if l, ok := Lookup(tp.String()); !ok || l != tp {
+			t.Fatalf("Lookup(%q) does not give the parsed topic", tp.String())
+		}
+		var texts []string
+		for _, p := range tp.Parts() {
+			texts = append(texts, p.String())
+		}
+		if strings.Join(texts, ".") != tp.String() {
+			t.Fatalf("the parts of %q join to %q", tp.String(), strings.Join(texts, "."))
+		}
+		// The one-pass parser, when it accepts, agrees with the full one.
+		var buf [inlineParts]Part
+		if n, ok := parseSimple(s, &buf); ok {
+			full, _, err := parseParts(s, nil)
+			if err != nil || !slices.Equal(full, buf[:n]) || !tp.IsExact() {
+				t.Fatalf("parseSimple(%q) = %v; parseParts: %v, %v", s, buf[:n], full, err)
+			}
 		}
 		if tp.IsExact() && !tp.Matches(tp) {
 			t.Fatalf("%q does not match itself", s)
