@@ -27,6 +27,8 @@ const topicUsage = `Usage:
 Exit status: 0 on success, 1 on a no-match or an invalid topic, 2 on bad usage.
 JSON Lines requests: {"op":"parse","topic":T} {"op":"match","a":A,"b":B}
 {"op":"format","topic":T,"values":{"name":"value"}}
+Every non-blank line gets exactly one answer line, in order; a bad line gets
+{"ok":false,"error":"..."} and the next line is read. Blank lines are skipped.
 `
 
 // partJSON is one part in JSON output.

@@ -121,3 +121,16 @@ func TestTopicJSONL(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicJSONLLineEndings: CRLF line endings and blank or whitespace-only
+// lines (skipped) do not disturb the one-answer-per-request order.
+func TestTopicJSONLLineEndings(t *testing.T) {
+	in := "{\"op\":\"parse\",\"topic\":\"A.b\"}\r\n\r\n   \n\t\n{\"op\":\"match\",\"a\":\"A.{x}\",\"b\":\"A.b\"}\r\n{\"op\":\"parse\",\"topic\":\"A.\"}\r\n"
+	code, out, _ := runCmd(t, in, "topic", "--jsonl")
+	want := `{"ok":true,"value":"A.b","exact":true,"parts":[{"kind":"exact","text":"A"},{"kind":"exact","text":"b"}]}` + "\n" +
+		`{"ok":true,"matched":true,"values":{"x":"b"}}` + "\n" +
+		`{"ok":false,"error":"topic \"A.\": empty part at offset 2"}` + "\n"
+	if code != 0 || out != want {
+		t.Fatalf("exit %d, out:\n%s\nwant:\n%s", code, out, want)
+	}
+}
