@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -36,7 +37,32 @@ func FuzzEngine(f *testing.F) {
 	f.Add([]byte{1, 5, 2, 0, 2, 0, 2, 0, 3, 6, 2, 1, 4, 7, 5})
 	f.Add([]byte{0, 0, 0, 6, 2, 0, 2, 1, 2, 2, 3, 2, 4, 5, 1, 0})
 	f.Add([]byte{0, 3, 2, 0, 2, 1, 2, 2, 6, 0, 0, 4, 2, 0, 6, 0, 4, 0, 5, 0})
-	f.Fuzz(func(t *testing.T, ops []byte) {
+	f.Fuzz(checkEngineOps)
+}
+
+// TestEngineOpsRandom runs FuzzEngine's check on 2,000 pseudo-random
+// operation sequences (a fixed seed, so every run tries the same ones).
+func TestEngineOpsRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 2000
+	if testing.Short() {
+		n = 200
+	}
+	for range n {
+		ops := make([]byte, 2*rng.IntN(100))
+		for i := range ops {
+			ops[i] = byte(rng.IntN(256))
+		}
+		checkEngineOps(t, ops)
+		if t.Failed() {
+			t.Fatalf("ops %v", ops)
+		}
+	}
+}
+
+// checkEngineOps applies ops to an engine and to the model and compares.
+func checkEngineOps(t *testing.T, ops []byte) {
+	{
 		if len(ops) > 400 {
 			ops = ops[:400]
 		}
@@ -160,5 +186,5 @@ func FuzzEngine(f *testing.F) {
 		if s.Accepted != m.nextSeq || s.Accepted != s.Delivered+s.Taken || s.Queued != 0 {
 			t.Fatalf("stats %+v, model accepted %d", s, m.nextSeq)
 		}
-	})
+	}
 }
