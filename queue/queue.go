@@ -142,11 +142,21 @@ type pad [120]byte
 // Queue is a bounded FIFO queue of T for many producers and consumers. Its
 // methods are safe for concurrent use. Create one with New.
 type Queue[T any] struct {
-	_    pad
-	tail atomic.Uint64 // next position to claim; closedBit when closed
-	_    pad
-	head atomic.Uint64 // next position to take, published after the take
-	_    pad
+	_ pad
+	// Read-only after New: read by every operation, so kept away from
+	// anything written while items flow.
+	buf      []slot[T]
+	mask     uint64
+	cap      uint64
+	refill   uint64 // a spinning producer retries once Len is at most this
+	maxSpin  int
+	notEmpty chan struct{} // tokens for parked consumers
+	notFull  chan struct{} // tokens for parked producers
+	_        pad
+	tail     atomic.Uint64 // next position to claim; closedBit when closed
+	_        pad
+	head     atomic.Uint64 // next position to take, published after the take
+	_        pad
 	// headCache is a recent value of head for producers, so that a put reads
 	// the consumers' cache line only when the queue looks full.
 	headCache atomic.Uint64
@@ -154,16 +164,8 @@ type Queue[T any] struct {
 	waiters   atomic.Uint64 // parked (or about to park) Gets and Puts
 	closed    atomic.Bool   // set after the closed bit, cleared before it
 	_         pad
-
-	cmu     sync.Mutex // held by the consumer taking items
-	buf     []slot[T]
-	mask    uint64
-	cap     uint64
-	refill  uint64 // a spinning producer retries once Len is at most this
-	maxSpin int
-
-	notEmpty chan struct{} // tokens for parked consumers
-	notFull  chan struct{} // tokens for parked producers
+	cmu       sync.Mutex // held by the consumer taking items
+	_         pad
 
 	mu      sync.Mutex                    // Close and Reopen
 	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
