@@ -13,8 +13,9 @@ import (
 // when the statistics are read. The runtime's cputicks works the same way.
 //
 // The TSC is used only when the CPU reports it invariant (constant rate in
-// every power state, as the kernel requires to trust it) and a check at
-// init sees it advance monotonically at a steady rate against Nanotime;
+// every power state, as the kernel requires to trust it), a check at init
+// sees it advance monotonically at a steady rate against Nanotime, and
+// reading it is faster than Nanotime (a hypervisor may trap RDTSC);
 // otherwise Ticks is Nanotime and TicksToNanos the identity. The rate is
 // measured against Nanotime from a reading taken at init to one taken at
 // the first conversion, at least calibrationSpan apart.
@@ -106,6 +107,23 @@ func measureRate(read func() int64, from reading, span time.Duration) float64 {
 		return 1 // cannot happen after checkTSC; do not divide by zero
 	}
 	return float64(to.nanos-from.nanos) / float64(to.ticks-from.ticks)
+}
+
+// faster reports whether a is quicker to call than b: the fastest of a few
+// rounds of 64 calls each, so that a preemption does not decide it.
+func faster(a, b func() int64) bool {
+	cost := func(f func() int64) int64 {
+		best := int64(1 << 62)
+		for range 5 {
+			t0 := Nanotime()
+			for range 64 {
+				f()
+			}
+			best = min(best, Nanotime()-t0)
+		}
+		return best
+	}
+	return cost(a) < cost(b)
 }
 
 // spinUntil busy-waits until Nanotime reaches t.

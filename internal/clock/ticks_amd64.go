@@ -24,7 +24,7 @@ func invariantTSC() bool {
 
 func init() {
 	if invariantTSC() {
-		hasTSC = checkTSC(rdtsc)
+		hasTSC = checkTSC(rdtsc) && faster(rdtsc, Nanotime)
 	}
 	if hasTSC {
 		anchor = pair(rdtsc)

@@ -67,6 +67,16 @@ func TestCheckTSC(t *testing.T) {
 	}
 }
 
+func TestFaster(t *testing.T) {
+	slow := func() int64 {
+		spinUntil(Nanotime() + 1000)
+		return 0
+	}
+	if faster(slow, Nanotime) || !faster(Nanotime, slow) {
+		t.Fatal("a reader that takes a microsecond was found faster than Nanotime")
+	}
+}
+
 func TestMeasureRate(t *testing.T) {
 	read := func() int64 { return 4 * Nanotime() }
 	from := pair(read)
