@@ -17,7 +17,17 @@
 //     stops. A later Start reopens the queue.
 //   - A handler may publish, register and unregister. A blocking put made
 //     from the loop's own goroutine while the queue is full would wait for
-//     itself forever, so it returns ErrFull at once instead (see Put).
+//     itself forever, so it returns ErrFull instead (see Put).
+//
+// # Waiting
+//
+// The loop takes messages in batches. When the queue is empty it spins for
+// a while (WithMaxSpin rounds of at most about a microsecond each, some tens
+// of microseconds by default, yielding the processor between rounds) so that
+// a busy stream is delivered without a wake-up, and then parks: an idle
+// engine uses no CPU (Stats.LoopParked), and the next put wakes it. A put on
+// a full queue likewise spins, retrying once the loop has made room for a
+// batch, and then parks until the loop makes room.
 //
 // # Registry
 //

@@ -13,7 +13,8 @@ import (
 // args, waiting as long as the queue is full (spinning first, then parked).
 // It returns ErrNotExact for a generic topic, ErrClosed after Shutdown, and
 // ErrFull when called from a handler on the loop's goroutine while the queue
-// is full (waiting there would wait forever for itself).
+// stays full (waiting there would wait forever for itself; it finds out after
+// spinning some tens of microseconds).
 //
 // Put does not copy args: the handlers receive the same slice, so the caller
 // must not change it after Put. Put(t, args...) with an existing slice
