@@ -29,42 +29,47 @@ import (
 //   - A Go map hashes the text again on each access and needs a lock for
 //     reading. Each shard is instead an open-addressing table keyed by the
 //     hash Parse computes anyway; readers load it atomically and never lock,
-//     writers (new topics) lock their shard.
+//     writers (new topics) lock their shard. The table holds no pointers
+//     (a slot is a hash and the number of a slab record), so the collector
+//     never scans it and storing into it needs no write barrier.
 //
-// A table only grows between rebuilds: an entry is never removed, only
-// replaced in place by a new topic with the same hash once its own slab is
-// dead, so a probe stops at the first empty slot. Entries and slab items are
-// written before they are published by an atomic store, and never change
-// afterwards.
+// A table only grows between rebuilds: a slot is never emptied, only given
+// a new topic with the same hash once its own slab is dead, so a probe stops
+// at the first empty slot. Slab items and records are written before they
+// are published by an atomic store, and never change afterwards. A reader
+// may follow a slot of an older table to a record number since given to a
+// newer slab: it checks the text behind every slot it follows, and an
+// interned topic is the only live topic with its text.
 var shards [numShards]shard
 
 const (
 	numShards = 64 // chosen by the top bits of the hash; slots by the low bits
-	slabSize  = 16 // topics per slab
+	slabSize  = 16 // topics per slab (a power of two: a slot's item is loc%slabSize)
 	minSlots  = 64 // per shard table
 )
 
 var seed = maphash.MakeSeed()
 
 type shard struct {
-	tab atomic.Pointer[table] // read without the lock
+	tab  atomic.Pointer[table]    // read without the lock
+	recs atomic.Pointer[recTable] // read without the lock
 
-	mu     sync.Mutex             // guards the rest, and writes to tab
-	cur    *slab                  // the slab being filled (nil when full)
-	curRec *rec                   // its record
-	recs   []*rec                 // the slabs that were alive at the last rebuild, and newer ones
+	mu     sync.Mutex             // guards the rest, and writes to tab and recs
+	cur    *rec                   // the record of the slab being filled (nil when full)
+	slab   *slab                  // that slab, held until it is full
+	live   []*rec                 // the slabs that were alive at the last sweep, and newer ones
+	free   []uint32               // numbers of records of dead slabs, to reuse
 	filled int                    // non-empty slots of tab
-	gc     weak.Pointer[gcMarker] // cleared by the first collection since the last look for dead slabs
+	gc     weak.Pointer[gcMarker] // cleared by the first collection since the last sweep
 	_      [64]byte               // keep shards on separate cache lines
 }
 
 // table is an open-addressing hash table with linear probing, at most three
 // quarters full (measured: smaller, fuller tables beat larger, emptier ones,
-// since the first probe for a new topic is a cache miss either way). Each
-// slot keeps the hash of its entry next to the pointer, so that a probe
-// reads one cache line instead of following a pointer per slot. A writer
-// stores the hash before the entry, so a reader that finds an entry behind
-// a matching hash checks it (entry.hash) before using it.
+// since the first probe for a new topic is a cache miss either way). A slot
+// holds the hash of its topic (0: empty; hashText never returns 0) and its
+// location loc: record number * slabSize + item. A writer stores loc before
+// the hash; a slot's hash never changes once set.
 type table struct {
 	mask  uint64
 	slots []slot
@@ -72,37 +77,35 @@ type table struct {
 
 type slot struct {
 	hash atomic.Uint64
-	e    atomic.Pointer[entry]
+	loc  atomic.Uint64
 }
 
-// entry locates one interned topic: item idx of the slab behind wp.
-type entry struct {
-	hash uint64
-	wp   weak.Pointer[slab]
-	idx  uint32
-}
+// recTable maps record numbers to records; it is replaced by a larger copy
+// when it is full.
+type recTable struct{ r []atomic.Pointer[rec] }
 
 // slab holds the data of slabSize topics; see the comment above.
 type slab struct{ items [slabSize]data }
 
-// rec is the table's strong record of a slab: its weak pointer and the
-// entries of its topics (the first n are in use).
+// rec is the table's strong record of a slab: its weak pointer, and the
+// hashes of its first n topics (the ones published).
 type rec struct {
-	wp      weak.Pointer[slab]
-	n       int
-	entries [slabSize]entry
+	wp     weak.Pointer[slab]
+	no     uint32
+	n      atomic.Int32
+	hashes [slabSize]uint64
 }
 
-// gcMarker is allocated, and dropped at once, when a shard looks for dead
-// slabs: while its weak pointer is still set, no collection has completed
-// since, so no slab can have been found dead and rebuild need not look.
-// (It has a pointer so that it is not a tiny allocation, whose life would
-// be tied to that of its neighbours.)
+// gcMarker is allocated, and dropped at once, when a shard sweeps: while its
+// weak pointer is still set, no collection has completed since, so no slab
+// can have been found dead and rebuild need not look. (It has a pointer so
+// that it is not a tiny allocation, whose life is tied to its neighbours'.)
 type gcMarker struct{ _ *int }
 
 func init() {
 	for i := range shards {
 		shards[i].tab.Store(newTable(minSlots))
+		shards[i].recs.Store(&recTable{})
 	}
 }
 
@@ -110,24 +113,32 @@ func newTable(slots int) *table {
 	return &table{mask: uint64(slots - 1), slots: make([]slot, slots)}
 }
 
-// set stores e in slot i.
-func (t *table) set(i uint64, e *entry) {
-	t.slots[i].hash.Store(e.hash)
-	t.slots[i].e.Store(e)
+// hashText returns the hash of text, never 0 (the table's empty slot).
+func hashText(text string) uint64 {
+	if h := maphash.String(seed, text); h != 0 {
+		return h
+	}
+	return 1
 }
-
-func hashText(text string) uint64 { return maphash.String(seed, text) }
 
 func shardOf(h uint64) *shard { return &shards[h>>58] }
 
-// item returns the topic data an entry locates, or nil if its slab was
-// collected.
-func (e *entry) item() *data {
-	s := e.wp.Value()
+// item returns the topic data at loc, or nil if its record is gone, its slab
+// was collected or the item is not published yet.
+func (rt *recTable) item(loc uint64) *data {
+	no, k := loc/slabSize, int32(loc%slabSize)
+	if no >= uint64(len(rt.r)) {
+		return nil
+	}
+	r := rt.r[no].Load()
+	if r == nil || k >= r.n.Load() {
+		return nil
+	}
+	s := r.wp.Value()
 	if s == nil {
 		return nil
 	}
-	return &s.items[e.idx%slabSize]
+	return &s.items[k]
 }
 
 // Lookup returns the interned topic whose canonical text is text, if one is
@@ -137,18 +148,17 @@ func Lookup(text string) (Topic, bool) {
 }
 
 func lookup(text string, h uint64) (Topic, bool) {
-	t := shardOf(h).tab.Load()
-	slots := t.slots[:t.mask+1]
+	s := shardOf(h)
+	t := s.tab.Load()
+	rt := s.recs.Load() // after t: at least as new as the records t refers to
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		sl := &slots[i]
-		if sl.hash.Load() == h {
-			if e := sl.e.Load(); e != nil && e.hash == h {
-				if d := e.item(); d != nil && d.text == text {
-					return Topic{d}, true
-				}
+		sl := &t.slots[i]
+		switch sl.hash.Load() {
+		case h:
+			if d := rt.item(sl.loc.Load()); d != nil && d.text == text {
+				return Topic{d}, true
 			}
-		}
-		if sl.e.Load() == nil {
+		case 0:
 			return Topic{}, false
 		}
 	}
@@ -161,12 +171,13 @@ func Interned() iter.Seq[Topic] {
 	return func(yield func(Topic) bool) {
 		for i := range shards {
 			t := shards[i].tab.Load()
+			rt := shards[i].recs.Load()
 			for j := range t.slots {
-				e := t.slots[j].e.Load()
-				if e == nil {
+				sl := &t.slots[j]
+				if sl.hash.Load() == 0 {
 					continue
 				}
-				if d := e.item(); d != nil && !yield(Topic{d}) {
+				if d := rt.item(sl.loc.Load()); d != nil && !yield(Topic{d}) {
 					return
 				}
 			}
@@ -201,24 +212,24 @@ func sweepAll() {
 func intern(canonical string, h uint64, parts []Part) Topic {
 	s := shardOf(h)
 	s.mu.Lock()
-	t := s.tab.Load()
+	t, rt := s.tab.Load(), s.recs.Load()
 	free, reuse := uint64(0), false
 	i := h & t.mask
 	for ; ; i = (i + 1) & t.mask {
-		e := t.slots[i].e.Load()
-		if e == nil {
+		hi := t.slots[i].hash.Load()
+		if hi == 0 {
 			break
 		}
-		if t.slots[i].hash.Load() == h && e.hash == h {
-			d := e.item()
-			if d == nil {
-				if !reuse {
-					free, reuse = i, true // a dead entry: its slot can be reused
-				}
-			} else if d.text == canonical {
-				s.mu.Unlock()
-				return Topic{d} // another goroutine interned it first
+		if hi != h {
+			continue
+		}
+		if d := rt.item(t.slots[i].loc.Load()); d == nil {
+			if !reuse {
+				free, reuse = i, true // a dead topic: its slot can be reused
 			}
+		} else if d.text == canonical {
+			s.mu.Unlock()
+			return Topic{d} // another goroutine interned it first
 		}
 	}
 	if !reuse {
@@ -226,19 +237,20 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 		s.filled++
 	}
 	if s.cur == nil {
-		s.cur = new(slab)
-		s.curRec = &rec{wp: weak.Make(s.cur)}
-		s.recs = append(s.recs, s.curRec)
+		s.newSlab()
 	}
-	r := s.curRec
-	d := &s.cur.items[r.n]
+	r := s.cur
+	k := r.n.Load()
+	d := &s.slab.items[k]
 	d.fill(canonical, h, parts)
-	e := &r.entries[r.n]
-	e.hash, e.wp, e.idx = h, r.wp, uint32(r.n)
-	if r.n++; r.n == slabSize {
-		s.cur, s.curRec = nil, nil // full: only its topics keep it alive now
+	r.hashes[k] = h
+	r.n.Store(k + 1) // publishes d
+	if k+1 == slabSize {
+		s.cur, s.slab = nil, nil // full: only its topics keep it alive now
 	}
-	t.set(free, e)
+	sl := &t.slots[free]
+	sl.loc.Store(uint64(r.no)*slabSize + uint64(k))
+	sl.hash.Store(h)
 	if 4*s.filled > 3*len(t.slots) {
 		s.rebuild(false)
 	}
@@ -246,34 +258,60 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	return Topic{d}
 }
 
-// rebuild replaces the table of s with one that holds only the entries of
-// the slabs still alive; s.mu must be held. Every entry of a live slab is in
-// the table (an entry is replaced only once its slab is dead), so nothing
-// live is lost. Unless sweep is set, it looks for dead slabs only if a
-// collection has completed since it last looked (otherwise it just grows
-// the table): a slab found dead a little late only keeps its dead entries a
-// little longer. A rebuild leaves the table at most half full, so its cost,
-// linear in the old table, is paid once per at least a quarter of the
-// table's size in inserts.
-func (s *shard) rebuild(sweep bool) {
-	n := 0
-	if sweep || s.gc.Value() == nil {
-		live := s.recs[:0]
-		for _, r := range s.recs {
-			if r.wp.Value() != nil {
-				live = append(live, r)
-				n += r.n
-			}
-		}
-		clear(s.recs[len(live):]) // let the records of dead slabs go
-		s.recs = live
-		s.gc = weak.Make(&gcMarker{})
+// newSlab starts a new slab and its record, under a free record number or a
+// new one; s.mu must be held.
+func (s *shard) newSlab() {
+	s.slab = new(slab)
+	r := &rec{wp: weak.Make(s.slab)}
+	rt := s.recs.Load()
+	if n := len(s.free); n > 0 {
+		r.no, s.free = s.free[n-1], s.free[:n-1]
 	} else {
-		for _, r := range s.recs {
-			n += r.n
+		r.no = uint32(len(s.live))
+		if int(r.no) >= len(rt.r) { // no free number below len(live): all in use
+			bigger := &recTable{r: make([]atomic.Pointer[rec], max(16, 2*len(rt.r)))}
+			for i := range rt.r {
+				bigger.r[i].Store(rt.r[i].Load())
+			}
+			s.recs.Store(bigger)
+			rt = bigger
 		}
 	}
-	// At least two slots per entry; and, so that a table does not regrow
+	rt.r[r.no].Store(r)
+	s.cur = r
+	s.live = append(s.live, r)
+}
+
+// rebuild replaces the table of s with one that holds only the topics of
+// the slabs still alive; s.mu must be held. Every topic of a live slab is in
+// the table (a slot is reused only once its slab is dead), so nothing live
+// is lost. Unless sweep is set, it looks for dead slabs only if a
+// collection has completed since it last looked (otherwise it just grows
+// the table): a slab found dead a little late only keeps its slots a little
+// longer. A rebuild leaves the table at most half full, so its cost, linear
+// in the old table, is paid once per at least a quarter of the table's size
+// in inserts.
+func (s *shard) rebuild(sweep bool) {
+	if sweep || s.gc.Value() == nil {
+		rt := s.recs.Load()
+		live := s.live[:0]
+		for _, r := range s.live {
+			if r.wp.Value() != nil {
+				live = append(live, r)
+			} else {
+				rt.r[r.no].Store(nil)
+				s.free = append(s.free, r.no)
+			}
+		}
+		clear(s.live[len(live):]) // let the records of dead slabs go
+		s.live = live
+		s.gc = weak.Make(&gcMarker{})
+	}
+	n := 0
+	for _, r := range s.live {
+		n += int(r.n.Load())
+	}
+	// At least two slots per topic; and, so that a table does not regrow
 	// through every size after each collection of short-lived topics, at
 	// least half the old size (two rebuilds halve an idle table).
 	size := max(minSlots, len(s.tab.Load().slots)/2)
@@ -281,14 +319,15 @@ func (s *shard) rebuild(sweep bool) {
 		size *= 2
 	}
 	t := newTable(size)
-	for _, r := range s.recs {
-		for k := range r.n {
-			e := &r.entries[k]
-			i := e.hash & t.mask
-			for t.slots[i].e.Load() != nil {
+	for _, r := range s.live {
+		for k := range r.n.Load() {
+			h := r.hashes[k]
+			i := h & t.mask
+			for t.slots[i].hash.Load() != 0 {
 				i = (i + 1) & t.mask
 			}
-			t.set(i, e)
+			t.slots[i].loc.Store(uint64(r.no)*slabSize + uint64(k))
+			t.slots[i].hash.Store(h)
 		}
 	}
 	s.tab.Store(t)
