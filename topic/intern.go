@@ -18,14 +18,14 @@ import (
 //     allocated in slabs of slabSize, with one weak pointer per slab: a slab
 //     is collected when none of its topics is referenced any more. The price
 //     is that a live topic keeps the other topics of its slab (at most
-//     slabSize-1, 2 KiB in all) alive and interned with it; memory
-//     stays within slabSize times that of the live topics.
+//     slabSize-1, 2 KiB in all) alive and interned with it; memory stays
+//     within slabSize times that of the live topics.
 //   - Removing dead entries one at a time (a weak.Pointer.Value and a map
 //     delete per entry) cost as much again. Instead each shard rebuilds its
-//     table, when it is three quarters full, from the slabs still alive: dead entries
-//     are dropped wholesale, at an amortised constant cost per insert and
-//     with no background goroutine. (A runtime.AddCleanup per topic, measured
-//     earlier, more than doubled the cost of interning.)
+//     table, when it is three quarters full, from the slabs still alive:
+//     dead entries are dropped wholesale, at an amortised constant cost per
+//     insert and with no background goroutine. (A runtime.AddCleanup per
+//     topic, measured earlier, more than doubled the cost of interning.)
 //   - A Go map hashes the text again on each access and needs a lock for
 //     reading. Each shard is instead an open-addressing table keyed by the
 //     hash Parse computes anyway; readers load it atomically and never lock,
@@ -35,11 +35,12 @@ import (
 //
 // A table only grows between rebuilds: a slot is never emptied, only given
 // a new topic with the same hash once its own slab is dead, so a probe stops
-// at the first empty slot. Slab items and records are written before they
-// are published by an atomic store, and never change afterwards. A reader
-// may follow a slot of an older table to a record number since given to a
-// newer slab: it checks the text behind every slot it follows, and an
-// interned topic is the only live topic with its text.
+// at the first empty slot. A topic's data and hash are written before its
+// record's count publishes them (an atomic store), and a record before its
+// number; published data never changes. A reader may follow a slot of an
+// older table to a record number since given to a newer slab: it checks the
+// text behind every slot it follows, and an interned topic is the only live
+// topic with its text.
 var shards [numShards]shard
 
 const (
