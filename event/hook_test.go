@@ -268,25 +268,35 @@ func TestGoexit(t *testing.T) {
 }
 
 func TestChangesDuringTrigger(t *testing.T) {
-	h := NewHook(testTopic)
-	var calls []string
-	var selfID, otherID ID
-	selfID = h.AddFunc(func(Message) {
-		calls = append(calls, "self")
-		h.Remove(selfID) // removes itself
-		h.Remove(otherID)
-		h.AddFunc(func(Message) { calls = append(calls, "added") })
-	})
-	otherID = h.AddFunc(func(Message) { calls = append(calls, "other") })
-	h.Trigger(Message{})
-	// The trigger under way calls the handlers registered when it started.
-	if !slices.Equal(calls, []string{"self", "other"}) {
-		t.Fatalf("first trigger %q", calls)
-	}
-	calls = nil
-	h.Trigger(Message{})
-	if !slices.Equal(calls, []string{"added"}) {
-		t.Fatalf("second trigger %q", calls)
+	for _, stats := range []bool{false, true} {
+		var opts []Option
+		if stats {
+			opts = append(opts, WithStats())
+		}
+		h := NewHook(testTopic, opts...)
+		var calls []string
+		var selfID, otherID ID
+		selfID = h.AddFunc(func(Message) {
+			calls = append(calls, "self")
+			h.Remove(selfID) // removes itself
+			h.Remove(otherID)
+			h.AddFunc(func(Message) { calls = append(calls, "added") })
+		})
+		otherID = h.AddFunc(func(Message) { calls = append(calls, "other") })
+		h.Trigger(Message{})
+		// The trigger under way calls the handlers registered when it started.
+		if !slices.Equal(calls, []string{"self", "other"}) {
+			t.Fatalf("stats=%v: first trigger %q", stats, calls)
+		}
+		calls = nil
+		h.Trigger(Message{})
+		if !slices.Equal(calls, []string{"added"}) {
+			t.Fatalf("stats=%v: second trigger %q", stats, calls)
+		}
+		// The calls of the removed handlers stay in the totals.
+		if want := map[bool]uint64{false: 0, true: 3}[stats]; h.Totals().Calls != want || h.Len() != 1 {
+			t.Fatalf("stats=%v: Totals %+v, Len %d", stats, h.Totals(), h.Len())
+		}
 	}
 }
 

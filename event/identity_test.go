@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -79,7 +80,7 @@ func TestValueIdentity(t *testing.T) {
 }
 
 func TestErrorsAndNil(t *testing.T) {
-	h := NewHook(testTopic)
+	h := NewHook(testTopic, nil, WithLogger(nil)) // nil options are ignored
 	_, _, err := h.AddUnique(HandlerFunc(func(Message) {}))
 	if !errors.Is(err, ErrNotComparable) || !strings.Contains(err.Error(), "Test.Hook") || !strings.Contains(err.Error(), "event.HandlerFunc") {
 		t.Fatalf("error lacks context: %v", err)
@@ -96,6 +97,9 @@ func TestErrorsAndNil(t *testing.T) {
 	h.Trigger(Message{}) // an empty hook
 	if _, ok := h.Stats(12345); ok {
 		t.Fatal("Stats of an unknown ID")
+	}
+	if h.HasStats() || h.Logger() != slog.Default() {
+		t.Fatal("nil options changed the hook")
 	}
 }
 
