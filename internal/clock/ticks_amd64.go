@@ -6,8 +6,9 @@ func rdtsc() int64
 // cpuid executes the CPUID instruction.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
-// hasTSC is set by init when the time-stamp counter passes the checks of
-// checkTSC; Ticks then reads it instead of Nanotime.
+// hasTSC is set by init when the CPU reports an invariant time-stamp
+// counter, checkTSC finds it steady and reading it is faster than Nanotime;
+// Ticks then reads it instead of Nanotime.
 var hasTSC bool
 
 // invariantTSC reports whether the CPU says its time-stamp counter runs at

@@ -21,9 +21,7 @@ fallback:
 
 // func rdtsc() int64
 //
-// RDTSC without a fence: it may run a few dozen cycles before the
-// instructions that precede it have finished, which a statistic of handler
-// times can afford; LFENCE would double its cost (see ticks.go).
+// The time-stamp counter, unordered as in Ticks.
 TEXT ·rdtsc(SB),NOSPLIT,$0-8
 	RDTSC
 	SHLQ	$32, DX
