@@ -134,3 +134,17 @@ func ExampleHook_AllStats() {
 	// *event_test.printer calls=2 panics=0 timed=true
 	// event.HandlerFunc calls=2 panics=2 timed=true
 }
+
+// A *Hook is itself a Handler, so one hook can feed another: here a tap
+// that sees every message of the orders hook.
+func ExampleHook_Handle() {
+	orders := event.NewHook(topic.MustParse("Orders.New"))
+	tap := event.NewHook(topic.MustParse("Orders.New"))
+	tap.Add(&printer{"tapped"})
+	orders.AddFunc(func(m event.Message) { fmt.Println("order", m.Seq) })
+	orders.Add(tap)
+	orders.Trigger(event.Message{Seq: 7})
+	// Output:
+	// order 7
+	// tapped 7
+}

@@ -52,6 +52,13 @@ func (h *Hook) Trigger(m Message) {
 	}
 }
 
+// Handle is Trigger, so that a *Hook is a Handler (the reference's
+// __call__): a hook can be registered in another hook, for example to tap
+// a topic's messages into a second set of handlers. A hook that reaches
+// itself through its handlers recurses without end, as does any handler
+// that triggers its own hook.
+func (h *Hook) Handle(m Message) { h.Trigger(m) }
+
 // afterPanic is called by Trigger's deferred closure, for a plain hook,
 // when handler i did not return: it panicked with r, or it called
 // runtime.Goexit (then r is nil and nothing more is called). After a panic
