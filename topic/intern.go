@@ -30,11 +30,12 @@ import (
 //     reading. Each shard is instead an open-addressing table keyed by the
 //     hash Parse computes anyway; readers load it atomically and never lock,
 //     writers (new topics) lock their shard. The table holds no pointers
-//     (a slot is a hash and the number of a slab record), so the collector
-//     never scans it and storing into it needs no write barrier.
+//     (a slot is one word: part of the hash and the number of a slab
+//     record), so the collector never scans it and storing into it needs no
+//     write barrier.
 //
 // A table only grows between rebuilds: a slot is never emptied, only given
-// a new topic with the same hash once its own slab is dead, so a probe stops
+// a new topic with the same tag once its own topic is dead, so a probe stops
 // at the first empty slot. A topic's data and hash are written before its
 // record's count publishes them (an atomic store), and a record before its
 // number; published data never changes. A reader may follow a slot of an
@@ -68,18 +69,21 @@ type shard struct {
 // table is an open-addressing hash table with linear probing, at most three
 // quarters full (measured: smaller, fuller tables beat larger, emptier ones,
 // since the first probe for a new topic is a cache miss either way). A slot
-// holds the hash of its topic (0: empty; hashText never returns 0) and its
-// location loc: record number * slabSize + item. A writer stores loc before
-// the hash; a slot's hash never changes once set.
+// is one word, 0 when empty: a 32-bit tag from the topic's hash (never 0) and
+// the topic's location, record number * slabSize + item. A slot's tag never
+// changes once set.
 type table struct {
 	mask  uint64
-	slots []slot
+	slots []atomic.Uint64
 }
 
-type slot struct {
-	hash atomic.Uint64
-	loc  atomic.Uint64
-}
+// tagOf returns the tag of hash h in a slot: bits that neither the shard
+// (the top bits) nor, in tables of up to 2^26 slots, the slot index (the
+// low bits) depend on; never 0.
+func tagOf(h uint64) uint64 { return (h>>26)&0xffffffff | 1 }
+
+// slotOf returns the slot for hash h and location loc.
+func slotOf(h, loc uint64) uint64 { return tagOf(h)<<32 | loc }
 
 // recTable maps record numbers to records; it is replaced by a larger copy
 // when it is full.
@@ -111,22 +115,17 @@ func init() {
 }
 
 func newTable(slots int) *table {
-	return &table{mask: uint64(slots - 1), slots: make([]slot, slots)}
+	return &table{mask: uint64(slots - 1), slots: make([]atomic.Uint64, slots)}
 }
 
-// hashText returns the hash of text, never 0 (the table's empty slot).
-func hashText(text string) uint64 {
-	if h := maphash.String(seed, text); h != 0 {
-		return h
-	}
-	return 1
-}
+func hashText(text string) uint64 { return maphash.String(seed, text) }
 
 func shardOf(h uint64) *shard { return &shards[h>>58] }
 
-// item returns the topic data at loc, or nil if its record is gone, its slab
-// was collected or the item is not published yet.
-func (rt *recTable) item(loc uint64) *data {
+// item returns the topic data at the location in slot v, or nil if its
+// record is gone, its slab was collected or the item is not published yet.
+func (rt *recTable) item(v uint64) *data {
+	loc := v & 0xffffffff
 	no, k := loc/slabSize, int32(loc%slabSize)
 	if no >= uint64(len(rt.r)) {
 		return nil
@@ -152,14 +151,14 @@ func lookup(text string, h uint64) (Topic, bool) {
 	s := shardOf(h)
 	t := s.tab.Load()
 	rt := s.recs.Load() // after t: at least as new as the records t refers to
+	tag := tagOf(h)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
-		sl := &t.slots[i]
-		switch sl.hash.Load() {
-		case h:
-			if d := rt.item(sl.loc.Load()); d != nil && d.text == text {
+		v := t.slots[i].Load()
+		if v>>32 == tag {
+			if d := rt.item(v); d != nil && d.text == text {
 				return Topic{d}, true
 			}
-		case 0:
+		} else if v == 0 {
 			return Topic{}, false
 		}
 	}
@@ -174,11 +173,11 @@ func Interned() iter.Seq[Topic] {
 			t := shards[i].tab.Load()
 			rt := shards[i].recs.Load()
 			for j := range t.slots {
-				sl := &t.slots[j]
-				if sl.hash.Load() == 0 {
+				v := t.slots[j].Load()
+				if v == 0 {
 					continue
 				}
-				if d := rt.item(sl.loc.Load()); d != nil && !yield(Topic{d}) {
+				if d := rt.item(v); d != nil && !yield(Topic{d}) {
 					return
 				}
 			}
@@ -215,16 +214,17 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	s.mu.Lock()
 	t, rt := s.tab.Load(), s.recs.Load()
 	free, reuse := uint64(0), false
+	tag := tagOf(h)
 	i := h & t.mask
 	for ; ; i = (i + 1) & t.mask {
-		hi := t.slots[i].hash.Load()
-		if hi == 0 {
+		v := t.slots[i].Load()
+		if v == 0 {
 			break
 		}
-		if hi != h {
+		if v>>32 != tag {
 			continue
 		}
-		if d := rt.item(t.slots[i].loc.Load()); d == nil {
+		if d := rt.item(v); d == nil {
 			if !reuse {
 				free, reuse = i, true // a dead topic: its slot can be reused
 			}
@@ -249,9 +249,7 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	if k+1 == slabSize {
 		s.cur, s.slab = nil, nil // full: only its topics keep it alive now
 	}
-	sl := &t.slots[free]
-	sl.loc.Store(uint64(r.no)*slabSize + uint64(k))
-	sl.hash.Store(h)
+	t.slots[free].Store(slotOf(h, uint64(r.no)*slabSize+uint64(k)))
 	if 4*s.filled > 3*len(t.slots) {
 		s.rebuild(false)
 	}
@@ -324,11 +322,10 @@ func (s *shard) rebuild(sweep bool) {
 		for k := range r.n.Load() {
 			h := r.hashes[k]
 			i := h & t.mask
-			for t.slots[i].hash.Load() != 0 {
+			for t.slots[i].Load() != 0 {
 				i = (i + 1) & t.mask
 			}
-			t.slots[i].loc.Store(uint64(r.no)*slabSize + uint64(k))
-			t.slots[i].hash.Store(h)
+			t.slots[i].Store(slotOf(h, uint64(r.no)*slabSize+uint64(k)))
 		}
 	}
 	s.tab.Store(t)
