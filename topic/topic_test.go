@@ -439,10 +439,16 @@ func BenchmarkParseSeen(b *testing.B) {
 	}
 }
 
-// fillTexts sets texts to distinct exact 4-part topic texts
-// (Market.Data.S<i>.G<gen>), built by appending numbers to a byte buffer:
+// textGen numbers the batches of fillTexts, in every benchmark and every
+// run of one (-count), so that no text is ever parsed twice.
+var textGen int
+
+// fillTexts sets texts to exact 4-part topic texts never used before
+// (Market.Data.S<i>.G<batch>), built by appending numbers to a byte buffer:
 // one small allocation each and no fmt.
-func fillTexts(texts []string, gen int) {
+func fillTexts(texts []string) {
+	textGen++
+	gen := textGen
 	var buf []byte
 	for i := range texts {
 		buf = append(buf[:0], "Market.Data.S"...)
@@ -456,12 +462,11 @@ func fillTexts(texts []string, gen int) {
 // BenchmarkParseNew4Parts parses exact 4-part topics never seen before and
 // drops each at once, so the cost includes the collection of the dead
 // topics and the removal of their table entries. The texts are built in
-// batches of 64Ki, with the timer stopped (fillTexts): a new generation
-// number makes every batch new, and the loop times Parse alone.
+// batches of 64Ki, with the timer stopped (fillTexts, which numbers every
+// batch so that each text is new), and the loop times Parse alone.
 func BenchmarkParseNew4Parts(b *testing.B) {
 	texts := make([]string, 1<<16)
-	gen := 0
-	fillTexts(texts, gen)
+	fillTexts(texts)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -470,8 +475,8 @@ func BenchmarkParseNew4Parts(b *testing.B) {
 		}
 		if i++; i == len(texts) {
 			b.StopTimer()
-			i, gen = 0, gen+1
-			fillTexts(texts, gen)
+			i = 0
+			fillTexts(texts)
 			b.StartTimer()
 		}
 	}
@@ -487,8 +492,7 @@ var sinkData *data
 // pointers).
 func BenchmarkParseNew4PartsBaseline(b *testing.B) {
 	texts := make([]string, 1<<16)
-	gen := -1 << 20 // distinct from the other benchmarks' generations
-	fillTexts(texts, gen)
+	fillTexts(texts)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -504,8 +508,8 @@ func BenchmarkParseNew4PartsBaseline(b *testing.B) {
 		sinkData = d
 		if i++; i == len(texts) {
 			b.StopTimer()
-			i, gen = 0, gen+1
-			fillTexts(texts, gen)
+			i = 0
+			fillTexts(texts)
 			b.StartTimer()
 		}
 	}
@@ -704,8 +708,7 @@ func TestLongTopics(t *testing.T) {
 func BenchmarkParseNew4PartsKept(b *testing.B) {
 	texts := make([]string, 1<<16)
 	kept := make([]Topic, len(texts))
-	gen := -1 // distinct from BenchmarkParseNew4Parts's generations
-	fillTexts(texts, gen)
+	fillTexts(texts)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -716,8 +719,8 @@ func BenchmarkParseNew4PartsKept(b *testing.B) {
 		kept[i] = t
 		if i++; i == len(texts) {
 			b.StopTimer()
-			i, gen = 0, gen-1
-			fillTexts(texts, gen)
+			i = 0
+			fillTexts(texts)
 			b.StartTimer()
 		}
 	}
