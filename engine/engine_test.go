@@ -701,3 +701,37 @@ func TestIdleLoopParks(t *testing.T) {
 		t.Fatalf("stopped engine: %+v", s)
 	}
 }
+
+// A put whose arguments the caller built, and its delivery to an exact and
+// a generic hook, allocate nothing.
+func TestPutAndDeliveryAllocateNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	e := newEngine(t)
+	tp := topic.MustParse("Alloc.Exact")
+	done := make(chan struct{}, 1)
+	if _, err := e.RegisterFunc(tp, func(event.Message) {}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RegisterFunc(topic.MustParse("Alloc.{x}"), func(event.Message) { done <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	args := []any{1, "two"}
+	kwargs := map[string]any{"k": 3}
+	e.Start()
+	roundTrip := func() {
+		if err := e.Put(tp, args...); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if err := e.Publish(context.Background(), tp, args, kwargs); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+	roundTrip() // the route is cached
+	if n := testing.AllocsPerRun(200, roundTrip); n != 0 {
+		t.Fatalf("%.1f allocations per put and delivery, want 0", n)
+	}
+}
