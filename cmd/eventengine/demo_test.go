@@ -118,11 +118,18 @@ func TestDemoFlags(t *testing.T) {
 		"Run 'eventengine demo --help' for usage.\n" {
 		t.Errorf("--nope: %q", errOut)
 	}
-	for _, cmd := range []string{"demo", "bench"} {
-		code, out, errOut := runCmd(t, "", cmd, "--help")
+	for _, cmd := range []string{"demo", "bench", "topic parse", "topic match", "topic format"} {
+		code, out, errOut := runCmd(t, "", append(strings.Fields(cmd), "--help")...)
 		if code != 0 || strings.Count(out, "Usage: eventengine "+cmd) != 1 || !strings.Contains(out, "-json") || errOut != "" {
 			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, code, out, errOut)
 		}
+	}
+	if code, out, errOut := runCmd(t, "", "topic", "--help"); code != 0 || strings.Count(out, "Usage:") != 1 || errOut != "" {
+		t.Errorf("topic --help: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, "", "topic", "parse", "--nope", "A"); code != 2 || errOut != "eventengine topic parse: flag provided but not defined: -nope\n"+
+		"Run 'eventengine topic parse --help' for usage.\n" {
+		t.Errorf("topic parse --nope: exit %d, stderr %q", code, errOut)
 	}
 }
 

@@ -11,7 +11,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -70,21 +69,13 @@ func usage(w io.Writer) {
 // package's message and a pointer to --help on stderr and returns (2,
 // false).
 func parseCommandFlags(fs *flag.FlagSet, usage string, args []string, stdout, stderr io.Writer) (int, bool) {
-	// The flag package prints its errors and calls Usage on every error:
-	// both are done below instead, once.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return 0, true
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stdout)
-		fmt.Fprint(stdout, usage)
+	fs.SetOutput(io.Discard) // flagError prints, once
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
-		return 0, false
-	default:
-		fmt.Fprintf(stderr, "eventengine %s: %v\nRun 'eventengine %s --help' for usage.\n", fs.Name(), err, fs.Name())
-		return 2, false
 	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(fs, err, stdout, stderr), false
+	}
+	return 0, true
 }

@@ -149,16 +149,11 @@ func answerRequest(line []byte) answer {
 // positional arguments (a "--" ends the flags: what follows is positional,
 // for topics that start with '-'). It returns the positional arguments, or
 // the exit status when the flags were bad (2) or --help was asked (0).
-func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, int, bool) {
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, int, bool) {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stdout)
-				fs.Usage()
-				return nil, 0, false
-			}
-			return nil, 2, false
+			return nil, flagError(fs, err, stdout, stderr), false
 		}
 		left := fs.Args()
 		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
@@ -172,11 +167,12 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, in
 	}
 }
 
-// newFlagSet returns a FlagSet that reports errors on stderr and prints
-// usage (then its flags) on --help.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+// newFlagSet returns a FlagSet that prints nothing itself (the flag
+// package would print a bad flag's error and the usage, and on --help the
+// usage on the error output): flagError reports what Parse returned, once.
+func newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fmt.Fprintln(fs.Output(), "\nFlags:")
@@ -185,18 +181,27 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// flagError reports an error of fs.Parse and returns the exit status: on
+// --help the usage and flags go to stdout (status 0); a bad flag gets its
+// error and a pointer to --help on stderr (status 2).
+func flagError(fs *flag.FlagSet, err error, stdout, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		fs.SetOutput(io.Discard)
+		return 0
+	}
+	fmt.Fprintf(stderr, "eventengine %s: %v\nRun 'eventengine %s --help' for usage.\n", fs.Name(), err, fs.Name())
+	return 2
+}
+
 func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The command's own flags come before the subcommand word.
-	fs := newFlagSet("topic", topicUsage, stderr)
+	fs := newFlagSet("topic", topicUsage)
 	jsonl := fs.Bool("jsonl", false, "answer JSON Lines requests from standard input, one JSON line each")
 	topJSON := fs.Bool("json", false, "print one JSON object (also accepted after the subcommand)")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
+		return flagError(fs, err, stdout, stderr)
 	}
 	rest := fs.Args()
 	if *jsonl {
@@ -226,9 +231,9 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eventengine topic: unknown subcommand %q\n\n%s", op, topicUsage)
 		return 2
 	}
-	sub := newFlagSet("topic "+op, usage, stderr)
+	sub := newFlagSet("topic "+op, usage)
 	asJSON := sub.Bool("json", false, "print one JSON object")
-	params, code, ok := parseFlags(sub, rest[1:], stdout)
+	params, code, ok := parseFlags(sub, rest[1:], stdout, stderr)
 	if !ok {
 		return code
 	}
