@@ -239,11 +239,12 @@ func FromParts(parts ...Part) (Topic, error) {
 	if len(parts) == 0 {
 		return Topic{}, &Error{Input: "", Offset: 0, Err: ErrEmpty}
 	}
-	if len(parts) > MaxParts {
-		return Topic{}, &Error{Input: "", Offset: -1, Err: ErrTooManyParts}
-	}
 	var b strings.Builder
 	for i, p := range parts {
+		if i == MaxParts {
+			return Topic{}, &Error{Input: b.String(), Offset: b.Len(), Err: ErrTooManyParts,
+				Detail: itoa(len(parts)) + " parts, limit " + itoa(MaxParts)}
+		}
 		if p.kind == KindInvalid {
 			return Topic{}, &Error{Input: b.String(), Offset: b.Len(), Err: ErrZeroPart, Detail: "part " + itoa(i)}
 		}
@@ -253,7 +254,8 @@ func FromParts(parts ...Part) (Topic, error) {
 		b.WriteString(p.String())
 	}
 	if b.Len() > MaxLen {
-		return Topic{}, &Error{Input: b.String(), Offset: MaxLen, Err: ErrTooLong}
+		return Topic{}, &Error{Input: b.String(), Offset: MaxLen, Err: ErrTooLong,
+			Detail: itoa(b.Len()) + " bytes, limit " + itoa(MaxLen)}
 	}
 	text := b.String()
 	h := hashText(text)

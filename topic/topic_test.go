@@ -774,3 +774,28 @@ func BenchmarkAccepts(b *testing.B) {
 		}
 	}
 }
+
+// TestBuildLimitErrors checks that topics built from parts past the limits
+// are refused with errors that give the size and the limit, and where.
+func TestBuildLimitErrors(t *testing.T) {
+	lits := make([]string, MaxParts+1)
+	for i := range lits {
+		lits[i] = "x"
+	}
+	_, err := Join(lits...)
+	var te *Error
+	if !errors.As(err, &te) || !errors.Is(err, ErrTooManyParts) {
+		t.Fatalf("Join of %d parts: %v", len(lits), err)
+	}
+	if want := fmt.Sprintf("%d parts, limit %d", MaxParts+1, MaxParts); !strings.Contains(err.Error(), want) ||
+		te.Offset != 2*MaxParts-1 || len(te.Input) != 2*MaxParts-1 {
+		t.Errorf("Join of %d parts: %q (offset %d), want %q at offset %d", len(lits), err, te.Offset, want, 2*MaxParts-1)
+	}
+	_, err = Join(strings.Repeat("v", MaxLen/2), strings.Repeat("w", MaxLen/2))
+	if !errors.As(err, &te) || !errors.Is(err, ErrTooLong) {
+		t.Fatalf("Join longer than MaxLen: %v", err)
+	}
+	if want := fmt.Sprintf("%d bytes, limit %d", MaxLen+1, MaxLen); !strings.Contains(err.Error(), want) || te.Offset != MaxLen {
+		t.Errorf("Join longer than MaxLen: %q, want %q at offset %d", err, want, MaxLen)
+	}
+}
