@@ -56,7 +56,7 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 	if !m.Topic.IsExact() {
 		return e.refuse(badTopic(m.Topic))
 	}
-	_, err := e.q.TryPut(m)
+	_, err := e.q.TryPut(item{m: m})
 	if err == nil {
 		return nil
 	}
@@ -73,12 +73,12 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 // sooner, so a producer waiting for it does not pay for the question.
 func (e *Engine) putSlow(ctx context.Context, m event.Message) error {
 	e.waited.Add(1)
-	_, err := e.q.PutSpin(ctx, m, loopCheckSpins)
+	_, err := e.q.PutSpin(ctx, item{m: m}, loopCheckSpins)
 	if errors.Is(err, ErrFull) {
 		if e.onLoop() {
 			return e.fullOnLoop()
 		}
-		_, err = e.q.Put(ctx, m)
+		_, err = e.q.Put(ctx, item{m: m})
 	}
 	if err != nil {
 		return e.refuse(err)
@@ -140,10 +140,11 @@ func (e *Engine) getFromLoop() error {
 	return nil
 }
 
-func (e *Engine) took(m event.Message, seq uint64, err error) (event.Message, error) {
+func (e *Engine) took(it item, seq uint64, err error) (event.Message, error) {
 	if err != nil {
 		return event.Message{}, err
 	}
+	m := it.m
 	e.gets.Add(1)
 	m.Seq = seq
 	return m, nil
