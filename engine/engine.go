@@ -362,10 +362,11 @@ func (e *Engine) Stop() {
 }
 
 // Shutdown refuses new puts (they return ErrClosed), delivers every message
-// already queued, and stops. If the engine is not running it is started to
-// deliver them. If ctx ends first, the loop is stopped, the undelivered
-// messages stay queued and ctx.Err() is returned. A later Start reopens the
-// queue.
+// already queued, and stops. If the engine is not running, or its loop ends
+// with messages still queued (a Stop from a handler or another goroutine
+// while Shutdown waits), the loop is started again to deliver them. If ctx
+// ends first, the loop is stopped, the undelivered messages stay queued and
+// ctx.Err() is returned. A later Start reopens the queue.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -374,31 +375,30 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	if e.onLoop() {
 		return fmt.Errorf("%w: Shutdown called from a handler cannot wait for its own loop", ErrRunning)
 	}
-	e.mu.Lock()
-	running, done := e.running, e.done
-	e.mu.Unlock()
-	if !running {
-		if e.q.Len() == 0 {
-			return nil
+	for {
+		e.mu.Lock()
+		running := e.running
+		e.mu.Unlock()
+		if !running {
+			if e.q.Len() == 0 {
+				return nil
+			}
+			// Either this call starts the loop, or another Start or
+			// Shutdown did just now; both leave e.done to wait on.
+			if lctx, ok := e.begin(context.Background(), false); ok {
+				go e.loop(lctx)
+			}
 		}
-		lctx, ok := e.begin(context.Background(), false)
-		if ok {
-			e.mu.Lock()
-			done = e.done
-			e.mu.Unlock()
-			go e.loop(lctx)
-		} else {
-			e.mu.Lock()
-			done = e.done
-			e.mu.Unlock()
+		e.mu.Lock()
+		done := e.done
+		e.mu.Unlock()
+		select {
+		case <-done:
+			// The loop ended: drained, or stopped early; look again.
+		case <-ctx.Done():
+			e.Stop()
+			return ctx.Err()
 		}
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		e.Stop()
-		return ctx.Err()
 	}
 }
 

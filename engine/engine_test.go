@@ -735,3 +735,36 @@ func TestPutAndDeliveryAllocateNothing(t *testing.T) {
 		t.Fatalf("%.1f allocations per put and delivery, want 0", n)
 	}
 }
+
+// TestShutdownAfterStopFromHandler: a handler stops the loop with messages
+// still queued behind it, and Shutdown is called while that loop is ending.
+// Shutdown must still deliver them (it used to wait for the stopping loop
+// and return with them queued when it saw the engine running). The
+// handler stops the loop only after Shutdown has begun.
+func TestShutdownAfterStopFromHandler(t *testing.T) {
+	for i := range 20 {
+		e := newEngine(t)
+		rec := &recorder{}
+		e.RegisterFunc(topic.MustParse("Stop"), func(event.Message) {
+			for !e.q.Closed() { // Shutdown has begun
+				runtime.Gosched()
+			}
+			for range 100 { // give it time to look at the loop: it sees it running
+				runtime.Gosched()
+			}
+			e.Stop()
+		})
+		e.RegisterHandler(topic.MustParse("After"), rec)
+		e.Start()
+		e.Put(topic.MustParse("Stop"))
+		e.Put(topic.MustParse("After"))
+		e.Put(topic.MustParse("After"))
+		shutdown(t, e)
+		if got := rec.len(); got != 2 {
+			t.Fatalf("round %d: %d of 2 messages queued behind the Stop delivered by Shutdown", i, got)
+		}
+		if s := e.Stats(); s.Queued != 0 || s.Running {
+			t.Fatalf("round %d: after Shutdown: %+v", i, s)
+		}
+	}
+}
