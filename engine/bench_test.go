@@ -120,7 +120,6 @@ func benchEngine(b *testing.B, producers, generic int) {
 // BenchmarkEngineLatency publishes at a paced 100k messages/s and reports the
 // publish → handler latency percentiles (p50-ns, p99-ns, p999-ns).
 func BenchmarkEngineLatency(b *testing.B) {
-	const rate = 100_000
 	e, err := New()
 	if err != nil {
 		b.Fatal(err)
@@ -138,25 +137,11 @@ func BenchmarkEngineLatency(b *testing.B) {
 	})
 	e.Start()
 	defer e.Stop()
-	b.ResetTimer()
-	start := time.Now()
-	gap := time.Second / rate
-	for i := range b.N {
-		next := start.Add(time.Duration(i) * gap)
-		for time.Now().Before(next) {
-		}
-		sent[i] = time.Now()
+	paced(b, sent, lat, done, func(int) {
 		if err := e.Put(tp); err != nil {
 			b.Fatal(err)
 		}
-	}
-	<-done
-	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
-	b.ReportMetric(pct(0.50), "p50-ns")
-	b.ReportMetric(pct(0.99), "p99-ns")
-	b.ReportMetric(pct(0.999), "p999-ns")
+	})
 }
 
 // BenchmarkChannelLatency is the latency baseline for BenchmarkEngineLatency:
@@ -164,7 +149,6 @@ func BenchmarkEngineLatency(b *testing.B) {
 // shared machine its figures show how much of the engine's tail comes from
 // the machine (threads descheduled, slow wake-ups) rather than the engine.
 func BenchmarkChannelLatency(b *testing.B) {
-	const rate = 100_000
 	ch := make(chan int, DefaultCapacity)
 	sent := make([]time.Time, b.N)
 	lat := make([]time.Duration, b.N)
@@ -177,6 +161,16 @@ func BenchmarkChannelLatency(b *testing.B) {
 			}
 		}
 	}()
+	defer close(ch)
+	paced(b, sent, lat, done, func(i int) { ch <- i })
+}
+
+// paced calls put(i) for i in [0, b.N) at 100k calls per second (busy-waiting
+// on the clock between calls), recording each call's start in sent[i], waits
+// for done, then reports the percentiles of the latencies the receiver wrote
+// into lat.
+func paced(b *testing.B, sent []time.Time, lat []time.Duration, done <-chan struct{}, put func(i int)) {
+	const rate = 100_000
 	b.ResetTimer()
 	start := time.Now()
 	gap := time.Second / rate
@@ -185,11 +179,10 @@ func BenchmarkChannelLatency(b *testing.B) {
 		for time.Now().Before(next) {
 		}
 		sent[i] = time.Now()
-		ch <- i
+		put(i)
 	}
 	<-done
 	b.StopTimer()
-	close(ch)
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
 	b.ReportMetric(pct(0.50), "p50-ns")
