@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -52,6 +53,7 @@ import (
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/internal/goid"
 	"github.com/eventengine/eventengine/queue"
+	"github.com/eventengine/eventengine/topic"
 )
 
 // DefaultCapacity is the queue capacity of an engine made without
@@ -154,24 +156,85 @@ func WithCacheSize(n int) Option {
 	}
 }
 
-// item is what the queue holds: a message padded to itemSize bytes, so that
-// a queue slot (an 8-byte stamp and the item) is one 64-byte cache line and
-// handing a message over costs one line, not two (see queue's slot). Should
-// event.Message outgrow itemSize, the array size below turns negative and the
-// package no longer compiles: then pick the next size that keeps slots whole
-// lines (120 bytes).
+// item is what the queue holds: a message packed into 24 bytes, so that a
+// queue slot (an 8-byte stamp and the item) is 32 bytes and one 64-byte
+// cache line holds two slots: a producer and the loop hand a line over once
+// every two messages (see queue's slot). The topic is kept as is; Args as a
+// pointer to its first element and its length, so the loop rebuilds it as
+// Args[:len:len] (handlers see a capacity equal to the length); Kwargs, rare
+// on hot paths, is not in the item: a message that has it is marked by
+// hasKwargs in n, and the map waits in the engine's kw array at the
+// message's queue position, written by the producer before the queue
+// publishes the item (queue.TryPutAt) and taken (and cleared) by the
+// consumer before the queue can hand that position to another put.
 type item struct {
-	m event.Message
-	_ [itemSize - unsafe.Sizeof(event.Message{})]byte
+	t    topic.Topic
+	args unsafe.Pointer // unsafe.SliceData(Args): nil for a nil slice
+	n    uint64         // len(Args) | hasKwargs if Kwargs != nil
 }
 
-const itemSize = 56
+// hasKwargs marks an item whose message has Kwargs. A slice of any has
+// fewer than 1<<59 elements, so the length never reaches this bit.
+const hasKwargs = uint64(1) << 63
+
+// The build fails if item is not 24 bytes, or if event.Message gains,
+// loses or changes a field (pack and unpack would then have to follow).
+var (
+	_ [24 - unsafe.Sizeof(item{})]byte
+	_ [unsafe.Sizeof(item{}) - 24]byte
+	_ = struct {
+		Topic  topic.Topic
+		Args   []any
+		Kwargs map[string]any
+		Seq    uint64
+	}(event.Message{})
+)
+
+// pack makes the queued item of m (its Kwargs are stored apart, see item).
+func pack(m event.Message) item {
+	n := uint64(len(m.Args))
+	if m.Kwargs != nil {
+		n |= hasKwargs
+	}
+	return item{t: m.Topic, args: unsafe.Pointer(unsafe.SliceData(m.Args)), n: n}
+}
+
+// unpack rebuilds the message of it, taken from queue position seq-1, and
+// takes its Kwargs out of kw. Only the consumer calls it, while the queue
+// still counts the item (inside Consume's fn).
+func (e *Engine) unpack(it *item, seq uint64) event.Message {
+	m := event.Message{
+		Topic: it.t,
+		Args:  unsafe.Slice((*any)(it.args), it.n&^hasKwargs),
+		Seq:   seq,
+	}
+	if it.n&hasKwargs != 0 {
+		i := (seq - 1) & e.kwMask
+		m.Kwargs = e.kw[i]
+		e.kw[i] = nil // drop the reference for the GC
+	}
+	return m
+}
+
+// keepKwargs returns the function that stores kwargs at a claimed queue
+// position (see item), or nil if kwargs is nil. It is inlined, so the
+// function it returns does not escape and needs no allocation.
+func (e *Engine) keepKwargs(kwargs map[string]any) func(pos uint64) {
+	if kwargs == nil {
+		return nil
+	}
+	return func(pos uint64) { e.kw[pos&e.kwMask] = kwargs }
+}
 
 // Engine is an event engine. Its methods are safe for concurrent use.
 type Engine struct {
 	q   *queue.Queue[item]
 	cfg config
-	reg registry
+	// kw holds the Kwargs of queued messages by queue position (see item):
+	// a power of two of entries, at least the capacity.
+	kw     []map[string]any
+	kwMask uint64
+	reg    registry
 
 	// lifecycle, guarded by mu
 	mu       sync.Mutex
@@ -213,7 +276,8 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{q: q, cfg: cfg}
+	size := uint64(1) << bits.Len64(uint64(cfg.capacity-1))
+	e := &Engine{q: q, cfg: cfg, kw: make([]map[string]any, size), kwMask: size - 1}
 	e.reg.init()
 	e.cache.init(cfg.cacheSize)
 	return e, nil
@@ -313,10 +377,9 @@ const batchSize = 64
 // deliver dispatches one message, in place in the queue's slot, and tells
 // the queue whether to go on.
 func (e *Engine) deliver(it *item, seq uint64) bool {
-	// Work on the copy Trigger takes anyway: the slot is only read, so the
-	// loop never writes a cache line a producer may be writing.
-	msg := it.m
-	msg.Seq = seq
+	// The slot is only read, so the loop never writes a cache line a
+	// producer may be writing (but kw, for a message with Kwargs).
+	msg := e.unpack(it, seq)
 	for _, h := range e.route(msg.Topic) {
 		h.Trigger(msg)
 	}

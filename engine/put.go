@@ -16,8 +16,8 @@ import (
 // stays full (waiting there would wait forever for itself; it finds out after
 // spinning some tens of microseconds).
 //
-// Put does not copy args: the handlers receive the same slice, so the caller
-// must not change it after Put. Put(t, args...) with an existing slice
+// Put does not copy args: the handlers receive the same elements (as
+// args[:len(args):len(args)]), so the caller must not change them after Put. Put(t, args...) with an existing slice
 // allocates nothing.
 func (e *Engine) Put(t topic.Topic, args ...any) error {
 	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, true)
@@ -56,14 +56,20 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 	if !m.Topic.IsExact() {
 		return e.refuse(badTopic(m.Topic))
 	}
-	_, err := e.q.TryPut(item{m: m})
+	it := pack(m)
+	var err error
+	if m.Kwargs == nil {
+		_, err = e.q.TryPut(it)
+	} else {
+		_, err = e.q.TryPutAt(it, e.keepKwargs(m.Kwargs))
+	}
 	if err == nil {
 		return nil
 	}
 	if !block || !errors.Is(err, ErrFull) {
 		return e.refuse(err)
 	}
-	return e.putSlow(ctx, m)
+	return e.putSlow(ctx, it, m.Kwargs)
 }
 
 // putSlow waits for room. A put from a handler on the loop's own goroutine
@@ -71,14 +77,15 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 // putSlow asks only after spinning loopCheckSpins rounds (some tens of
 // microseconds) without finding room for a batch. A running loop makes room
 // sooner, so a producer waiting for it does not pay for the question.
-func (e *Engine) putSlow(ctx context.Context, m event.Message) error {
+func (e *Engine) putSlow(ctx context.Context, it item, kwargs map[string]any) error {
 	e.waited.Add(1)
-	_, err := e.q.PutSpin(ctx, item{m: m}, loopCheckSpins)
+	at := e.keepKwargs(kwargs)
+	_, err := e.q.PutSpinAt(ctx, it, loopCheckSpins, at)
 	if errors.Is(err, ErrFull) {
 		if e.onLoop() {
 			return e.fullOnLoop()
 		}
-		_, err = e.q.Put(ctx, item{m: m})
+		_, err = e.q.PutAt(ctx, it, at)
 	}
 	if err != nil {
 		return e.refuse(err)
@@ -118,8 +125,12 @@ func (e *Engine) Get(ctx context.Context) (event.Message, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m, seq, err := e.q.Get(ctx)
-	return e.took(m, seq, err)
+	var m event.Message
+	_, err := e.q.Consume(ctx, 1, func(it *item, seq uint64) bool {
+		m = e.take(it, seq)
+		return true
+	})
+	return e.took(m, err)
 }
 
 // TryGet is Get without waiting: it returns ErrEmpty when the queue is empty.
@@ -127,8 +138,12 @@ func (e *Engine) TryGet() (event.Message, error) {
 	if err := e.getFromLoop(); err != nil {
 		return event.Message{}, err
 	}
-	m, seq, err := e.q.TryGet()
-	return e.took(m, seq, err)
+	var m event.Message
+	_, err := e.q.TryConsume(1, func(it *item, seq uint64) bool {
+		m = e.take(it, seq)
+		return true
+	})
+	return e.took(m, err)
 }
 
 // getFromLoop refuses a Get from a handler: the loop holds the queue's
@@ -140,12 +155,19 @@ func (e *Engine) getFromLoop() error {
 	return nil
 }
 
-func (e *Engine) took(it item, seq uint64, err error) (event.Message, error) {
+// take is Get's consumer function: it unpacks the item while the queue
+// still counts it (so its Kwargs entry is not yet reused) and clears the
+// slot so the queue keeps no references for the garbage collector.
+func (e *Engine) take(it *item, seq uint64) event.Message {
+	m := e.unpack(it, seq)
+	*it = item{}
+	return m
+}
+
+func (e *Engine) took(m event.Message, err error) (event.Message, error) {
 	if err != nil {
 		return event.Message{}, err
 	}
-	m := it.m
 	e.gets.Add(1)
-	m.Seq = seq
 	return m, nil
 }

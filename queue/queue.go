@@ -237,15 +237,33 @@ func (q *Queue[T]) Closed() bool { return q.tail.Load()&closedBit != 0 }
 // TryPut adds v without waiting. It returns v's sequence id, or ErrFull or
 // ErrClosed.
 func (q *Queue[T]) TryPut(v T) (uint64, error) {
-	seq, err := q.push(&v)
+	return q.tryPut(&v, nil)
+}
+
+// TryPutAt is TryPut that calls at with the position it claimed (v's
+// sequence id minus one) after writing v into its slot and before
+// publishing it, so that the caller can keep data beside the queue indexed
+// by position (say in an array of a power-of-two size at least Cap, at
+// pos&(size-1)): whatever at writes happens before a consumer takes v,
+// and the position is not claimed again before that consumer's batch has
+// published its progress (Consume's fn returned, or Get returned). at runs
+// while the item is not yet visible, so it must be short and must not use
+// the queue; it is not called for a refused put.
+func (q *Queue[T]) TryPutAt(v T, at func(pos uint64)) (uint64, error) {
+	return q.tryPut(&v, at)
+}
+
+func (q *Queue[T]) tryPut(v *T, at func(pos uint64)) (uint64, error) {
+	seq, err := q.push(v, at)
 	if err == nil && q.waiters.Load() != 0 {
 		q.afterPut()
 	}
 	return seq, err
 }
 
-// push claims a position and writes *v into its slot.
-func (q *Queue[T]) push(v *T) (uint64, error) {
+// push claims a position, writes *v into its slot, calls at (if not nil)
+// and publishes the slot.
+func (q *Queue[T]) push(v *T, at func(pos uint64)) (uint64, error) {
 	tail := q.tail.Load()
 	for {
 		if tail&closedBit != 0 {
@@ -261,6 +279,9 @@ func (q *Queue[T]) push(v *T) (uint64, error) {
 		if q.tail.CompareAndSwap(tail, tail+1) {
 			s := &q.buf[tail&q.mask]
 			s.value = *v
+			if at != nil {
+				at(tail)
+			}
 			s.stamp.Store(tail + 1)
 			return tail + 1, nil
 		}
@@ -428,25 +449,35 @@ func wake(ch chan struct{}) {
 // succeed at once it does, even when ctx has already ended. It returns v's
 // sequence id, ErrClosed, or ctx.Err().
 func (q *Queue[T]) Put(ctx context.Context, v T) (uint64, error) {
-	return q.put(ctx, &v, true, 0)
+	return q.put(ctx, &v, true, 0, nil)
+}
+
+// PutAt is Put that calls at as TryPutAt does.
+func (q *Queue[T]) PutAt(ctx context.Context, v T, at func(pos uint64)) (uint64, error) {
+	return q.put(ctx, &v, true, 0, at)
 }
 
 // PutSpin is Put that never parks: while the queue is full it retries as
 // Put does for at most spins rounds (each pausing under a microsecond) and
 // then returns ErrFull. If ctx has ended by then it returns ctx.Err().
 func (q *Queue[T]) PutSpin(ctx context.Context, v T, spins int) (uint64, error) {
-	return q.put(ctx, &v, false, spins)
+	return q.put(ctx, &v, false, spins, nil)
 }
 
-// put adds *v. On a full queue it waits as Put does if park is set, and
-// otherwise for at most spins rounds.
-func (q *Queue[T]) put(ctx context.Context, v *T, park bool, spins int) (uint64, error) {
+// PutSpinAt is PutSpin that calls at as TryPutAt does.
+func (q *Queue[T]) PutSpinAt(ctx context.Context, v T, spins int, at func(pos uint64)) (uint64, error) {
+	return q.put(ctx, &v, false, spins, at)
+}
+
+// put adds *v, calling at as TryPutAt does. On a full queue it waits as Put
+// does if park is set, and otherwise for at most spins rounds.
+func (q *Queue[T]) put(ctx context.Context, v *T, park bool, spins int, at func(pos uint64)) (uint64, error) {
 	limit := q.maxSpin
 	if !park {
 		limit = spins
 	}
 	for i := 0; ; i++ {
-		seq, err := q.push(v)
+		seq, err := q.push(v, at)
 		if err == nil {
 			if q.waiters.Load() != 0 {
 				q.afterPut()
