@@ -7,14 +7,13 @@ import (
 	"unsafe"
 )
 
-// item is the size of the engine's queued message (56 bytes: a 48-byte
-// message padded so that a slot is a 64-byte cache line).
+// item is the size of the engine's queued message (24 bytes: a topic, a
+// pointer to the arguments and their length, so that a slot is half a
+// 64-byte cache line).
 type item struct {
 	p unsafe.Pointer
-	s []any
-	m map[string]any
+	a unsafe.Pointer
 	n uint64
-	_ [8]byte
 }
 
 // BenchmarkTryPutTryGet is the uncontended cost of one put and one get on

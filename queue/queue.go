@@ -125,13 +125,19 @@ type config struct{ maxSpin int }
 func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
 
 // slot holds one item: 8 bytes of stamp, then the item. A slot is best a
-// whole cache line (or an exact fraction of one): then a put and a get of one
-// item touch one line, and neighbouring slots never share one, so a
-// producer writing slot i+1 does not steal the line of slot i from the
-// consumer reading it. A buffer over 32 KiB is page-aligned, so an item of
-// 56 bytes (the engine pads its message to that) gives 64-byte slots on
-// line boundaries. Slots that straddle lines cost up to twice as many cache
-// misses per item when producer and consumer run on different cores.
+// whole cache line or an exact fraction of one: then it never straddles two
+// lines, and a put and a get of one item touch one line. Whole-line slots
+// (56-byte items) never share a line, so a producer writing slot i+1 does
+// not steal the line of slot i from the consumer reading it; half-line
+// slots (24-byte items: the engine packs its message to that) put two items
+// in each line, so a stream of items moves half as many lines between
+// producer and consumer. A buffer over 32 KiB is page-aligned, so slots of
+// 32 or 64 bytes sit on line boundaries there (the engine's default
+// capacity gives a 128 KiB buffer). A smaller buffer of an item with
+// pointers starts 8 bytes into its allocation (the runtime's malloc header,
+// for objects over 512 bytes), so there half of the 32-byte slots and all
+// of the 64-byte ones straddle two lines, which costs up to twice as many
+// cache misses per item when producer and consumer run on different cores.
 type slot[T any] struct {
 	stamp atomic.Uint64 // position+1 once the item of that position is written
 	value T

@@ -216,3 +216,68 @@ func TestManyProducersConsumers(t *testing.T) {
 		}
 	}
 }
+
+// TestPutAt: the At puts call at with the position they claimed (the
+// sequence id minus one) before the item is visible, and not at all when
+// they are refused; what at writes beside the queue, indexed by position,
+// is there for the consumer of that position, over several laps and with
+// concurrent producers.
+func TestPutAt(t *testing.T) {
+	q := mustNew[int](t, 3) // ring of 4
+	var side [4]int
+	at := func(pos uint64) {
+		if q.buf[pos&q.mask].stamp.Load() == pos+1 {
+			t.Errorf("at(%d) called after the item was published", pos)
+		}
+		side[pos&3] = int(pos) + 100
+	}
+	for i := range 3 {
+		seq, err := q.TryPutAt(i, at)
+		if err != nil || seq != uint64(i)+1 {
+			t.Fatalf("TryPutAt %d: %d, %v", i, seq, err)
+		}
+	}
+	called := false
+	if _, err := q.TryPutAt(9, func(uint64) { called = true }); !errors.Is(err, ErrFull) || called {
+		t.Fatalf("TryPutAt on a full queue: %v, at called %v", err, called)
+	}
+	if _, err := q.PutSpinAt(context.Background(), 9, 1, func(uint64) { called = true }); !errors.Is(err, ErrFull) || called {
+		t.Fatalf("PutSpinAt on a full queue: %v, at called %v", err, called)
+	}
+
+	const producers, per = 3, 2000
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range per {
+				var err error
+				if i%2 == 0 {
+					_, err = q.PutAt(context.Background(), p, at)
+				} else {
+					_, err = q.PutSpinAt(context.Background(), p, 1<<30, at)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for n := 0; n < 3+producers*per; {
+		k, err := q.Consume(context.Background(), 8, func(_ *int, seq uint64) bool {
+			if got := side[(seq-1)&3]; got != int(seq-1)+100 {
+				t.Errorf("item %d: side %d, want %d", seq, got, int(seq-1)+100)
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += k
+	}
+	wg.Wait()
+	q.Close()
+	if _, err := q.TryPutAt(1, func(uint64) { called = true }); !errors.Is(err, ErrClosed) || called {
+		t.Fatalf("TryPutAt on a closed queue: %v, at called %v", err, called)
+	}
+}
