@@ -203,17 +203,26 @@ func pack(m event.Message) item {
 // takes its Kwargs out of kw. Only the consumer calls it, while the queue
 // still counts the item (inside Consume's fn).
 func (e *Engine) unpack(it *item, seq uint64) event.Message {
+	n := it.n
 	m := event.Message{
 		Topic: it.t,
-		Args:  unsafe.Slice((*any)(it.args), it.n&^hasKwargs),
+		Args:  unsafe.Slice((*any)(it.args), n&^hasKwargs),
 		Seq:   seq,
 	}
-	if it.n&hasKwargs != 0 {
-		i := (seq - 1) & e.kwMask
-		m.Kwargs = e.kw[i]
-		e.kw[i] = nil // drop the reference for the GC
+	if n&hasKwargs != 0 {
+		m.Kwargs = e.takeKwargs(seq)
 	}
 	return m
+}
+
+// takeKwargs takes the Kwargs of the message of sequence id seq out of kw.
+//
+//go:noinline
+func (e *Engine) takeKwargs(seq uint64) map[string]any {
+	i := (seq - 1) & e.kwMask
+	kw := e.kw[i]
+	e.kw[i] = nil // drop the reference for the GC
+	return kw
 }
 
 // keepKwargs returns the function that stores kwargs at a claimed queue
