@@ -17,8 +17,8 @@ import (
 // spinning some tens of microseconds).
 //
 // Put does not copy args: the handlers receive the same elements (as
-// args[:len(args):len(args)]), so the caller must not change them after Put. Put(t, args...) with an existing slice
-// allocates nothing.
+// args[:len(args):len(args)]), so the caller must not change them after
+// Put. Put(t, args...) with an existing slice allocates nothing.
 func (e *Engine) Put(t topic.Topic, args ...any) error {
 	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, true)
 }

@@ -387,7 +387,8 @@ func (q *Queue[T]) ready(s *slot[T], head uint64) error {
 // item and its sequence id in order, and stops early when fn returns false.
 // It returns how many items it took, and ErrEmpty (or ErrClosed) if there
 // was none. fn gets a pointer into the queue's own storage, valid only
-// until fn returns (the item is not copied). fn runs while the consumer
+// until fn returns (the item is not copied); fn may write through it, say
+// to clear the item. fn runs while the consumer
 // lock is held: it must not call Get, TryGet, Consume or TryConsume on the
 // same queue. Until the batch publishes its progress (every publishEvery
 // items and at its end), the items it took still count in Len.
