@@ -5,6 +5,7 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 )
 
@@ -18,8 +19,10 @@ import (
 //     allocated in slabs of slabSize, with one weak pointer per slab: a slab
 //     is collected when none of its topics is referenced any more. The price
 //     is that a live topic keeps the other topics of its slab (at most
-//     slabSize-1, 2 KiB in all) alive and interned with it; memory stays
-//     within slabSize times that of the live topics.
+//     slabSize-1, 2 KiB in all) alive and interned with it, and the chunks
+//     their texts were copied into (copyText: 512 bytes, or one text of up
+//     to MaxLen); memory stays within slabSize times that of the live
+//     topics. A topic never keeps the caller's string.
 //   - Removing dead entries one at a time (a weak.Pointer.Value and a map
 //     delete per entry) cost as much again. Instead each shard rebuilds its
 //     table, when it is three quarters full, from the slabs still alive:
@@ -59,6 +62,7 @@ type shard struct {
 	mu     sync.Mutex             // guards the rest, and writes to tab and recs
 	cur    *rec                   // the record of the slab being filled (nil when full)
 	slab   *slab                  // that slab, held until it is full
+	text   []byte                 // where the texts of that slab's topics are copied (see copyText)
 	live   []*rec                 // the slabs that were alive at the last sweep, and newer ones
 	free   []uint32               // numbers of records of dead slabs, to reuse
 	filled int                    // non-empty slots of tab
@@ -243,11 +247,11 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	r := s.cur
 	k := r.n.Load()
 	d := &s.slab.items[k]
-	d.fill(canonical, h, parts)
+	d.fill(s.copyText(canonical), h, parts)
 	r.hashes[k] = h
 	r.n.Store(k + 1) // publishes d
 	if k+1 == slabSize {
-		s.cur, s.slab = nil, nil // full: only its topics keep it alive now
+		s.cur, s.slab, s.text = nil, nil, nil // full: only its topics keep it alive now
 	}
 	t.slots[free].Store(slotOf(h, uint64(r.no)*slabSize+uint64(k)))
 	if 4*s.filled > 3*len(t.slots) {
@@ -256,6 +260,28 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	s.mu.Unlock()
 	return Topic{d}
 }
+
+// copyText returns a copy of text, so that a topic keeps no part of the
+// caller's memory alive (text may be a slice of a large input). The copies
+// of one slab's texts share chunks of textChunk bytes: one allocation for
+// several topics instead of one each. A chunk lives as long as a topic
+// whose text is in it; its bytes are never written again once a string
+// refers to them. Called with s.mu held.
+func (s *shard) copyText(text string) string {
+	if text == "" {
+		return ""
+	}
+	if len(text) > cap(s.text)-len(s.text) {
+		s.text = make([]byte, 0, max(textChunk, len(text)))
+	}
+	off := len(s.text)
+	s.text = append(s.text, text...)
+	return unsafe.String(&s.text[off], len(text))
+}
+
+// textChunk is the size of the chunks copyText copies texts into: about
+// what the sixteen texts of a slab take.
+const textChunk = 512
 
 // newSlab starts a new slab and its record, under a free record number or a
 // new one; s.mu must be held.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 )
 
 func TestParseReferenceExamples(t *testing.T) {
@@ -797,5 +798,25 @@ func TestBuildLimitErrors(t *testing.T) {
 	}
 	if want := fmt.Sprintf("%d bytes, limit %d", MaxLen+1, MaxLen); !strings.Contains(err.Error(), want) || te.Offset != MaxLen {
 		t.Errorf("Join longer than MaxLen: %q, want %q at offset %d", err, want, MaxLen)
+	}
+}
+
+// TestParseKeepsNoCallerMemory: a topic parsed from a slice of a large
+// string must not point into it (it would keep the whole string alive, and
+// with it, through the topic's slab, the strings of other topics).
+func TestParseKeepsNoCallerMemory(t *testing.T) {
+	buf := make([]byte, 1<<16)
+	copy(buf, "Pin.Me.Now")
+	copy(buf[100:], "Pin.+who.x")
+	big := string(buf)
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(big)))
+	for _, text := range []string{big[:6], big[:10], big[100:110]} { // simple, simple, with a +name wildcard
+		tp, err := Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(tp.String()))); p >= lo && p < lo+uintptr(len(big)) {
+			t.Errorf("topic %q points into the caller's %d-byte string", tp, len(big))
+		}
 	}
 }
