@@ -29,6 +29,10 @@ import (
 //     dead entries are dropped wholesale, at an amortised constant cost per
 //     insert and with no background goroutine. (A runtime.AddCleanup per
 //     topic, measured earlier, more than doubled the cost of interning.)
+//     The price: a table and its slab records shrink only when a later
+//     insert into the same shard rebuilds it, so after a burst of new
+//     topics and none since, they stay sized for the burst (about 24 bytes
+//     per topic of the burst; the topics themselves are collected).
 //   - A Go map hashes the text again on each access and needs a lock for
 //     reading. Each shard is instead an open-addressing table keyed by the
 //     hash Parse computes anyway; readers load it atomically and never lock,
