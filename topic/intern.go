@@ -31,7 +31,7 @@ import (
 //     topic, measured earlier, more than doubled the cost of interning.)
 //     The price: a table and its slab records shrink only when a later
 //     insert into the same shard rebuilds it, so after a burst of new
-//     topics and none since, they stay sized for the burst (about 24 bytes
+//     topics and none since, they stay sized for the burst (about 16 bytes
 //     per topic of the burst; the topics themselves are collected).
 //   - A Go map hashes the text again on each access and needs a lock for
 //     reading. Each shard is instead an open-addressing table keyed by the
