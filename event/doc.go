@@ -44,7 +44,7 @@
 // a clock_gettime on virtual machines), else the runtime's monotonic clock.
 // Ticks are summed as they come and converted to a time.Duration when the
 // statistics are read, at a rate measured once against the monotonic clock
-// (the first read in a process may wait until 10 ms have passed since it
+// (the first read in a process may wait until 1 ms has passed since it
 // started). One reading ends a call and starts the next, so n handlers cost
 // n+1 readings per trigger, and each call's time includes a few
 // nanoseconds of the hook's own bookkeeping. The counters only grow.

@@ -26,8 +26,9 @@ import (
 
 // calibrationSpan is the shortest span over which the tick rate is
 // measured; with readings paired to within some tens of nanoseconds the
-// rate is then good to about 1e-5.
-const calibrationSpan = 10 * time.Millisecond
+// rate is then good to about 1e-4, plenty for statistics of handler times,
+// and the first conversion waits at most this long after start-up.
+const calibrationSpan = time.Millisecond
 
 // reading pairs a tick reading with the Nanotime taken in its middle.
 type reading struct{ ticks, nanos int64 }
@@ -46,7 +47,7 @@ func TicksAreTSC() bool { return hasTSC }
 
 // TicksToNanos converts a difference of Ticks readings to nanoseconds. The
 // first conversion in a process measures the tick rate and may wait until
-// calibrationSpan (10 ms) has passed since the package was initialised;
+// calibrationSpan (1 ms) has passed since the package was initialised;
 // the rate is then fixed, so the conversion is monotonic.
 func TicksToNanos(d int64) int64 {
 	if !hasTSC || d == 0 {

@@ -6,7 +6,7 @@ import (
 )
 
 // The ticks of an interval, converted, cover the Nanotime interval they
-// enclose (the rate is measured to about 1e-5; 1e-3 is allowed).
+// enclose (the rate is measured to about 1e-4; 1e-3 is allowed).
 func TestTicksCoverNanotime(t *testing.T) {
 	t.Logf("ticks are TSC: %v", TicksAreTSC())
 	t0 := Ticks()
