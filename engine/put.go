@@ -57,12 +57,7 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 		return e.refuse(badTopic(m.Topic))
 	}
 	it := pack(m)
-	var err error
-	if m.Kwargs == nil {
-		_, err = e.q.TryPut(it)
-	} else {
-		_, err = e.q.TryPutAt(it, e.keepKwargs(m.Kwargs))
-	}
+	_, err := e.q.TryPutAt(it, e.keepKwargs(m.Kwargs))
 	if err == nil {
 		return nil
 	}
