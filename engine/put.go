@@ -25,7 +25,7 @@ func (e *Engine) Put(t topic.Topic, args ...any) error {
 
 // TryPut is Put without waiting: it returns ErrFull when the queue is full.
 func (e *Engine) TryPut(t topic.Topic, args ...any) error {
-	return e.publish(nil, event.Message{Topic: t, Args: args}, false)
+	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, false)
 }
 
 // PutContext is Put that gives up when ctx ends, returning ctx.Err(); use
@@ -49,7 +49,7 @@ func (e *Engine) Publish(ctx context.Context, t topic.Topic, args []any, kwargs 
 // TryPublish is Publish without waiting: it returns ErrFull when the queue
 // is full.
 func (e *Engine) TryPublish(t topic.Topic, args []any, kwargs map[string]any) error {
-	return e.publish(nil, event.Message{Topic: t, Args: args, Kwargs: kwargs}, false)
+	return e.publish(context.Background(), event.Message{Topic: t, Args: args, Kwargs: kwargs}, false)
 }
 
 func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error {

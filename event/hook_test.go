@@ -439,10 +439,6 @@ func TestMessageAccess(t *testing.T) {
 	}
 }
 
-type nop struct{}
-
-func (*nop) Handle(Message) {}
-
 var sinkCalls int
 
 type counting struct{}
