@@ -13,7 +13,8 @@
 // Producers are lock-free: a put claims position tail with one
 // compare-and-swap, provided tail - head is below the capacity (so the
 // capacity is exact however large the ring), writes the item into the slot
-// and publishes it by storing the stamp. Producers keep a cached copy of
+// and publishes it by storing the stamp, with a release store on amd64
+// (the compare-and-swap is then the put's only fence: see publish_amd64.go). Producers keep a cached copy of
 // head and read the consumers' head only when the cache says the queue is
 // full, so a put touches no cache line a consumer writes except the slot.
 //
@@ -49,7 +50,11 @@
 // goroutine that parks first counts itself as a waiter and then checks the
 // queue again; the other side checks the waiter count after its own
 // operation, so one of the two always sees the other (sync/atomic is
-// sequentially consistent). A wake-up token can be dropped while another is
+// sequentially consistent; a parking consumer checks tail, which a put
+// changes with its compare-and-swap, rather than the stamp, which it
+// publishes with a release store: see canGet). A consumer that finds a
+// position claimed but its item not yet published yields and looks again
+// instead of parking. A wake-up token can be dropped while another is
 // pending, so a woken goroutine whose operation succeeded passes a token on
 // when other waiters remain and the queue still has room (items).
 //
@@ -288,7 +293,7 @@ func (q *Queue[T]) push(v *T, at func(pos uint64)) (uint64, error) {
 			if at != nil {
 				at(tail)
 			}
-			s.stamp.Store(tail + 1)
+			publish(&s.stamp, tail+1) // a release store: see publish_amd64.go
 			return tail + 1, nil
 		}
 		tail = q.tail.Load()
@@ -550,10 +555,15 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 // canPut reports whether a put would not find the queue full.
 func (q *Queue[T]) canPut() bool { return q.Len() < q.Cap() || q.Closed() }
 
-// canGet reports whether a get would not find the queue empty.
+// canGet reports whether a get would not find the queue empty, or will
+// not once a put under way publishes its item. It is the check a consumer
+// makes after it counts itself as a waiter, so it reads tail, not head's
+// stamp: the producer publishes the stamp with a release store that its
+// next load (of the waiter count) may overtake, but it claims its position
+// with a compare-and-swap that no load overtakes. So either the producer
+// sees the waiter and wakes it, or canGet sees the claimed position.
 func (q *Queue[T]) canGet() bool {
-	head := q.head.Load()
-	return q.buf[head&q.mask].stamp.Load() == head+1 || q.Closed()
+	return q.tail.Load()&^closedBit != q.head.Load() || q.Closed()
 }
 
 // wait is round i of waiting: spin while i < maxSpin, then park. A spin
@@ -602,6 +612,10 @@ func (q *Queue[T]) park(ctx context.Context, self uint64, tokens chan struct{}, 
 	q.waiters.Add(self)
 	defer q.waiters.Add(-self)
 	if ready() {
+		if self == getWaiter {
+			// Maybe only claimed: let the producer finish its put.
+			runtime.Gosched()
+		}
 		return nil
 	}
 	if ctx == nil {

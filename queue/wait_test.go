@@ -466,3 +466,72 @@ func TestPutWaitsForRoomButNotForever(t *testing.T) {
 		}
 	}
 }
+
+// A consumer that parks at once (WithMaxSpin(0)) must be woken by every put
+// made while it parks, however the two interleave: the put publishes its
+// item with a release store, which its later look at the waiter count may
+// overtake, so the parking consumer checks the claimed positions (tail),
+// not the item's stamp (TestGetWaitsForClaimedItem checks that rule). A
+// lost wake-up leaves the consumer parked with an item queued and the test
+// hangs, so it fails by the test timeout. The window is a few nanoseconds
+// wide, so the ping-pong is a liveness check that meets it often, not a
+// proof.
+func TestNoLostWakeUp(t *testing.T) {
+	rounds := 20000
+	if testing.Short() {
+		rounds = 2000
+	}
+	q := mustNew[int](t, 4, WithMaxSpin(0))
+	ack := make(chan int)
+	go func() {
+		for range rounds {
+			v, _, err := q.Get(context.Background())
+			if err != nil {
+				t.Error(err)
+				close(ack)
+				return
+			}
+			ack <- v
+		}
+	}()
+	for i := range rounds {
+		if _, err := q.TryPut(i); err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := <-ack; !ok || v != i {
+			t.Fatalf("round %d: got %d, %v", i, v, ok)
+		}
+	}
+}
+
+// A consumer that finds a position claimed by a put still writing its item
+// does not park on it (the put may not look at the waiters again) and gets
+// the item once the put publishes it.
+func TestGetWaitsForClaimedItem(t *testing.T) {
+	q := mustNew[int](t, 4, WithMaxSpin(0))
+	claimed, release := make(chan struct{}), make(chan struct{})
+	put := make(chan error, 1)
+	go func() {
+		_, err := q.TryPutAt(7, func(uint64) { close(claimed); <-release })
+		put <- err
+	}()
+	<-claimed
+	if !q.canGet() {
+		t.Fatal("canGet false with a position claimed: a consumer would park on it")
+	}
+	got := make(chan int, 1)
+	go func() {
+		v, _, err := q.Get(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	close(release)
+	if err := <-put; err != nil {
+		t.Fatal(err)
+	}
+	if v := <-got; v != 7 {
+		t.Fatalf("got %d, want 7", v)
+	}
+}
