@@ -4,10 +4,11 @@
 
 // func publish(stamp *atomic.Uint64, v uint64)
 //
-// A plain MOV: on amd64 every store is a release store (TSO keeps stores in
-// program order and no load moves above an older store to the same place),
-// so the item written before this call is visible to a consumer that loads
-// the stamp. sync/atomic's Store is an XCHG instead, a full fence that waits
+// A plain MOV: on amd64 every store is a release store (TSO keeps a core's
+// stores in program order, and a core's loads in theirs), so a consumer that
+// loads the stamp and then the slot sees the item written before this call.
+// Being a call into assembly, it also keeps the compiler from moving the
+// item's stores after it. sync/atomic's Store is an XCHG instead, a full fence that waits
 // for every earlier store, cache misses included (see publish.go).
 TEXT ·publish(SB),NOSPLIT,$0-16
 	MOVQ	stamp+0(FP), AX
