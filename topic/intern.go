@@ -17,17 +17,20 @@ import (
 //     special record to the object's span and allocates a handle), and the
 //     collector pays again for each weakly referenced object. So topics are
 //     allocated in slabs of slabSize, with one weak pointer per slab: a slab
-//     is collected when none of its topics is referenced any more. The price
-//     is that a live topic keeps the other topics of its slab (at most
-//     slabSize-1, 2 KiB in all) alive and interned with it, and the chunks
-//     their texts were copied into (copyText: 512 bytes, or one text of up
-//     to MaxLen); memory stays within slabSize times that of the live
-//     topics. A topic never keeps the caller's string.
+//     is collected when none of its topics, nor a string one of them
+//     returned, is referenced any more. A slab is a single allocation of
+//     1536 bytes: the 64-byte data of its topics and, in a tail the
+//     collector does not scan, their texts as far as they fit (copyText;
+//     the others go to chunks of 512 bytes, or one text of up to MaxLen).
+//     The price is that a live topic keeps the other topics of its slab (at
+//     most slabSize-1) alive and interned with it, with their texts; memory
+//     stays within slabSize times that of the live topics. A topic never
+//     keeps the caller's string.
 //   - Removing dead entries one at a time (a weak.Pointer.Value and a map
 //     delete per entry) cost as much again. Instead each shard rebuilds its
-//     table, when it is three quarters full, from the slabs still alive:
-//     dead entries are dropped wholesale, at an amortised constant cost per
-//     insert and with no background goroutine. (A runtime.AddCleanup per
+//     table, when it is three quarters full, from the slabs still alive
+//     (see rebuild): dead entries are dropped wholesale, at an amortised
+//     constant cost per insert and with no background goroutine. (A runtime.AddCleanup per
 //     topic, measured earlier, more than doubled the cost of interning.)
 //     The price: a table and its slab records shrink only when a later
 //     insert into the same shard rebuilds it, so after a burst of new
@@ -43,9 +46,9 @@ import (
 //
 // A table only grows between rebuilds: a slot is never emptied, only given
 // a new topic with the same tag once its own topic is dead, so a probe stops
-// at the first empty slot. A topic's data and hash are written before its
-// record's count publishes them (an atomic store), and a record before its
-// number; published data never changes. A reader may follow a slot of an
+// at the first empty slot. A topic's data is written before its record's
+// count publishes it (an atomic store), and a record before its number;
+// published data never changes. A reader may follow a slot of an
 // older table to a record number since given to a newer slab: it checks the
 // text behind every slot it follows, and an interned topic is the only live
 // topic with its text.
@@ -63,15 +66,15 @@ type shard struct {
 	tab  atomic.Pointer[table]    // read without the lock
 	recs atomic.Pointer[recTable] // read without the lock
 
-	mu     sync.Mutex             // guards the rest, and writes to tab and recs
-	cur    *rec                   // the record of the slab being filled (nil when full)
-	slab   *slab                  // that slab, held until it is full
-	text   []byte                 // where the texts of that slab's topics are copied (see copyText)
-	live   []*rec                 // the slabs that were alive at the last sweep, and newer ones
-	free   []uint32               // numbers of records of dead slabs, to reuse
-	filled int                    // non-empty slots of tab
-	gc     weak.Pointer[gcMarker] // cleared by the first collection since the last sweep
-	_      [64]byte               // keep shards on separate cache lines
+	mu     sync.Mutex // guards the rest, and writes to tab and recs
+	cur    *rec       // the record of the slab being filled (nil when full)
+	slab   *slab      // that slab, held until it is full
+	text   []byte     // where the texts of that slab's topics are copied (see copyText)
+	live   []*rec     // the slabs that were alive at the last rebuild, and newer ones
+	free   []uint32   // numbers of records of dead slabs, to reuse
+	filled int        // non-empty slots of tab
+	slabs  []*slab    // rebuild's scratch: the live slabs, held while it reads them
+	_      [64]byte   // keep shards on separate cache lines
 }
 
 // table is an open-addressing hash table with linear probing, at most three
@@ -97,23 +100,29 @@ func slotOf(h, loc uint64) uint64 { return tagOf(h)<<32 | loc }
 // when it is full.
 type recTable struct{ r []atomic.Pointer[rec] }
 
-// slab holds the data of slabSize topics; see the comment above.
-type slab struct{ items [slabSize]data }
-
-// rec is the table's strong record of a slab: its weak pointer, and the
-// hashes of its first n topics (the ones published).
-type rec struct {
-	wp     weak.Pointer[slab]
-	no     uint32
-	n      atomic.Int32
-	hashes [slabSize]uint64
+// slab holds the data of slabSize topics and, in its pointer-free tail
+// (which the collector does not scan), their texts as far as they fit; see
+// the comment above and copyText. Nothing else keeps the topics' hashes:
+// rebuild reads them here.
+type slab struct {
+	items [slabSize]data
+	text  [slabText]byte
 }
 
-// gcMarker is allocated, and dropped at once, when a shard sweeps: while its
-// weak pointer is still set, no collection has completed since, so no slab
-// can have been found dead and rebuild need not look. (It has a pointer so
-// that it is not a tiny allocation, whose life is tied to its neighbours'.)
-type gcMarker struct{ _ *int }
+// slabText is the room for texts in a slab: what fills the 1536-byte size
+// class after the items and the 8-byte header the allocator puts before
+// objects with pointers larger than 512 bytes (504 bytes: 31 a topic).
+// (Measured: each byte of slab per topic costs about 1 ns in
+// BenchmarkParseNew4Parts, through allocation and collection.)
+const slabText = 1536 - 8 - slabSize*unsafe.Sizeof(data{})
+
+// rec is the table's strong record of a slab: its weak pointer and the
+// number of its topics published.
+type rec struct {
+	wp weak.Pointer[slab]
+	no uint32
+	n  atomic.Int32
+}
 
 func init() {
 	for i := range shards {
@@ -210,7 +219,7 @@ func sweepAll() {
 	for i := range shards {
 		s := &shards[i]
 		s.mu.Lock()
-		s.rebuild(true)
+		s.rebuild()
 		s.mu.Unlock()
 	}
 }
@@ -218,6 +227,18 @@ func sweepAll() {
 // intern returns the live topic with canonical text (whose hash is h), or
 // builds one from parts (which are copied), stores it and returns it.
 func intern(canonical string, h uint64, parts []Part) Topic {
+	return insert(canonical, h, parts, nil)
+}
+
+// internExact is intern for an exact topic of at most inlineParts parts
+// described by ps (see parseSimple).
+func internExact(canonical string, h uint64, ps []pinfo) Topic {
+	return insert(canonical, h, nil, ps)
+}
+
+// insert is intern, building the topic from parts or, if ps is not nil,
+// from ps (see fill and fillExact).
+func insert(canonical string, h uint64, parts []Part, ps []pinfo) Topic {
 	s := shardOf(h)
 	s.mu.Lock()
 	t, rt := s.tab.Load(), s.recs.Load()
@@ -251,15 +272,18 @@ func intern(canonical string, h uint64, parts []Part) Topic {
 	r := s.cur
 	k := r.n.Load()
 	d := &s.slab.items[k]
-	d.fill(s.copyText(canonical), h, parts)
-	r.hashes[k] = h
+	if ps != nil {
+		d.fillExact(s.copyText(canonical), h, ps)
+	} else {
+		d.fill(s.copyText(canonical), h, parts)
+	}
 	r.n.Store(k + 1) // publishes d
 	if k+1 == slabSize {
 		s.cur, s.slab, s.text = nil, nil, nil // full: only its topics keep it alive now
 	}
 	t.slots[free].Store(slotOf(h, uint64(r.no)*slabSize+uint64(k)))
 	if 4*s.filled > 3*len(t.slots) {
-		s.rebuild(false)
+		s.rebuild()
 	}
 	s.mu.Unlock()
 	return Topic{d}
@@ -291,6 +315,7 @@ const textChunk = 512
 // new one; s.mu must be held.
 func (s *shard) newSlab() {
 	s.slab = new(slab)
+	s.text = s.slab.text[:0]
 	r := &rec{wp: weak.Make(s.slab)}
 	rt := s.recs.Load()
 	if n := len(s.free); n > 0 {
@@ -314,43 +339,46 @@ func (s *shard) newSlab() {
 // rebuild replaces the table of s with one that holds only the topics of
 // the slabs still alive; s.mu must be held. Every topic of a live slab is in
 // the table (a slot is reused only once its slab is dead), so nothing live
-// is lost. Unless sweep is set, it looks for dead slabs only if a
-// collection has completed since it last looked (otherwise it just grows
-// the table): a slab found dead a little late only keeps its slots a little
-// longer. A rebuild leaves the table at most half full, so its cost, linear
-// in the old table, is paid once per at least a quarter of the table's size
-// in inserts.
-func (s *shard) rebuild(sweep bool) {
-	if sweep || s.gc.Value() == nil {
-		rt := s.recs.Load()
-		live := s.live[:0]
-		for _, r := range s.live {
-			if r.wp.Value() != nil {
-				live = append(live, r)
-			} else {
-				rt.r[r.no].Store(nil)
-				s.free = append(s.free, r.no)
-			}
-		}
-		clear(s.live[len(live):]) // let the records of dead slabs go
-		s.live = live
-		s.gc = weak.Make(&gcMarker{})
-	}
+// is lost. It asks the weak pointer of every slab since the last rebuild
+// whether it is alive (and a live one for its topics' hashes): dead slabs
+// give their record numbers back. A rebuild leaves the table at most half
+// full, so its cost, linear in the old table, is paid once per at least a
+// quarter of the table's size in inserts.
+func (s *shard) rebuild() {
+	rt := s.recs.Load()
+	live := s.live[:0]
 	n := 0
 	for _, r := range s.live {
+		sl := r.wp.Value()
+		if sl == nil {
+			rt.r[r.no].Store(nil)
+			s.free = append(s.free, r.no)
+			continue
+		}
+		live = append(live, r)
+		s.slabs = append(s.slabs, sl)
 		n += int(r.n.Load())
 	}
-	// At least two slots per topic; and, so that a table does not regrow
-	// through every size after each collection of short-lived topics, at
-	// least half the old size (two rebuilds halve an idle table).
-	size := max(minSlots, len(s.tab.Load().slots)/2)
+	clear(s.live[len(live):]) // let the records of dead slabs go
+	s.live = live
+	// At least two slots per topic. A table is halved only if it would stay
+	// at most an eighth full: halved after every collection of short-lived
+	// topics, it regrew at the next rebuild (measured in
+	// BenchmarkParseNew4Parts: 2.5 slots allocated and 0.8 topics reinserted
+	// per insert, against 1.75 and 0.34 this way). After a burst, each
+	// later rebuild halves the table until it fits its live topics.
+	size := len(s.tab.Load().slots)
+	if 16*n < size {
+		size = max(minSlots, size/2)
+	}
 	for size < 2*n {
 		size *= 2
 	}
 	t := newTable(size)
-	for _, r := range s.live {
+	for j, r := range s.live {
+		sl := s.slabs[j]
 		for k := range r.n.Load() {
-			h := r.hashes[k]
+			h := sl.items[k].hash
 			i := h & t.mask
 			for t.slots[i].Load() != 0 {
 				i = (i + 1) & t.mask
@@ -358,6 +386,8 @@ func (s *shard) rebuild(sweep bool) {
 			t.slots[i].Store(slotOf(h, uint64(r.no)*slabSize+uint64(k)))
 		}
 	}
+	clear(s.slabs) // hold no slab
+	s.slabs = s.slabs[:0]
 	s.tab.Store(t)
 	s.filled = n
 }

@@ -15,16 +15,16 @@ func (t Topic) Matches(other Topic) bool {
 	a, b := t.d.parts(), other.d.parts()
 	b = b[:len(a)]
 	for i := range a {
-		if !accepts(t.d, &a[i], other.d, &b[i]) {
+		if !accepts(t.d, &a[i], other.d, &b[i], i) {
 			return false
 		}
 	}
 	return true
 }
 
-// accepts is the matching rule between part a of da and part b of db at one
-// position: one side must be exact and the other must accept its literal.
-func accepts(da *data, a *pinfo, db *data, b *pinfo) bool {
+// accepts is the matching rule between part a of da and part b of db at
+// position i: one side must be exact and the other must accept its literal.
+func accepts(da *data, a *pinfo, db *data, b *pinfo, i int) bool {
 	if a.kind == KindExact {
 		switch b.kind {
 		case KindExact:
@@ -32,14 +32,14 @@ func accepts(da *data, a *pinfo, db *data, b *pinfo) bool {
 		case KindAny:
 			return true
 		}
-		return b.x.accepts(b.kind, da.str(a))
+		return db.extra(i).accepts(b.kind, da.str(a))
 	}
 	if b.kind == KindExact {
 		switch a.kind {
 		case KindAny:
 			return true
 		}
-		return a.x.accepts(a.kind, db.str(b))
+		return da.extra(i).accepts(a.kind, db.str(b))
 	}
 	return false
 }
@@ -68,7 +68,7 @@ func (t Topic) Match(other Topic) MatchResult {
 	r := MatchResult{Matched: true, Nodes: make([]MatchNode, len(a))}
 	same := t.d == other.d
 	for i := range a {
-		n := MatchNode{A: t.d.part(&a[i]), B: other.d.part(&b[i]), Matched: same || accepts(t.d, &a[i], other.d, &b[i])}
+		n := MatchNode{A: t.d.part(i, &a[i]), B: other.d.part(i, &b[i]), Matched: same || accepts(t.d, &a[i], other.d, &b[i], i)}
 		if n.A.kind == KindExact {
 			n.Literal = n.A.text
 		} else if n.B.kind == KindExact {

@@ -18,10 +18,11 @@ func Parse(text string) (Topic, error) {
 	if len(text) > MaxLen {
 		return Topic{}, &Error{Input: text, Offset: MaxLen, Err: ErrTooLong, Detail: "limit " + itoa(MaxLen) + " bytes"}
 	}
-	var buf [inlineParts]Part // parts are copied into the topic: no allocation here
-	if n, ok := parseSimple(text, &buf); ok {
-		return intern(text, h, buf[:n]), nil
+	var simple [inlineParts]pinfo
+	if n, ok := parseSimple(text, &simple); ok {
+		return internExact(text, h, simple[:n]), nil
 	}
+	var buf [inlineParts]Part // parts are copied into the topic: no allocation here
 	parts, canonical, err := parseParts(text, buf[:0])
 	if err != nil {
 		return Topic{}, err
@@ -46,10 +47,12 @@ func MustParse(text string) Topic {
 }
 
 // parseSimple parses the common case in one pass over the bytes: up to
-// inlineParts exact parts of printable ASCII. It reports false for anything
-// else (other kinds of parts, other bytes, any error), which parseParts then
-// parses or refuses with an error.
-func parseSimple(text string, parts *[inlineParts]Part) (int, bool) {
+// inlineParts exact parts of printable ASCII, of text no longer than
+// MaxLen, which it describes in parts (which hold no pointers: storing them
+// needs no write barrier). It reports false for anything else (other kinds
+// of parts, other bytes, any error), which parseParts then parses or
+// refuses with an error.
+func parseSimple(text string, parts *[inlineParts]pinfo) (int, bool) {
 	n, start := 0, 0
 	for i := 0; i <= len(text); i++ {
 		if i < len(text) {
@@ -64,7 +67,7 @@ func parseSimple(text string, parts *[inlineParts]Part) (int, bool) {
 		if i == start || n == inlineParts || text[start] == '/' || text[start] == '+' {
 			return 0, false
 		}
-		parts[n] = Part{kind: KindExact, text: text[start:i]}
+		parts[n] = pinfo{off: uint16(start), n: uint16(i - start), kind: KindExact}
 		n++
 		start = i + 1
 	}

@@ -38,8 +38,9 @@
 // other topics of its slab alive and interned with it: memory stays within
 // 16 times that of the live topics. The table drops the entries of
 // collected topics in batches as it grows; intern.go explains the design.
-// A topic keeps the text it was parsed from (no copy is made). Lookup and
-// Interned read the table.
+// A topic keeps a copy of its text, stored with it, and never the string
+// it was parsed from; a string returned by String may keep its topic alive.
+// Lookup and Interned read the table.
 // There is deliberately no function to clear the table: clearing it would
 // make a topic parsed before differ (!=) from the same topic parsed after,
 // and the weak references make clearing unnecessary.
@@ -82,23 +83,30 @@ type Topic struct{ d *data }
 
 // data is the shared, immutable body of a topic. It describes each part by
 // its kind and its position in text rather than by a Part (no strings to
-// store, and 16 bytes a part), keeping the first inlineParts parts inside
-// it: a topic of up to four parts is 128 bytes and needs no allocation of
-// its own, as data lives in a slab (see intern.go).
+// store, and 6 bytes a part), keeping the first inlineParts parts inside
+// it: a topic of up to four exact or wildcard parts is 64 bytes and needs
+// no allocation of its own, as data lives in a slab (see intern.go). What
+// only other topics need (more parts, the options of ranges and the
+// regular expressions of patterns) is in a separate dataExt.
 type data struct {
 	text   string
 	hash   uint64
 	n      uint16 // number of parts
 	exact  bool
 	inline [inlineParts]pinfo
-	more   []pinfo // all the parts, when there are more than inlineParts
+	ext    *dataExt // nil unless there are more than inlineParts parts or a range or pattern
+}
+
+// dataExt holds what only some topics need.
+type dataExt struct {
+	more []pinfo  // all the parts, when there are more than inlineParts
+	x    []*extra // per part, those of range and pattern parts; nil if there are none
 }
 
 // pinfo describes one part of a topic: text[off:off+n] is the literal of an
 // exact part, the name of a wildcard, the source of a pattern or the
 // canonical text (a|b) of a range.
 type pinfo struct {
-	x    *extra // range and pattern
 	off  uint16
 	n    uint16
 	kind Kind
@@ -108,8 +116,8 @@ const inlineParts = 4
 
 // parts returns the part descriptions of d.
 func (d *data) parts() []pinfo {
-	if d.more != nil {
-		return d.more
+	if d.n > inlineParts {
+		return d.ext.more
 	}
 	return d.inline[:d.n]
 }
@@ -117,33 +125,64 @@ func (d *data) parts() []pinfo {
 // str returns the text of part p of d (see pinfo).
 func (d *data) str(p *pinfo) string { return d.text[p.off : p.off+p.n] }
 
-// part returns part p of d as a Part.
-func (d *data) part(p *pinfo) Part { return Part{kind: p.kind, text: d.str(p), x: p.x} }
+// extra returns the extra of part i of d, a range or a pattern.
+func (d *data) extra(i int) *extra { return d.ext.x[i] }
+
+// part returns part i of d, described by p, as a Part.
+func (d *data) part(i int, p *pinfo) Part {
+	q := Part{kind: p.kind, text: d.str(p)}
+	if p.kind == KindRange || p.kind == KindPattern {
+		q.x = d.extra(i)
+	}
+	return q
+}
 
 // fill sets d to the topic with canonical text and hash h made of parts
 // (text is the canonical join of the parts, which are copied).
 func (d *data) fill(text string, h uint64, parts []Part) {
 	d.text, d.hash, d.n, d.exact = text, h, uint16(len(parts)), true
 	ps := d.inline[:0]
+	var e *dataExt
 	if len(parts) > inlineParts {
-		ps = make([]pinfo, 0, len(parts))
+		e = &dataExt{more: make([]pinfo, 0, len(parts))}
+		ps = e.more
 	}
 	pos := 0
-	for _, p := range parts {
+	for i, p := range parts {
 		off := pos
 		if p.kind == KindAny || p.kind == KindPattern {
 			off++ // after '{' or '/'
 			pos += 2
 		}
 		pos += len(p.text) + 1 // and the '.'
-		ps = append(ps, pinfo{x: p.x, off: uint16(off), n: uint16(len(p.text)), kind: p.kind})
+		ps = append(ps, pinfo{off: uint16(off), n: uint16(len(p.text)), kind: p.kind})
 		if p.kind != KindExact {
 			d.exact = false
 		}
+		if p.x != nil {
+			if e == nil {
+				e = new(dataExt)
+			}
+			if e.x == nil {
+				e.x = make([]*extra, len(parts))
+			}
+			e.x[i] = p.x
+		}
 	}
-	if len(parts) > inlineParts {
-		d.more = ps
+	if e != nil { // d.ext is nil in a new slab: no need to store nil (a write barrier)
+		if len(parts) > inlineParts {
+			e.more = ps
+		}
+		d.ext = e
 	}
+}
+
+// fillExact sets d to the exact topic with canonical text and hash h whose
+// parts (at most inlineParts) are described by ps; like fill, it expects d
+// to be zero.
+func (d *data) fillExact(text string, h uint64, ps []pinfo) {
+	d.text, d.hash, d.n, d.exact = text, h, uint16(len(ps)), true
+	copy(d.inline[:], ps)
 }
 
 // String returns the canonical text of t (wildcards written {name}).
@@ -175,7 +214,7 @@ func (t Topic) Part(i int) Part {
 	if t.d == nil || uint(i) >= uint(t.d.n) {
 		return Part{}
 	}
-	return t.d.part(&t.d.parts()[i])
+	return t.d.part(i, &t.d.parts()[i])
 }
 
 // Parts iterates the parts with their positions.
@@ -186,7 +225,7 @@ func (t Topic) Parts() iter.Seq2[int, Part] {
 		}
 		ps := t.d.parts()
 		for i := range ps {
-			if !yield(i, t.d.part(&ps[i])) {
+			if !yield(i, t.d.part(i, &ps[i])) {
 				return
 			}
 		}

@@ -487,7 +487,7 @@ var sinkData *data
 
 // BenchmarkParseNew4PartsBaseline does what BenchmarkParseNew4Parts does
 // except interning: it hashes and validates the same kind of new texts and
-// allocates a topic body (128 bytes) for each. On a shared machine, compare
+// allocates a topic body (64 bytes) for each. On a shared machine, compare
 // BenchmarkParseNew4Parts with this baseline measured in the same run: the
 // difference is the cost of interning (the table, the slabs and their weak
 // pointers).
@@ -798,6 +798,22 @@ func TestBuildLimitErrors(t *testing.T) {
 	}
 	if want := fmt.Sprintf("%d bytes, limit %d", MaxLen+1, MaxLen); !strings.Contains(err.Error(), want) || te.Offset != MaxLen {
 		t.Errorf("Join longer than MaxLen: %q, want %q at offset %d", err, want, MaxLen)
+	}
+}
+
+// TestLayout checks the sizes the memory figures in intern.go and topic.go
+// rely on: 64 bytes of data per topic, and a slab that fills its size
+// class exactly (with the allocator's 8-byte header for objects with
+// pointers).
+func TestLayout(t *testing.T) {
+	if n := unsafe.Sizeof(data{}); n != 64 {
+		t.Errorf("data is %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(slab{}) + 8; n != 1536 {
+		t.Errorf("a slab takes %d bytes with its header, want 1536", n)
+	}
+	if slabText < slabSize*24 {
+		t.Errorf("a slab has room for %d bytes of text, %d a topic", slabText, slabText/slabSize)
 	}
 }
 
