@@ -3,6 +3,7 @@ package topic
 import (
 	"hash/maphash"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -18,24 +19,30 @@ import (
 //     collector pays again for each weakly referenced object. So topics are
 //     allocated in slabs of slabSize, with one weak pointer per slab: a slab
 //     is collected when none of its topics, nor a string one of them
-//     returned, is referenced any more. A slab is a single allocation of
-//     1536 bytes: the 64-byte data of its topics and, in a tail the
-//     collector does not scan, their texts as far as they fit (copyText;
-//     the others go to chunks of 512 bytes, or one text of up to MaxLen).
-//     The price is that a live topic keeps the other topics of its slab (at
-//     most slabSize-1) alive and interned with it, with their texts; memory
-//     stays within slabSize times that of the live topics. A topic never
-//     keeps the caller's string.
+//     returned, is referenced any more. Most topics (up to four exact or
+//     wildcard parts) go to narrow slabs (see items and newSlab): a single
+//     allocation without pointers, which the collector does not scan, of
+//     their 40-byte data followed by their texts, sized for slabSize texts
+//     as long as the recent ones (1024 bytes for texts of 22 bytes; at most
+//     640+MaxLen). The others need pointers and go to wide slabs of 2304
+//     bytes (136 bytes a topic, texts in the slab's tail or in chunks, see
+//     copyText). The price is that a live topic keeps the other topics of
+//     its slab (at most slabSize-1) alive and interned with it, with their
+//     texts: memory stays within about slabSize times that of the live
+//     topics. A topic never keeps the caller's string. (Measured: each byte
+//     of slab per topic costs about 1 ns in BenchmarkParseNew4Parts, in
+//     allocation and collection.)
 //   - Removing dead entries one at a time (a weak.Pointer.Value and a map
 //     delete per entry) cost as much again. Instead each shard rebuilds its
 //     table, when it is three quarters full, from the slabs still alive
 //     (see rebuild): dead entries are dropped wholesale, at an amortised
-//     constant cost per insert and with no background goroutine. (A runtime.AddCleanup per
-//     topic, measured earlier, more than doubled the cost of interning.)
-//     The price: a table and its slab records shrink only when a later
-//     insert into the same shard rebuilds it, so after a burst of new
-//     topics and none since, they stay sized for the burst (about 16 bytes
-//     per topic of the burst; the topics themselves are collected).
+//     constant cost per insert and with no background goroutine. (A
+//     runtime.AddCleanup per topic, measured earlier, more than doubled the
+//     cost of interning.) The price: a table and its slab records shrink
+//     only when a later insert into the same shard rebuilds it, so after a
+//     burst of new topics and none since, they stay sized for the burst
+//     (about 16 bytes per topic of the burst; the topics themselves are
+//     collected).
 //   - A Go map hashes the text again on each access and needs a lock for
 //     reading. Each shard is instead an open-addressing table keyed by the
 //     hash Parse computes anyway; readers load it atomically and never lock,
@@ -67,13 +74,17 @@ type shard struct {
 	recs atomic.Pointer[recTable] // read without the lock
 
 	mu     sync.Mutex // guards the rest, and writes to tab and recs
-	cur    *rec       // the record of the slab being filled (nil when full)
-	slab   *slab      // that slab, held until it is full
-	text   []byte     // where the texts of that slab's topics are copied (see copyText)
+	cur    *rec       // the record of the narrow slab being filled (nil when full)
+	slab   *items     // that slab, held until it is full
+	room   []byte     // its room for texts: len bytes used
+	avg16  int        // 16 times a moving average of the lengths of narrow texts
+	wcur   *rec       // the record of the wide slab being filled (nil when full)
+	wslab  *wslab     // that slab, held until it is full
+	wtext  []byte     // where the texts of its topics are copied (see copyText)
 	live   []*rec     // the slabs that were alive at the last rebuild, and newer ones
 	free   []uint32   // numbers of records of dead slabs, to reuse
 	filled int        // non-empty slots of tab
-	slabs  []*slab    // rebuild's scratch: the live slabs, held while it reads them
+	slabs  []*byte    // rebuild's scratch: the live slabs, held while it reads them
 	_      [64]byte   // keep shards on separate cache lines
 }
 
@@ -100,29 +111,44 @@ func slotOf(h, loc uint64) uint64 { return tagOf(h)<<32 | loc }
 // when it is full.
 type recTable struct{ r []atomic.Pointer[rec] }
 
-// slab holds the data of slabSize topics and, in its pointer-free tail
-// (which the collector does not scan), their texts as far as they fit; see
-// the comment above and copyText. Nothing else keeps the topics' hashes:
-// rebuild reads them here.
-type slab struct {
-	items [slabSize]data
-	text  [slabText]byte
+// items is the start of a narrow slab: one allocation without pointers
+// (which the collector does not scan) of slabSize data followed by room for
+// the texts of its topics (see newSlab). A topic's data says where its text
+// is. Nothing else keeps the topics' hashes: rebuild reads them here (and
+// from wide slabs).
+type items [slabSize]data
+
+const itemsSize = int(unsafe.Sizeof(items{})) // 640
+
+// wslab is a wide slab: the data of slabSize topics that need a wideData,
+// and room for their texts in a pointer-free tail (the others go to chunks,
+// see copyText).
+type wslab struct {
+	items [slabSize]wideData
+	text  [wslabText]byte
 }
 
-// slabText is the room for texts in a slab: what fills the 1536-byte size
-// class after the items and the 8-byte header the allocator puts before
-// objects with pointers larger than 512 bytes (504 bytes: 31 a topic).
-// (Measured: each byte of slab per topic costs about 1 ns in
-// BenchmarkParseNew4Parts, through allocation and collection.)
-const slabText = 1536 - 8 - slabSize*unsafe.Sizeof(data{})
+// wslabText fills the 2304-byte size class after the items and the 8-byte
+// header the allocator puts before objects with pointers larger than 512
+// bytes.
+const wslabText = 2304 - 8 - slabSize*unsafe.Sizeof(wideData{})
 
 // rec is the table's strong record of a slab: its weak pointer and the
-// number of its topics published.
+// number of its topics published. The weak pointer is to the slab's first
+// byte, and its item k is the data k*stride bytes further (see off and at),
+// so that both kinds of slab are read the same way.
 type rec struct {
-	wp weak.Pointer[slab]
-	no uint32
-	n  atomic.Int32
+	wp     weak.Pointer[byte]
+	stride uint32 // the size of a data (narrow slab) or wideData (wide slab)
+	no     uint32
+	n      atomic.Int32
 }
+
+// off returns the offset of item k in the slab of r.
+func (r *rec) off(k int32) uintptr { return uintptr(k) * uintptr(r.stride) }
+
+// at returns the item at offset off of slab p.
+func at(p *byte, off uintptr) *data { return (*data)(unsafe.Add(unsafe.Pointer(p), off)) }
 
 func init() {
 	for i := range shards {
@@ -151,11 +177,14 @@ func (rt *recTable) item(v uint64) *data {
 	if r == nil || k >= r.n.Load() {
 		return nil
 	}
-	s := r.wp.Value()
-	if s == nil {
+	// off before the call, so that only off is kept across it, not r and
+	// k: that cost ParseSeen 5% (measured).
+	off := r.off(k)
+	p := r.wp.Value()
+	if p == nil {
 		return nil
 	}
-	return &s.items[k]
+	return at(p, off)
 }
 
 // Lookup returns the interned topic whose canonical text is text, if one is
@@ -172,7 +201,7 @@ func lookup(text string, h uint64) (Topic, bool) {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		v := t.slots[i].Load()
 		if v>>32 == tag {
-			if d := rt.item(v); d != nil && d.text == text {
+			if d := rt.item(v); d != nil && d.text() == text {
 				return Topic{d}, true
 			}
 		} else if v == 0 {
@@ -257,7 +286,7 @@ func insert(canonical string, h uint64, parts []Part, ps []pinfo) Topic {
 			if !reuse {
 				free, reuse = i, true // a dead topic: its slot can be reused
 			}
-		} else if d.text == canonical {
+		} else if d.text() == canonical {
 			s.mu.Unlock()
 			return Topic{d} // another goroutine interned it first
 		}
@@ -266,21 +295,43 @@ func insert(canonical string, h uint64, parts []Part, ps []pinfo) Topic {
 		free = i
 		s.filled++
 	}
-	if s.cur == nil {
-		s.newSlab()
-	}
-	r := s.cur
-	k := r.n.Load()
-	d := &s.slab.items[k]
-	if ps != nil {
-		d.fillExact(s.copyText(canonical), h, ps)
+	var d *data
+	var r *rec
+	var k int32
+	if ps == nil && needsWide(parts) {
+		if s.wcur == nil {
+			s.newWideSlab()
+		}
+		r = s.wcur
+		k = r.n.Load()
+		w := &s.wslab.items[k]
+		w.fillWide(s.copyText(canonical), h, parts)
+		if k+1 == slabSize {
+			s.wcur, s.wslab, s.wtext = nil, nil, nil // full: only its topics keep it alive now
+		}
+		d = &w.data
 	} else {
-		d.fill(s.copyText(canonical), h, parts)
+		if s.cur == nil || len(canonical) > cap(s.room)-len(s.room) {
+			s.newSlab(len(canonical))
+		}
+		r = s.cur
+		k = r.n.Load()
+		d = &s.slab[k]
+		if ps != nil {
+			d.fillExact(h, ps)
+		} else {
+			d.fill(h, parts)
+		}
+		// The room follows the items: the text is that far from d.
+		d.toff = uint16(itemsSize - int(k)*int(unsafe.Sizeof(data{})) + len(s.room))
+		d.tlen = uint16(len(canonical))
+		s.room = append(s.room, canonical...) // it fits: no new allocation
+		s.avg16 += len(canonical) - s.avg16/slabSize
+		if k+1 == slabSize {
+			s.cur, s.slab, s.room = nil, nil, nil // full: only its topics keep it alive now
+		}
 	}
 	r.n.Store(k + 1) // publishes d
-	if k+1 == slabSize {
-		s.cur, s.slab, s.text = nil, nil, nil // full: only its topics keep it alive now
-	}
 	t.slots[free].Store(slotOf(h, uint64(r.no)*slabSize+uint64(k)))
 	if 4*s.filled > 3*len(t.slots) {
 		s.rebuild()
@@ -289,34 +340,55 @@ func insert(canonical string, h uint64, parts []Part, ps []pinfo) Topic {
 	return Topic{d}
 }
 
-// copyText returns a copy of text, so that a topic keeps no part of the
-// caller's memory alive (text may be a slice of a large input). The copies
-// of one slab's texts share chunks of textChunk bytes: one allocation for
-// several topics instead of one each. A chunk lives as long as a topic
+// copyText returns a copy of the text of a topic of the wide slab being
+// filled, so that a topic keeps no part of the caller's memory alive (text
+// may be a slice of a large input). The copies go to the slab's tail, then
+// to chunks of textChunk bytes shared by its other topics: one allocation
+// for several topics instead of one each. A chunk lives as long as a topic
 // whose text is in it; its bytes are never written again once a string
 // refers to them. Called with s.mu held.
 func (s *shard) copyText(text string) string {
-	if text == "" {
-		return ""
+	if len(text) > cap(s.wtext)-len(s.wtext) {
+		s.wtext = make([]byte, 0, max(textChunk, len(text)))
 	}
-	if len(text) > cap(s.text)-len(s.text) {
-		s.text = make([]byte, 0, max(textChunk, len(text)))
-	}
-	off := len(s.text)
-	s.text = append(s.text, text...)
-	return unsafe.String(&s.text[off], len(text))
+	off := len(s.wtext)
+	s.wtext = append(s.wtext, text...)
+	return unsafe.String(&s.wtext[off], len(text))
 }
 
-// textChunk is the size of the chunks copyText copies texts into: about
-// what the sixteen texts of a slab take.
+// textChunk is the size of the chunks copyText copies texts into.
 const textChunk = 512
 
-// newSlab starts a new slab and its record, under a free record number or a
-// new one; s.mu must be held.
-func (s *shard) newSlab() {
-	s.slab = new(slab)
-	s.text = s.slab.text[:0]
-	r := &rec{wp: weak.Make(s.slab)}
+// newSlab starts a new narrow slab with room for a text of textLen bytes
+// and for the texts of its other topics, if they are about as long as the
+// recent ones: the slab is one allocation, of the size class that holds
+// the items and slabSize average texts (or at most MaxLen bytes of texts,
+// or the one text), all of which is used. When a text does not fit in the
+// room left, the slab keeps fewer than slabSize topics and a new one is
+// started. s.mu must be held.
+func (s *shard) newSlab(textLen int) {
+	if s.avg16 == 0 {
+		s.avg16 = slabSize * 32
+	}
+	b := slices.Grow([]byte(nil), itemsSize+max(textLen, min(s.avg16, MaxLen)))
+	b = b[:cap(b)] // the whole size class, zeroed (by append's clear, and growslice's beyond)
+	s.slab = (*items)(unsafe.Pointer(unsafe.SliceData(b)))
+	s.room = b[itemsSize:itemsSize]
+	s.cur = &rec{wp: weak.Make(&b[0]), stride: uint32(unsafe.Sizeof(data{}))}
+	s.addRec(s.cur)
+}
+
+// newWideSlab starts a new wide slab; s.mu must be held.
+func (s *shard) newWideSlab() {
+	s.wslab = new(wslab)
+	s.wtext = s.wslab.text[:0]
+	s.wcur = &rec{wp: weak.Make((*byte)(unsafe.Pointer(s.wslab))), stride: uint32(unsafe.Sizeof(wideData{}))}
+	s.addRec(s.wcur)
+}
+
+// addRec gives r a free record number or a new one, and publishes it;
+// s.mu must be held.
+func (s *shard) addRec(r *rec) {
 	rt := s.recs.Load()
 	if n := len(s.free); n > 0 {
 		r.no, s.free = s.free[n-1], s.free[:n-1]
@@ -332,7 +404,6 @@ func (s *shard) newSlab() {
 		}
 	}
 	rt.r[r.no].Store(r)
-	s.cur = r
 	s.live = append(s.live, r)
 }
 
@@ -349,14 +420,14 @@ func (s *shard) rebuild() {
 	live := s.live[:0]
 	n := 0
 	for _, r := range s.live {
-		sl := r.wp.Value()
-		if sl == nil {
+		p := r.wp.Value()
+		if p == nil {
 			rt.r[r.no].Store(nil)
 			s.free = append(s.free, r.no)
 			continue
 		}
 		live = append(live, r)
-		s.slabs = append(s.slabs, sl)
+		s.slabs = append(s.slabs, p)
 		n += int(r.n.Load())
 	}
 	clear(s.live[len(live):]) // let the records of dead slabs go
@@ -376,9 +447,9 @@ func (s *shard) rebuild() {
 	}
 	t := newTable(size)
 	for j, r := range s.live {
-		sl := s.slabs[j]
+		p := s.slabs[j]
 		for k := range r.n.Load() {
-			h := sl.items[k].hash
+			h := at(p, r.off(k)).hash
 			i := h & t.mask
 			for t.slots[i].Load() != 0 {
 				i = (i + 1) & t.mask

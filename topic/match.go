@@ -13,33 +13,45 @@ func (t Topic) Matches(other Topic) bool {
 		return false // interned: two different exact topics differ in text
 	}
 	a, b := t.d.parts(), other.d.parts()
+	ta, tb := t.d.text(), other.d.text()
 	b = b[:len(a)]
 	for i := range a {
-		if !accepts(t.d, &a[i], other.d, &b[i], i) {
-			return false
+		pa, pb := &a[i], &b[i]
+		switch {
+		case pa.kind == KindExact && pb.kind == KindExact:
+			if ta[pa.off:pa.off+pa.n] != tb[pb.off:pb.off+pb.n] {
+				return false
+			}
+		case pa.kind == KindAny && pb.kind == KindExact, pa.kind == KindExact && pb.kind == KindAny:
+		default: // ranges, patterns, two generic parts: the rest of accepts
+			if !accepts(t.d, ta, pa, other.d, tb, pb, i) {
+				return false
+			}
 		}
 	}
 	return true
 }
 
-// accepts is the matching rule between part a of da and part b of db at
-// position i: one side must be exact and the other must accept its literal.
-func accepts(da *data, a *pinfo, db *data, b *pinfo, i int) bool {
+// accepts is the matching rule between part a of da (whose text is ta) and
+// part b of db (text tb) at position i: one side must be exact and the
+// other must accept its literal.
+func accepts(da *data, ta string, a *pinfo, db *data, tb string, b *pinfo, i int) bool {
 	if a.kind == KindExact {
+		lit := ta[a.off : a.off+a.n]
 		switch b.kind {
 		case KindExact:
-			return da.str(a) == db.str(b)
+			return lit == tb[b.off:b.off+b.n]
 		case KindAny:
 			return true
 		}
-		return db.extra(i).accepts(b.kind, da.str(a))
+		return db.extra(i).accepts(b.kind, lit)
 	}
 	if b.kind == KindExact {
 		switch a.kind {
 		case KindAny:
 			return true
 		}
-		return da.extra(i).accepts(a.kind, db.str(b))
+		return da.extra(i).accepts(a.kind, tb[b.off:b.off+b.n])
 	}
 	return false
 }
@@ -66,9 +78,10 @@ func (t Topic) Match(other Topic) MatchResult {
 	}
 	a, b := t.d.parts(), other.d.parts()
 	r := MatchResult{Matched: true, Nodes: make([]MatchNode, len(a))}
+	ta, tb := t.d.text(), other.d.text()
 	same := t.d == other.d
 	for i := range a {
-		n := MatchNode{A: t.d.part(i, &a[i]), B: other.d.part(i, &b[i]), Matched: same || accepts(t.d, &a[i], other.d, &b[i], i)}
+		n := MatchNode{A: t.d.part(i, &a[i]), B: other.d.part(i, &b[i]), Matched: same || accepts(t.d, ta, &a[i], other.d, tb, &b[i], i)}
 		if n.A.kind == KindExact {
 			n.Literal = n.A.text
 		} else if n.B.kind == KindExact {

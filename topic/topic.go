@@ -36,7 +36,7 @@
 // Topics are allocated in slabs of 16 with one weak pointer per slab (weak
 // pointers are the main cost of interning), so a live topic keeps the
 // other topics of its slab alive and interned with it: memory stays within
-// 16 times that of the live topics. The table drops the entries of
+// about 16 times that of the live topics. The table drops the entries of
 // collected topics in batches as it grows; intern.go explains the design.
 // A topic keeps a copy of its text, stored with it, and never the string
 // it was parsed from; a string returned by String may keep its topic alive.
@@ -66,6 +66,7 @@ package topic
 import (
 	"iter"
 	"strings"
+	"unsafe"
 )
 
 // Limits of the topic language.
@@ -82,25 +83,32 @@ const (
 type Topic struct{ d *data }
 
 // data is the shared, immutable body of a topic. It describes each part by
-// its kind and its position in text rather than by a Part (no strings to
-// store, and 6 bytes a part), keeping the first inlineParts parts inside
-// it: a topic of up to four exact or wildcard parts is 64 bytes and needs
-// no allocation of its own, as data lives in a slab (see intern.go). What
-// only other topics need (more parts, the options of ranges and the
-// regular expressions of patterns) is in a separate dataExt.
+// its kind and its position in the text rather than by a Part (no strings
+// to store, and 6 bytes a part), keeping the first inlineParts parts inside
+// it. It holds no pointers: most topics (up to four exact or wildcard
+// parts) live in a narrow slab, which the collector does not scan, with
+// their text toff bytes after their data in the same allocation (see
+// intern.go): 40 bytes and the text, and no allocation of their own. The
+// others (more parts, ranges and patterns) need pointers and live in a
+// wide slab, as a wideData.
 type data struct {
-	text   string
 	hash   uint64
+	toff   uint16 // narrow: the text is toff bytes after the data
+	tlen   uint16 // narrow: the length of the text
 	n      uint16 // number of parts
 	exact  bool
+	wide   bool // d is the first field of a wideData
 	inline [inlineParts]pinfo
-	ext    *dataExt // nil unless there are more than inlineParts parts or a range or pattern
 }
 
-// dataExt holds what only some topics need.
-type dataExt struct {
-	more []pinfo  // all the parts, when there are more than inlineParts
-	x    []*extra // per part, those of range and pattern parts; nil if there are none
+// wideData is the body of a topic of more than inlineParts parts or with a
+// range or a pattern.
+type wideData struct {
+	data
+	txt  string
+	more []pinfo             // all the parts, when there are more than inlineParts
+	x    []*extra            // per part, those of ranges and patterns; nil if there are none
+	xs   [inlineParts]*extra // x, when there are at most inlineParts parts
 }
 
 // pinfo describes one part of a topic: text[off:off+n] is the literal of an
@@ -114,19 +122,44 @@ type pinfo struct {
 
 const inlineParts = 4
 
+// w returns the wideData of which d is the first field; d.wide must be set.
+func (d *data) w() *wideData { return (*wideData)(unsafe.Pointer(d)) }
+
+// text returns the canonical text of d.
+func (d *data) text() string {
+	if d.wide {
+		return d.w().txt
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(d), d.toff)), d.tlen)
+}
+
+// needsWide reports whether a topic made of parts needs a wideData.
+func needsWide(parts []Part) bool {
+	if len(parts) > inlineParts {
+		return true
+	}
+	for _, p := range parts {
+		if p.x != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // parts returns the part descriptions of d.
 func (d *data) parts() []pinfo {
 	if d.n > inlineParts {
-		return d.ext.more
+		return d.w().more
 	}
 	return d.inline[:d.n]
 }
 
 // str returns the text of part p of d (see pinfo).
-func (d *data) str(p *pinfo) string { return d.text[p.off : p.off+p.n] }
+func (d *data) str(p *pinfo) string { return d.text()[p.off : p.off+p.n] }
 
-// extra returns the extra of part i of d, a range or a pattern.
-func (d *data) extra(i int) *extra { return d.ext.x[i] }
+// extra returns the extra of part i of d, a range or a pattern (so d is
+// wide).
+func (d *data) extra(i int) *extra { return d.w().x[i] }
 
 // part returns part i of d, described by p, as a Part.
 func (d *data) part(i int, p *pinfo) Part {
@@ -137,18 +170,12 @@ func (d *data) part(i int, p *pinfo) Part {
 	return q
 }
 
-// fill sets d to the topic with canonical text and hash h made of parts
-// (text is the canonical join of the parts, which are copied).
-func (d *data) fill(text string, h uint64, parts []Part) {
-	d.text, d.hash, d.n, d.exact = text, h, uint16(len(parts)), true
-	ps := d.inline[:0]
-	var e *dataExt
-	if len(parts) > inlineParts {
-		e = &dataExt{more: make([]pinfo, 0, len(parts))}
-		ps = e.more
-	}
+// describe appends the descriptions of parts, whose canonical join is the
+// text of the topic, to ps, and reports whether they are all exact.
+func describe(ps []pinfo, parts []Part) ([]pinfo, bool) {
+	exact := true
 	pos := 0
-	for i, p := range parts {
+	for _, p := range parts {
 		off := pos
 		if p.kind == KindAny || p.kind == KindPattern {
 			off++ // after '{' or '/'
@@ -157,32 +184,48 @@ func (d *data) fill(text string, h uint64, parts []Part) {
 		pos += len(p.text) + 1 // and the '.'
 		ps = append(ps, pinfo{off: uint16(off), n: uint16(len(p.text)), kind: p.kind})
 		if p.kind != KindExact {
-			d.exact = false
-		}
-		if p.x != nil {
-			if e == nil {
-				e = new(dataExt)
-			}
-			if e.x == nil {
-				e.x = make([]*extra, len(parts))
-			}
-			e.x[i] = p.x
+			exact = false
 		}
 	}
-	if e != nil { // d.ext is nil in a new slab: no need to store nil (a write barrier)
-		if len(parts) > inlineParts {
-			e.more = ps
-		}
-		d.ext = e
-	}
+	return ps, exact
 }
 
-// fillExact sets d to the exact topic with canonical text and hash h whose
-// parts (at most inlineParts) are described by ps; like fill, it expects d
-// to be zero.
-func (d *data) fillExact(text string, h uint64, ps []pinfo) {
-	d.text, d.hash, d.n, d.exact = text, h, uint16(len(ps)), true
+// fill sets d, which is zero, to the topic with hash h made of parts (which
+// needsWide refuses); the caller sets where its text is.
+func (d *data) fill(h uint64, parts []Part) {
+	_, exact := describe(d.inline[:0], parts)
+	d.hash, d.n, d.exact = h, uint16(len(parts)), exact
+}
+
+// fillExact sets d, which is zero, to the exact topic with hash h whose
+// parts (at most inlineParts) are described by ps; see fill.
+func (d *data) fillExact(h uint64, ps []pinfo) {
+	d.hash, d.n, d.exact = h, uint16(len(ps)), true
 	copy(d.inline[:], ps)
+}
+
+// fillWide sets w, which is zero, to the topic with canonical text and hash
+// h made of parts (which are copied).
+func (w *wideData) fillWide(text string, h uint64, parts []Part) {
+	w.hash, w.n, w.wide, w.txt = h, uint16(len(parts)), true, text
+	if len(parts) > inlineParts {
+		w.more, w.exact = describe(make([]pinfo, 0, len(parts)), parts)
+	} else {
+		_, w.exact = describe(w.inline[:0], parts)
+	}
+	for i, p := range parts {
+		if p.x == nil {
+			continue
+		}
+		if w.x == nil {
+			if len(parts) <= inlineParts {
+				w.x = w.xs[:len(parts)]
+			} else {
+				w.x = make([]*extra, len(parts))
+			}
+		}
+		w.x[i] = p.x
+	}
 }
 
 // String returns the canonical text of t (wildcards written {name}).
@@ -190,7 +233,7 @@ func (t Topic) String() string {
 	if t.d == nil {
 		return ""
 	}
-	return t.d.text
+	return t.d.text()
 }
 
 // IsZero reports whether t is the zero Topic.
@@ -334,7 +377,7 @@ func (t Topic) Format(values map[string]string) (Topic, error) {
 		case KindAny:
 			v, ok := values[p.text]
 			if !ok {
-				return Topic{}, &Error{Input: t.d.text, Offset: off, Err: ErrMissingValue, Detail: "{" + p.text + "}"}
+				return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrMissingValue, Detail: "{" + p.text + "}"}
 			}
 			if err := checkLiteral(v); err != nil {
 				err.Err, err.Detail = ErrBadValue, "value "+quote(v)+" for {"+p.text+"}: "+err.Err.Error()
@@ -342,7 +385,7 @@ func (t Topic) Format(values map[string]string) (Topic, error) {
 			}
 			parts[i] = Part{kind: KindExact, text: v}
 		default:
-			return Topic{}, &Error{Input: t.d.text, Offset: off, Err: ErrNotFormattable, Detail: p.kind.String() + " part " + p.String()}
+			return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrNotFormattable, Detail: p.kind.String() + " part " + p.String()}
 		}
 		off += len(p.String()) + 1
 	}

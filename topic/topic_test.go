@@ -411,7 +411,7 @@ func TestInternDoesNotRetain(t *testing.T) {
 	t.Logf("%d topics parsed; %d still alive; table entries: %d before, peak %d, %d after GC, %d after sweep; live heap grew %d bytes",
 		n, left, entriesBefore, peak, entriesAfterGC, entriesAfterSweep, growth)
 	const (
-		maxLeft    = numShards * slabSize // one partly filled slab per shard
+		maxLeft    = numShards * slabSize // one partly filled (narrow) slab per shard
 		maxPeak    = 500_000
 		maxGrowth  = 16 << 20
 		maxEntries = maxLeft
@@ -487,10 +487,10 @@ var sinkData *data
 
 // BenchmarkParseNew4PartsBaseline does what BenchmarkParseNew4Parts does
 // except interning: it hashes and validates the same kind of new texts and
-// allocates a topic body (64 bytes) for each. On a shared machine, compare
-// BenchmarkParseNew4Parts with this baseline measured in the same run: the
-// difference is the cost of interning (the table, the slabs and their weak
-// pointers).
+// allocates a topic body (40 bytes, without its text) for each. On a shared
+// machine, compare BenchmarkParseNew4Parts with this baseline measured in
+// the same run: the difference is the cost of interning (the table, the
+// slabs and their weak pointers, the copy of the text).
 func BenchmarkParseNew4PartsBaseline(b *testing.B) {
 	texts := make([]string, 1<<16)
 	fillTexts(texts)
@@ -505,7 +505,8 @@ func BenchmarkParseNew4PartsBaseline(b *testing.B) {
 			b.Fatal(err)
 		}
 		d := new(data)
-		d.fill(canonical, h, parts)
+		d.fill(h, parts)
+		d.tlen = uint16(len(canonical))
 		sinkData = d
 		if i++; i == len(texts) {
 			b.StopTimer()
@@ -579,13 +580,17 @@ func TestConcurrentIntern(t *testing.T) {
 // them keeps dropping every reference and running the collector, so slabs
 // die, tables are rebuilt and dead slots are reused under concurrent
 // readers. Whenever a goroutine holds the topic of a text, parsing that
-// text must give that very topic.
+// text must give that very topic. A third of the texts have a range part,
+// so they live in wide slabs.
 func TestConcurrentChurn(t *testing.T) {
 	const workers, texts, rounds = 4, 8192, 20000
 	var held [texts]atomic.Pointer[data]
 	names := make([]string, texts)
 	for k := range names {
 		names[k] = "Churn.T" + strconv.Itoa(k) + ".{x}"
+		if k%3 == 0 {
+			names[k] = "Churn.(a|b).T" + strconv.Itoa(k) + ".{x}"
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make(chan string, workers)
@@ -801,19 +806,66 @@ func TestBuildLimitErrors(t *testing.T) {
 	}
 }
 
+// TestTextLengths interns topics whose texts have every length from 1 to
+// MaxLen bytes, short and long mixed (so that narrow slabs are sized for
+// one length and get another), and checks their texts and parts, before
+// and after a collection and a sweep.
+func TestTextLengths(t *testing.T) {
+	var lengths []int
+	for n := 1; n <= MaxLen; n++ {
+		lengths = append(lengths, n, MaxLen+1-n) // 1, 4096, 2, 4095, ...
+	}
+	lengths = lengths[:MaxLen]
+	texts := make([]string, len(lengths))
+	for i, n := range lengths {
+		// "L<i>" then "x" up to n bytes; a second part when there is room.
+		txt := "L" + strconv.Itoa(i)
+		if len(txt)+2 <= n {
+			txt += "." + strings.Repeat("x", n-len(txt)-1)
+		} else {
+			txt = strings.Repeat("y", n-1) + string(rune('a'+i%26))
+		}
+		texts[i] = txt
+	}
+	got := make([]Topic, len(texts))
+	for i, txt := range texts {
+		got[i] = MustParse(txt)
+	}
+	for round := range 2 {
+		for i, txt := range texts {
+			tp := got[i]
+			if tp.String() != txt || len(txt) != lengths[i] {
+				t.Fatalf("round %d: topic %d of %d bytes has text %q", round, i, lengths[i], tp.String())
+			}
+			var parts []string
+			for _, p := range tp.Parts() {
+				parts = append(parts, p.Literal())
+			}
+			if strings.Join(parts, ".") != txt || !tp.IsExact() {
+				t.Fatalf("round %d: the parts of %q are %q", round, txt, parts)
+			}
+			if again, err := Parse(strings.Clone(txt)); err != nil || again != tp {
+				t.Fatalf("round %d: parsing %q again gave another topic (%v)", round, txt, err)
+			}
+		}
+		runtime.GC()
+		sweepAll()
+	}
+}
+
 // TestLayout checks the sizes the memory figures in intern.go and topic.go
-// rely on: 64 bytes of data per topic, and a slab that fills its size
-// class exactly (with the allocator's 8-byte header for objects with
-// pointers).
+// rely on: 40 bytes of data per narrow topic, 136 per wide one, and a wide
+// slab that fills its size class exactly (with the allocator's 8-byte
+// header for objects with pointers).
 func TestLayout(t *testing.T) {
-	if n := unsafe.Sizeof(data{}); n != 64 {
-		t.Errorf("data is %d bytes, want 64", n)
+	if n := unsafe.Sizeof(data{}); n != 40 {
+		t.Errorf("data is %d bytes, want 40", n)
 	}
-	if n := unsafe.Sizeof(slab{}) + 8; n != 1536 {
-		t.Errorf("a slab takes %d bytes with its header, want 1536", n)
+	if n := unsafe.Sizeof(wideData{}); n != 136 {
+		t.Errorf("wideData is %d bytes, want 136", n)
 	}
-	if slabText < slabSize*24 {
-		t.Errorf("a slab has room for %d bytes of text, %d a topic", slabText, slabText/slabSize)
+	if n := unsafe.Sizeof(wslab{}) + 8; n != 2304 {
+		t.Errorf("a wide slab takes %d bytes with its header, want 2304", n)
 	}
 }
 
@@ -824,9 +876,10 @@ func TestParseKeepsNoCallerMemory(t *testing.T) {
 	buf := make([]byte, 1<<16)
 	copy(buf, "Pin.Me.Now")
 	copy(buf[100:], "Pin.+who.x")
+	copy(buf[200:], "Pin.(a|b).y")
 	big := string(buf)
 	lo := uintptr(unsafe.Pointer(unsafe.StringData(big)))
-	for _, text := range []string{big[:6], big[:10], big[100:110]} { // simple, simple, with a +name wildcard
+	for _, text := range []string{big[:6], big[:10], big[100:110], big[200:211]} { // simple, simple, +name, range (wide)
 		tp, err := Parse(text)
 		if err != nil {
 			t.Fatal(err)
