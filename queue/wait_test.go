@@ -535,3 +535,45 @@ func TestGetWaitsForClaimedItem(t *testing.T) {
 		t.Fatalf("got %d, want 7", v)
 	}
 }
+
+// Ready tells whether the n-th oldest item is there; Gather waits for it,
+// gives up at its deadline, and does not wait on a closed queue.
+func TestReadyAndGather(t *testing.T) {
+	q := mustNew[int](t, 8)
+	if !q.Ready(0) || q.Ready(1) {
+		t.Fatal("empty queue: Ready(0) must hold, Ready(1) must not")
+	}
+	for i := range 3 {
+		q.TryPut(i)
+	}
+	if !q.Ready(3) || q.Ready(4) {
+		t.Fatalf("3 items: Ready(3)=%v Ready(4)=%v", q.Ready(3), q.Ready(4))
+	}
+	if !q.Gather(3, 0) {
+		t.Fatal("Gather(3) with 3 items")
+	}
+	if q.Gather(4, time.Millisecond) {
+		t.Fatal("Gather(4) with 3 items and no producer")
+	}
+	q.TryGet()
+	if !q.Ready(2) || q.Ready(3) {
+		t.Fatal("Ready counts from the oldest item left")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 5 {
+			if _, err := q.Put(context.Background(), 10+i); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	if !q.Gather(7, time.Hour) { // returns once the producer has put all 5
+		t.Fatal("Gather(7) with 7 items")
+	}
+	<-done
+	q.Close()
+	if q.Gather(8, time.Hour) { // would wait an hour if Close did not end it
+		t.Fatal("Gather on a closed queue reported 8 items")
+	}
+}
