@@ -152,3 +152,14 @@ func TestPackedGet(t *testing.T) {
 		t.Fatalf("Put with empty args: %#v, %v, want empty non-nil args", m.Args, err)
 	}
 }
+
+// The loop's gather waits for a backlog that the queue can hold: half the
+// capacity when that is under gatherLag, else it would wait out gatherWait
+// after every full batch for a backlog that cannot build up.
+func TestGatherLagFitsCapacity(t *testing.T) {
+	for _, c := range []struct{ capacity, want int }{{DefaultCapacity, gatherLag}, {512, gatherLag}, {100, 50}, {1, 1}} {
+		if got := MustNew(WithCapacity(c.capacity)).gatherLag; got != c.want {
+			t.Errorf("capacity %d: gather lag %d, want %d", c.capacity, got, c.want)
+		}
+	}
+}

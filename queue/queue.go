@@ -14,9 +14,10 @@
 // compare-and-swap, provided tail - head is below the capacity (so the
 // capacity is exact however large the ring), writes the item into the slot
 // and publishes it by storing the stamp, with a release store on amd64
-// (the compare-and-swap is then the put's only fence: see publish_amd64.go). Producers keep a cached copy of
-// head and read the consumers' head only when the cache says the queue is
-// full, so a put touches no cache line a consumer writes except the slot.
+// (the compare-and-swap is then the put's only fence: see
+// publish_amd64.go). Producers keep a cached copy of head and read the
+// consumers' head only when the cache says the queue is full, so a put
+// touches no cache line a consumer writes except the slot.
 //
 // Consumers take items in order under a consumer lock, which is never
 // contended with one consumer: a get checks the slot's stamp, copies the
@@ -247,9 +248,9 @@ func (q *Queue[T]) Ready(n int) bool {
 	return q.buf[pos&q.mask].stamp.Load() == pos+1
 }
 
-// Gather waits, for at most wait, until Ready(n) or the queue is closed,
-// busy, pausing gatherStep between looks, and reports whether n items are
-// ready. It takes nothing. A consumer that has caught up with a busy
+// Gather waits, busy and for at most wait, until Ready(n) or the queue is
+// closed, pausing gatherStep between looks, and reports whether n items are
+// ready (never, if n is above Cap). It takes nothing. A consumer that has caught up with a busy
 // producer calls it before its next batch: a consumer that takes each
 // item the moment it is written reads, and its prefetcher fetches, the
 // cache lines the producer is writing, which then travel back and forth
