@@ -16,8 +16,11 @@ cd "$(dirname "$0")/.."
 # as it did here once in FuzzEngine and once in FuzzMatch. 30,000 inputs
 # take about 1-3 s per target on the 2-core machine.
 fuzztime="${FUZZTIME:-30000x}"
-modules=(.)
-[ -f bench/go.mod ] && modules+=(bench)
+# Every module of the workspace (go.work), as paths relative to the root.
+modules=()
+while IFS= read -r d; do
+  modules+=("$(realpath --relative-to=. "$d")")
+done < <(go list -m -f '{{.Dir}}')
 
 passed=0
 failed=0
@@ -75,7 +78,7 @@ gotest "go test (.)" . -count=1 ./...
 # minimizing, at 0 execs/s, for most of a short run (seen on FuzzParse and
 # FuzzMatch: execs stuck after the first 3 s; 40k execs/s with this bound).
 step "fuzz targets ($fuzztime each)"
-for pkg in $(go list ./...); do
+for pkg in $(for m in "${modules[@]}"; do (cd "$m" && go list ./...); done); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "-- $pkg $target"
