@@ -39,7 +39,9 @@
 //
 // Put and Get first try; on a full (empty) queue they retry up to the
 // WithMaxSpin count and then park on a token channel until the other side
-// signals, the context ends or the queue is closed. Each retry first pauses
+// signals, the context ends or the queue is closed. PutSpin and PutSpinAt
+// never park: they retry for the count of rounds they are given (WithMaxSpin
+// does not apply to them) and then return ErrFull. Each retry first pauses
 // on the monotonic clock without touching shared memory (50 ns, doubling up
 // to 500 ns) and, after the first two, yields the processor: a waiter that
 // polled at once would steal the cache lines the other side is writing on
@@ -511,9 +513,13 @@ func (q *Queue[T]) PutAt(ctx context.Context, v T, at func(pos uint64)) (uint64,
 	return q.put(ctx, &v, true, 0, at)
 }
 
-// PutSpin is Put that never parks: while the queue is full it retries as
-// Put does for at most spins rounds (each pausing under a microsecond) and
-// then returns ErrFull. If ctx has ended by then it returns ctx.Err().
+// PutSpin is Put that never parks, whatever WithMaxSpin says: while the
+// queue is full it retries as Put does for at most spins rounds (each
+// pausing under a microsecond, and yielding the processor from the third
+// on) and then returns ErrFull; with spins <= 0 it tries once. If ctx has
+// ended by then it returns ctx.Err(). So a goroutine that is the only one
+// able to make room (a queue's own consumer) can call it and not wait for
+// itself.
 func (q *Queue[T]) PutSpin(ctx context.Context, v T, spins int) (uint64, error) {
 	return q.put(ctx, &v, false, spins, nil)
 }
@@ -524,12 +530,9 @@ func (q *Queue[T]) PutSpinAt(ctx context.Context, v T, spins int, at func(pos ui
 }
 
 // put adds *v, calling at as TryPutAt does. On a full queue it waits as Put
-// does if park is set, and otherwise for at most spins rounds.
+// does if park is set; otherwise it only spins (see spin), for at most spins
+// rounds, and never parks, whatever WithMaxSpin says.
 func (q *Queue[T]) put(ctx context.Context, v *T, park bool, spins int, at func(pos uint64)) (uint64, error) {
-	limit := q.maxSpin
-	if !park {
-		limit = spins
-	}
 	for i := 0; ; i++ {
 		seq, err := q.push(v, at)
 		if err == nil {
@@ -546,16 +549,26 @@ func (q *Queue[T]) put(ctx context.Context, v *T, park bool, spins int, at func(
 		// left rather than taking each slot the moment it is freed (which
 		// pulls the consumer's cache lines back and forth on every item).
 		for ; ; i++ {
-			if i >= limit && !park {
-				if ctx != nil && ctx.Err() != nil {
-					return 0, ctx.Err()
+			if park {
+				if err := q.wait(ctx, i, putWaiter, q.notFull, q.canPut); err != nil {
+					return 0, err
 				}
-				return 0, ErrFull
+				if i >= q.maxSpin {
+					break // woken from parking: retry
+				}
+			} else {
+				if i >= spins {
+					if ctx != nil && ctx.Err() != nil {
+						return 0, ctx.Err()
+					}
+					return 0, ErrFull
+				}
+				spin(i)
+				if i == spins-1 {
+					break // the last round: retry whatever the room
+				}
 			}
-			if err := q.wait(ctx, i, putWaiter, q.notFull, q.canPut); err != nil {
-				return 0, err
-			}
-			if i >= limit || uint64(q.Len()) <= q.refill {
+			if uint64(q.Len()) <= q.refill {
 				break
 			}
 		}
@@ -608,24 +621,29 @@ func (q *Queue[T]) canGet() bool {
 	return q.tail.Load()&^closedBit != q.head.Load() || q.Closed()
 }
 
-// wait is round i of waiting: spin while i < maxSpin, then park. A spin
-// round pauses (busy, on the monotonic clock, touching no shared memory)
-// for spinFirst ns, doubling up to spinMax, so that the other side gets a
-// batch done before the next look and keeps the cache lines it is writing;
-// from round yieldAfter on it also yields the processor, so that a
-// goroutine made runnable on this P (often the other side, just woken)
-// runs here instead of waiting for another thread to steal it. That
-// matters when the machine is busy and the two sides do not both have a
-// core: spinning then only delays the side that would make progress.
+// wait is round i of waiting of a blocking Put, Get or Consume: spin while
+// i < maxSpin, then park. PutSpin, which never parks, calls spin alone.
 func (q *Queue[T]) wait(ctx context.Context, i int, self uint64, tokens chan struct{}, ready func() bool) error {
 	if i >= q.maxSpin {
 		return q.park(ctx, self, tokens, ready)
 	}
+	spin(i)
+	return nil
+}
+
+// spin is spin round i. It pauses (busy, on the monotonic clock, touching no
+// shared memory) for spinFirst ns, doubling up to spinMax, so that the other
+// side gets a batch done before the next look and keeps the cache lines it
+// is writing; from round yieldAfter on it also yields the processor, so
+// that a goroutine made runnable on this P (often the other side, just
+// woken) runs here instead of waiting for another thread to steal it. That
+// matters when the machine is busy and the two sides do not both have a
+// core: spinning then only delays the side that would make progress.
+func spin(i int) {
 	pauseNs(min(int64(spinFirst)<<min(i, 8), spinMax))
 	if i >= yieldAfter {
 		runtime.Gosched()
 	}
-	return nil
 }
 
 // Spin rounds: pauses of spinFirst ns doubling to spinMax, yielding from

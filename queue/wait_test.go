@@ -441,6 +441,45 @@ func TestPutSpin(t *testing.T) {
 	}
 }
 
+// PutSpin never parks even when WithMaxSpin is below its spin count (issue
+// 13, defect 1): a queue made WithMaxSpin(0) used to park PutSpin(ctx, v, 5)
+// at its first round, so a consumer putting into its own full queue (the
+// engine's loop, whose handler publishes) waited for itself forever. The
+// test watches the waiter count instead of a clock: a parked PutSpin counts
+// itself as a waiter before it parks.
+func TestPutSpinNeverParks(t *testing.T) {
+	for _, maxSpin := range []int{0, 1, 4} {
+		for _, spins := range []int{1, 5, 32} {
+			q := mustNew[int](t, 1, WithMaxSpin(maxSpin))
+			q.TryPut(1)
+			done := make(chan error, 1)
+			go func() {
+				_, err := q.PutSpinAt(context.Background(), 2, spins, func(uint64) {})
+				done <- err
+			}()
+			for returned := false; !returned; {
+				select {
+				case err := <-done:
+					if !errors.Is(err, ErrFull) {
+						t.Fatalf("maxSpin %d: PutSpinAt(%d spins) on a full queue: %v, want ErrFull", maxSpin, spins, err)
+					}
+					returned = true
+				default:
+					if p, _ := q.Waiters(); p != 0 {
+						q.Close() // releases it, so that the test ends
+						<-done
+						t.Fatalf("maxSpin %d: PutSpinAt(%d spins) parked on a full queue", maxSpin, spins)
+					}
+					runtime.Gosched()
+				}
+			}
+			if q.Accepted() != 1 {
+				t.Fatalf("maxSpin %d: a refused PutSpin consumed a sequence id: Accepted %d", maxSpin, q.Accepted())
+			}
+		}
+	}
+}
+
 // A blocked producer that waits for room for a batch still takes a single
 // freed slot of a small queue, and a capacity that is not a power of two is
 // kept exactly while producers wait.
