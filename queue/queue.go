@@ -325,9 +325,18 @@ func (q *Queue[T]) push(v *T, at func(pos uint64)) (uint64, error) {
 			return 0, ErrClosed
 		}
 		if tail-q.headCache.Load() >= q.cap {
+			if testHookFull != nil {
+				testHookFull(tail)
+			}
 			head := q.head.Load()
 			q.headCache.Store(head)
 			if tail-head >= q.cap {
+				if head > tail {
+					// tail is stale: while this producer was away, others
+					// put and consumers took past it (tail-head wrapped).
+					tail = q.tail.Load()
+					continue
+				}
 				return 0, ErrFull
 			}
 		}
@@ -343,6 +352,12 @@ func (q *Queue[T]) push(v *T, at func(pos uint64)) (uint64, error) {
 		tail = q.tail.Load()
 	}
 }
+
+// testHookFull, if set (by tests only), is called by a put that found the
+// queue full by its cached head, between its load of tail and its load of
+// head: the interleaving in which a stale tail lags behind head. It is
+// checked only on that slow path, never by a put that finds room.
+var testHookFull func(tail uint64)
 
 // afterPut wakes a parked consumer, and passes a wake-up on to another
 // parked producer while there is room (its token may have been dropped).

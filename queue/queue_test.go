@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -279,5 +280,104 @@ func TestPutAt(t *testing.T) {
 	q.Close()
 	if _, err := q.TryPutAt(1, func(uint64) { called = true }); !errors.Is(err, ErrClosed) || called {
 		t.Fatalf("TryPutAt on a closed queue: %v, at called %v", err, called)
+	}
+}
+
+// A put whose tail is stale (other producers put, and consumers took, past
+// it while it was away) must look again instead of refusing (issue 13,
+// defect 2): tail-head wrapped below zero, and TryPut said ErrFull on an
+// empty queue. testHookFull runs the other goroutines' work at the point
+// where that put has loaded tail and is about to load head.
+func TestTryPutStaleTail(t *testing.T) {
+	q := mustNew[int](t, 4)
+	for i := range 4 {
+		q.TryPut(i)
+	}
+	hooked := false
+	testHookFull = func(uint64) {
+		testHookFull = nil // the puts below run without the hook
+		hooked = true
+		for range 4 {
+			q.TryGet()
+		}
+		q.TryPut(10)
+		q.TryPut(11)
+		q.TryGet()
+		q.TryGet()
+	}
+	t.Cleanup(func() { testHookFull = nil })
+	seq, err := q.TryPut(99)
+	if !hooked {
+		t.Fatal("the put did not take the slow path: the test no longer sets up a stale tail")
+	}
+	if err != nil || seq != 7 {
+		t.Fatalf("put with a stale tail behind head on an empty queue: seq %d, %v; want 7, nil", seq, err)
+	}
+	if v, s, err := q.TryGet(); v != 99 || s != 7 || err != nil || q.Len() != 0 {
+		t.Fatalf("TryGet after it: %d %d %v, Len %d", v, s, err, q.Len())
+	}
+}
+
+// The issue's reproduction of defect 2: four producers keep at most 64 items
+// in a queue of capacity 65,536 and must never see ErrFull. Left alone it
+// showed within seconds; here testHookFull holds each producer that takes
+// the slow path (every time the cached head has fallen a capacity behind,
+// every 65,536 puts) until the consumer has taken past that producer's tail,
+// so every such put meets a stale tail.
+func TestTryPutNeverFullWhenNearlyEmpty(t *testing.T) {
+	const producers, capacity, occupancy = 4, 1 << 16, 64
+	per := 40000 // 160,000 puts: the slow path is taken at least twice
+	q := mustNew[int](t, capacity)
+	var active, held, spurious atomic.Int64
+	var holding atomic.Bool
+	active.Store(producers)
+	testHookFull = func(tail uint64) {
+		if !holding.CompareAndSwap(false, true) {
+			return
+		}
+		defer holding.Store(false)
+		held.Add(1)
+		for q.head.Load() <= tail && active.Load() > 1 {
+			runtime.Gosched()
+		}
+	}
+	defer func() { testHookFull = nil }()
+	var wg sync.WaitGroup
+	for range producers {
+		wg.Go(func() {
+			defer active.Add(-1)
+			for range per {
+				for q.Len() >= occupancy-producers {
+					runtime.Gosched()
+				}
+				for {
+					_, err := q.TryPut(1)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrFull) {
+						t.Error(err)
+						return
+					}
+					spurious.Add(1) // and retry, so that the consumer's count is met
+				}
+			}
+		})
+	}
+	for got := 0; got < producers*per; {
+		n, err := q.TryConsume(occupancy, func(*int, uint64) bool { return true })
+		if err == ErrEmpty {
+			runtime.Gosched()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+	}
+	wg.Wait()
+	if held.Load() == 0 {
+		t.Fatal("no put took the slow path: the test no longer meets a stale tail")
+	}
+	if n := spurious.Load(); n != 0 {
+		t.Fatalf("%d puts refused with ErrFull, occupancy at most %d of %d (%d slow-path puts held)", n, occupancy, capacity, held.Load())
 	}
 }
