@@ -452,10 +452,17 @@ func (q *Queue[T]) ready(s *slot[T], head uint64) error {
 // It returns how many items it took, and ErrEmpty (or ErrClosed) if there
 // was none. fn gets a pointer into the queue's own storage, valid only
 // until fn returns (the item is not copied); fn may write through it, say
-// to clear the item. fn runs while the consumer
-// lock is held: it must not call Get, TryGet, Consume or TryConsume on the
-// same queue. Until the batch publishes its progress (every publishEvery
-// items and at its end), the items it took still count in Len.
+// to clear the item. fn runs while the consumer lock is held: it must not
+// call Get, TryGet, Consume or TryConsume on the same queue. Until the batch
+// publishes its progress (every publishEvery items and at its end), the
+// items it took still count in Len.
+//
+// If fn panics or calls runtime.Goexit, the batch ends there as if fn had
+// returned false: the item fn was given counts as taken (the next consume
+// does not deliver it again, and Taken includes it), the items after it
+// stay queued for the next consume, the lock is released and waiting
+// producers are woken; then the panic goes on to TryConsume's caller (or
+// the goroutine exits).
 //
 // Unlike Get, TryConsume does not clear the slots it reads: clearing would
 // write to the cache line the next producer is writing, which costs more
@@ -471,6 +478,11 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 	q.cmu.Lock()
 	head := q.head.Load()
 	n := 0
+	// Whatever fn does (return, panic, runtime.Goexit), the batch ends
+	// here: head is published, so the item fn was given counts as taken,
+	// and the lock is released. An open-coded defer: a few instructions on
+	// the way out, none per item (BenchmarkQueue1P1CConsume).
+	defer func() { q.endConsume(head, n) }()
 	var err error
 	for n < max {
 		s := &q.buf[head&q.mask]
@@ -491,17 +503,27 @@ func (q *Queue[T]) TryConsume(max int, fn func(v *T, seq uint64) bool) (int, err
 		}
 	}
 	if n > 0 {
-		if n%publishEvery != 0 {
-			q.head.Store(head)
-		}
-		q.cmu.Unlock()
-		if q.waiters.Load() != 0 {
-			q.afterGet()
-		}
 		return n, nil
 	}
-	q.cmu.Unlock()
 	return 0, err
+}
+
+// endConsume ends a TryConsume batch that took n items and stopped at head:
+// it publishes head unless the batch has just done so, releases the
+// consumer lock and wakes a waiter that the room (or the items left) let
+// proceed.
+func (q *Queue[T]) endConsume(head uint64, n int) {
+	if n == 0 {
+		q.cmu.Unlock()
+		return
+	}
+	if q.head.Load() != head {
+		q.head.Store(head)
+	}
+	q.cmu.Unlock()
+	if q.waiters.Load() != 0 {
+		q.afterGet()
+	}
 }
 
 // publishEvery is how often a Consume batch publishes its progress, so that

@@ -616,3 +616,86 @@ func TestReadyAndGather(t *testing.T) {
 		t.Fatal("Gather on a closed queue reported 8 items")
 	}
 }
+
+// A TryConsume callback that panics (and a caller that recovers) or calls
+// runtime.Goexit ends the batch without wedging the queue (issue 13, defect
+// 5): the consumer lock is released, the item given to the callback counts
+// as taken, the next consume gets the item after it, and a producer parked
+// on the full queue is woken by the room the batch made. The old TryConsume
+// kept the lock: every later TryGet blocked.
+func TestTryConsumeCallbackPanicsOrExits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		at     uint64 // sequence id whose callback ends abnormally
+		goexit bool
+	}{
+		{"panic first", 1, false},
+		{"panic third", 3, false},
+		{"panic at a publish", publishEvery, false},
+		{"Goexit first", 1, true},
+		{"Goexit at a publish", publishEvery, true},
+	} {
+		const capacity = publishEvery + 8
+		q := mustNew[int](t, capacity, WithMaxSpin(0))
+		for i := range capacity {
+			q.TryPut(i + 1)
+		}
+		put := make(chan error, 1)
+		go func() { _, err := q.Put(context.Background(), -1); put <- err }()
+		parked(q, putWaiter, 1)
+
+		var got []uint64
+		ended := make(chan any, 1)
+		go func() {
+			exited := true
+			defer func() {
+				r := recover()
+				if r == nil && exited {
+					r = "Goexit"
+				}
+				ended <- r
+			}()
+			q.TryConsume(capacity, func(v *int, seq uint64) bool {
+				got = append(got, seq)
+				if seq == tc.at {
+					if tc.goexit {
+						runtime.Goexit()
+					}
+					panic("callback")
+				}
+				return true
+			})
+			exited = false
+		}()
+		want := "callback"
+		if tc.goexit {
+			want = "Goexit"
+		}
+		if r := <-ended; r != want {
+			t.Fatalf("%s: the goroutine ended with %v, want %v", tc.name, r, want)
+		}
+		if uint64(len(got)) != tc.at {
+			t.Fatalf("%s: callback saw %v", tc.name, got)
+		}
+		if !q.cmu.TryLock() {
+			q.Close() // releases the parked producer, so that the test ends
+			<-put
+			t.Fatalf("%s: the consumer lock is still held after the callback ended abnormally", tc.name)
+		}
+		q.cmu.Unlock()
+		if err := <-put; err != nil {
+			t.Fatalf("%s: producer parked on the full queue: %v", tc.name, err)
+		}
+		if q.Taken() != tc.at {
+			t.Fatalf("%s: Taken %d, want %d (the item of the callback counts as taken)", tc.name, q.Taken(), tc.at)
+		}
+		v, seq, err := q.TryGet()
+		if err != nil || seq != tc.at+1 || v != int(tc.at)+1 {
+			t.Fatalf("%s: TryGet after it: %d seq %d %v, want %d seq %d", tc.name, v, seq, err, tc.at+1, tc.at+1)
+		}
+		n, err := q.TryConsume(capacity, func(*int, uint64) bool { return true })
+		if want := capacity - int(tc.at) - 1 + 1; n != want || err != nil {
+			t.Fatalf("%s: the rest: %d items %v, want %d", tc.name, n, err, want)
+		}
+	}
+}
