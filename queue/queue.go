@@ -304,6 +304,13 @@ func (q *Queue[T]) TryPut(v T) (uint64, error) {
 // published its progress (Consume's fn returned, or Get returned). at runs
 // while the item is not yet visible, so it must be short and must not use
 // the queue; it is not called for a refused put.
+//
+// If at panics or calls runtime.Goexit, the put still completes before the
+// panic goes on to TryPutAt's caller (which gets no sequence id): v is
+// published at its position, and consumers take it as any other item, with
+// its sequence id and whatever at wrote before it stopped. The put counts
+// as accepted (in Accepted and Len), so the items after it stay in order
+// and visible.
 func (q *Queue[T]) TryPutAt(v T, at func(pos uint64)) (uint64, error) {
 	return q.tryPut(&v, at)
 }
@@ -344,13 +351,34 @@ func (q *Queue[T]) push(v *T, at func(pos uint64)) (uint64, error) {
 			s := &q.buf[tail&q.mask]
 			s.value = *v
 			if at != nil {
-				at(tail)
+				q.callAt(at, tail, s)
 			}
 			publish(&s.stamp, tail+1) // a release store: see publish_amd64.go
 			return tail + 1, nil
 		}
 		tail = q.tail.Load()
 	}
+}
+
+// callAt calls at(pos) for the put that claimed pos and wrote its item
+// into s. If at panics or calls runtime.Goexit, the deferred function
+// publishes the slot (a claimed slot never published would hide every
+// later item from the consumers, and make a consumer of a closed queue
+// spin on it for good) and wakes a parked consumer, as the put would have;
+// the panic then goes on. The defer is open-coded: TryPut, which has no
+// at, does not call callAt (BenchmarkTryPutAtTryGet).
+func (q *Queue[T]) callAt(at func(pos uint64), pos uint64, s *slot[T]) {
+	returned := false
+	defer func() {
+		if !returned {
+			publish(&s.stamp, pos+1)
+			if q.waiters.Load() != 0 {
+				q.afterPut()
+			}
+		}
+	}()
+	at(pos)
+	returned = true
 }
 
 // testHookFull, if set (by tests only), is called by a put that found the

@@ -381,3 +381,75 @@ func TestTryPutNeverFullWhenNearlyEmpty(t *testing.T) {
 		t.Fatalf("%d puts refused with ErrFull, occupancy at most %d of %d (%d slow-path puts held)", n, occupancy, capacity, held.Load())
 	}
 }
+
+// A TryPutAt callback that panics (or calls runtime.Goexit) still lets its
+// put complete (issue 13, defect 6): the item is published and taken in
+// order, later items stay visible, a consumer parked on the empty queue is
+// woken, and a consumer of the closed, drained queue gets ErrClosed. The old
+// push left the claimed position unpublished: TryGet said ErrEmpty with Len
+// 2, and after Close a consumer spun on the slot at full CPU.
+func TestTryPutAtCallbackPanicsOrExits(t *testing.T) {
+	for _, goexit := range []bool{false, true} {
+		q := mustNew[int](t, 4, WithMaxSpin(0))
+		got := make(chan int, 1)
+		go func() {
+			v, _, err := q.Get(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			got <- v
+		}()
+		parked(q, getWaiter, 1)
+		ended := make(chan any, 1)
+		go func() {
+			exited := true
+			defer func() {
+				r := recover()
+				if r == nil && exited {
+					r = "Goexit"
+				}
+				ended <- r
+			}()
+			q.TryPutAt(1, func(uint64) {
+				if goexit {
+					runtime.Goexit()
+				}
+				panic("at")
+			})
+			exited = false
+		}()
+		want := "at"
+		if goexit {
+			want = "Goexit"
+		}
+		if r := <-ended; r != want {
+			t.Fatalf("goexit %v: the put's goroutine ended with %v, want %v", goexit, r, want)
+		}
+		if !q.Ready(1) && q.Taken() == 0 { // published, or taken already
+			t.Fatalf("goexit %v: the item whose callback stopped was not published", goexit)
+		}
+		if v := <-got; v != 1 {
+			t.Fatalf("goexit %v: the parked consumer got %d, want 1", goexit, v)
+		}
+		if q.Accepted() != 1 || q.Len() != 0 {
+			t.Fatalf("goexit %v: Accepted %d Len %d, want 1 and 0", goexit, q.Accepted(), q.Len())
+		}
+
+		func() {
+			defer func() { recover() }()
+			q.TryPutAt(2, func(uint64) { panic("at") })
+		}()
+		if s, err := q.TryPut(3); err != nil || s != 3 {
+			t.Fatalf("goexit %v: TryPut after it: %d %v", goexit, s, err)
+		}
+		for want := 2; want <= 3; want++ {
+			if v, s, err := q.TryGet(); err != nil || v != want || s != uint64(want) {
+				t.Fatalf("goexit %v: TryGet %d seq %d %v (Len %d), want %d", goexit, v, s, err, q.Len(), want)
+			}
+		}
+		q.Close()
+		if _, _, err := q.Get(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("goexit %v: Get on the closed, drained queue: %v", goexit, err)
+		}
+	}
+}
