@@ -103,6 +103,10 @@ var ErrClosed = errors.New("queue closed")
 // ErrCapacity is returned by New for a capacity outside 1 to MaxCapacity.
 var ErrCapacity = errors.New("invalid capacity")
 
+// ErrOption is returned by New for an option given an invalid value; the
+// error names the option and the value.
+var ErrOption = errors.New("invalid option")
+
 // DefaultMaxSpin is the default number of retries before a blocked Put or
 // Get parks: some tens of microseconds of spinning (see WithMaxSpin).
 const DefaultMaxSpin = 100
@@ -121,17 +125,28 @@ const (
 	getMask   = putWaiter - 1
 )
 
-// Option configures a Queue.
-type Option func(*config)
+// Option configures a Queue. An option given an invalid value makes New
+// return an error wrapping ErrOption.
+type Option func(*config) error
 
 type config struct{ maxSpin int }
 
 // WithMaxSpin sets how many times a blocking Put or Get retries before
 // parking (the reference's max_spin). Each retry pauses for at most about a
 // microsecond (50 ns, doubling to 500 ns, plus a yield), so the default of
-// 100 spins for some tens of microseconds. Negative values count as 0: park
-// at once, as a channel operation does.
-func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
+// 100 spins for some tens of microseconds; 0 parks at once, as a channel
+// operation does. A negative n makes New return an error wrapping
+// ErrOption. It does not apply to PutSpin, which spins for the count it is
+// given and never parks.
+func WithMaxSpin(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: WithMaxSpin(%d): a retry count cannot be negative (0 parks at once)", ErrOption, n)
+		}
+		c.maxSpin = n
+		return nil
+	}
+}
 
 // slot holds one item: 8 bytes of stamp, then the item. A slot is best a
 // whole cache line or an exact fraction of one: then it never straddles two
@@ -188,16 +203,21 @@ type Queue[T any] struct {
 	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
 }
 
-// New returns an empty queue holding at most capacity items. It returns
-// ErrCapacity unless 1 <= capacity <= MaxCapacity.
+// New returns an empty queue holding at most capacity items. It returns an
+// error wrapping ErrCapacity unless 1 <= capacity <= MaxCapacity, and one
+// wrapping ErrOption for an option given an invalid value. Nil options are
+// ignored.
 func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 	if capacity < 1 || capacity > MaxCapacity {
 		return nil, fmt.Errorf("%w: %d, want 1 to %d", ErrCapacity, capacity, MaxCapacity)
 	}
 	c := config{maxSpin: DefaultMaxSpin}
 	for _, o := range opts {
-		if o != nil {
-			o(&c)
+		if o == nil {
+			continue
+		}
+		if err := o(&c); err != nil {
+			return nil, err
 		}
 	}
 	size := uint64(1) << bits.Len64(uint64(capacity-1))

@@ -453,3 +453,19 @@ func TestTryPutAtCallbackPanicsOrExits(t *testing.T) {
 		}
 	}
 }
+
+// An option given an invalid value is an error from New that names it (the
+// engine's rule too), not a value silently changed: WithMaxSpin(-1) used to
+// become WithMaxSpin(0).
+func TestInvalidOption(t *testing.T) {
+	q, err := New[int](4, WithMaxSpin(-1))
+	if !errors.Is(err, ErrOption) || q != nil {
+		t.Fatalf("New(4, WithMaxSpin(-1)) = %v, %v; want nil and an ErrOption", q, err)
+	}
+	if want := "invalid option: WithMaxSpin(-1): a retry count cannot be negative (0 parks at once)"; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	if _, err := New[int](4, nil, WithMaxSpin(0)); err != nil {
+		t.Fatalf("New with a nil option and WithMaxSpin(0): %v", err)
+	}
+}
