@@ -272,16 +272,17 @@ func (q *Queue[T]) Ready(n int) bool {
 
 // Gather waits, busy and for at most wait, until Ready(n) or the queue is
 // closed, pausing gatherStep between looks, and reports whether n items are
-// ready (never, if n is above Cap). It takes nothing. A consumer that has caught up with a busy
-// producer calls it before its next batch: a consumer that takes each
-// item the moment it is written reads, and its prefetcher fetches, the
-// cache lines the producer is writing, which then travel back and forth
-// between their cores. Letting a backlog build up keeps the two sides on
-// different lines, at the price of delaying the end of a burst by at most
-// wait. It does not yield the processor: the producers that would make
-// progress run on other processors, and a consumer that yielded to one of
-// several producers sharing its processor waits longer than it gains
-// (measured with four producers on two processors: twice as slow).
+// ready (never, if n is above Cap). It takes nothing. A consumer that has
+// caught up with a busy producer calls it before its next batch: a
+// consumer that takes each item the moment it is written reads, and its
+// prefetcher fetches, the cache lines the producer is writing, which then
+// travel back and forth between their cores. Letting a backlog build up
+// keeps the two sides on different lines, at the price of delaying the end
+// of a burst by at most wait. It does not yield the processor: the
+// producers that would make progress run on other processors, and a
+// consumer that yielded to one of several producers sharing its processor
+// waits longer than it gains (the engine's BenchmarkEngine4P1C, with four
+// producers on two processors; figures in docs/benchmarks.md).
 func (q *Queue[T]) Gather(n int, wait time.Duration) bool {
 	end := clock.Nanotime() + int64(wait)
 	for {
