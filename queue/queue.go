@@ -74,6 +74,28 @@
 // closed queue is empty. Close wakes every parked goroutine: producers
 // return ErrClosed, consumers drain what is left and then return ErrClosed.
 // Reopen accepts puts again; sequence ids continue where they stopped.
+//
+// # Callbacks
+//
+// TryConsume and Consume call fn for each item under the consumer lock,
+// and TryPutAt, PutAt and PutSpinAt call at between claiming a position and
+// publishing its item. Whatever a callback does (return, panic,
+// runtime.Goexit), the queue stays usable and loses nothing it accepted:
+//
+//   - A consume callback that panics or exits ends its batch as if it had
+//     returned false: the item it was given counts as taken (it is not
+//     delivered again), the items after it stay queued, the lock is
+//     released and waiting producers are woken; then the panic continues
+//     to the caller.
+//   - A put whose at panics or exits still completes: its item is
+//     published and taken in order like any other, with its sequence id
+//     and whatever at wrote before it stopped, and it counts as accepted;
+//     then the panic continues to the caller, which gets no sequence id.
+//
+// # Options
+//
+// An option given an invalid value (WithMaxSpin(-1)) makes New return an
+// error wrapping ErrOption that names the option and the value.
 package queue
 
 import (
