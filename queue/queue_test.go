@@ -469,3 +469,23 @@ func TestInvalidOption(t *testing.T) {
 		t.Fatalf("New with a nil option and WithMaxSpin(0): %v", err)
 	}
 }
+
+// The fast paths allocate nothing, with the deferred clean-ups that keep a
+// panicking callback from wedging the queue (callAt, TryConsume's defer).
+func TestFastPathsAllocateNothing(t *testing.T) {
+	q := mustNew[item](t, 64)
+	side := make([]uint64, 64)
+	at := func(pos uint64) { side[pos&63] = pos }
+	consume := func(*item, uint64) bool { return true }
+	n := testing.AllocsPerRun(1000, func() {
+		q.TryPut(item{n: 1})
+		q.TryPutAt(item{n: 2}, at)
+		q.TryGet()
+		q.TryConsume(8, consume)
+		q.PutSpinAt(context.Background(), item{n: 3}, 4, at)
+		q.Get(context.Background())
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per round", n)
+	}
+}
