@@ -61,8 +61,9 @@ import (
 // WithCapacity, as in the reference.
 const DefaultCapacity = 4095
 
-// DefaultCacheSize is the default number of exact topics whose routes the
-// dispatch loop caches (per generation).
+// DefaultCacheSize is the number of exact topics per generation whose
+// routes the dispatch loop caches at first; without WithCacheSize the cache
+// grows while the topics in use do not fit (up to MaxCacheSize).
 const DefaultCacheSize = 8192
 
 // Errors. ErrFull, ErrEmpty and ErrClosed are the queue package's, so
@@ -85,12 +86,13 @@ var (
 type Option func(*config) error
 
 type config struct {
-	capacity  int
-	maxSpin   int
-	logger    *slog.Logger
-	stats     bool
-	clock     clock.Clock
-	cacheSize int
+	capacity   int
+	maxSpin    int
+	logger     *slog.Logger
+	stats      bool
+	clock      clock.Clock
+	cacheSize  int
+	cacheFixed bool // WithCacheSize: the route cache does not grow
 }
 
 // WithCapacity sets the queue capacity (at least 1; default DefaultCapacity).
@@ -145,14 +147,15 @@ func WithClock(clk clock.Clock) Option {
 	}
 }
 
-// WithCacheSize sets how many exact topics the dispatch loop keeps routes for
-// in each of its two cache generations (default DefaultCacheSize).
+// WithCacheSize fixes how many exact topics the dispatch loop keeps routes
+// for in each of its two cache generations. Without it the cache starts at
+// DefaultCacheSize and grows while the topics in use do not fit.
 func WithCacheSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
 			return fmt.Errorf("%w: cache size %d, want at least 1", ErrOption, n)
 		}
-		c.cacheSize = n
+		c.cacheSize, c.cacheFixed = n, true
 		return nil
 	}
 }
@@ -301,7 +304,7 @@ func New(opts ...Option) (*Engine, error) {
 	e := &Engine{q: q, cfg: cfg, kw: make([]map[string]any, size), kwMask: size - 1,
 		gatherLag: max(1, min(gatherLag, cfg.capacity/2))}
 	e.reg.init()
-	e.cache.init(cfg.cacheSize)
+	e.cache.init(cfg.cacheSize, cfg.cacheFixed)
 	return e, nil
 }
 

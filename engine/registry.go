@@ -29,6 +29,12 @@ type registry struct {
 	ix      index.Index[*slot]
 	order   uint64
 	gen     atomic.Uint64
+	// log holds the topic of the hook added or removed at each of the last
+	// changeLog generations, at gen % changeLog, so the loop's route cache
+	// forgets only the routes a change concerns (see routeCache).
+	log [changeLog]topic.Topic
+	// scratch is appendRoute's buffer of matching slots.
+	scratch []*slot
 	// panics of hooks no longer registered, so the engine total never drops
 	panicsGone uint64
 }
@@ -49,7 +55,29 @@ func (r *registry) add(h *event.Hook) {
 		r.generic[t] = s
 		r.ix.Insert(t, s)
 	}
-	r.gen.Add(1)
+	r.record(t)
+}
+
+// changeLog is how many registry changes the route cache can catch up with
+// by checking each against a cached topic; an entry older than that is
+// recomputed.
+const changeLog = 64
+
+// record logs a change to the hook of t and starts a new generation; the
+// caller holds mu.
+func (r *registry) record(t topic.Topic) {
+	g := r.gen.Load() + 1
+	r.log[g%changeLog] = t
+	r.gen.Store(g)
+}
+
+// copyLog brings c's copy of the change log up to the current generation.
+func (r *registry) copyLog(c *routeCache) {
+	r.mu.Lock()
+	c.gen = r.gen.Load()
+	c.log = r.log
+	r.mu.Unlock()
+	c.logFrom = c.gen - min(c.gen, changeLog)
 }
 
 // remove drops the hook of t; the caller holds mu.
@@ -69,7 +97,7 @@ func (r *registry) remove(t topic.Topic) *event.Hook {
 		return nil
 	}
 	r.panicsGone += s.hook.Panics()
-	r.gen.Add(1)
+	r.record(t)
 	return s.hook
 }
 
@@ -80,21 +108,25 @@ func (r *registry) lookup(t topic.Topic) *slot {
 	return r.generic[t]
 }
 
-// resolve returns the hooks an exact topic reaches, in delivery order, and
-// the generation they are valid for.
-func (r *registry) resolve(t topic.Topic) ([]*event.Hook, uint64) {
+// resolve appends the hooks an exact topic reaches, in delivery order, to
+// dst, and returns the generation they are valid for. It allocates only to
+// grow dst or its scratch slice of matching slots.
+func (r *registry) resolve(t topic.Topic, dst []*event.Hook) ([]*event.Hook, uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.route(t), r.gen.Load()
+	return r.appendRoute(dst, t), r.gen.Load()
 }
 
 // route computes the delivery list of exact topic t; the caller holds mu.
-func (r *registry) route(t topic.Topic) []*event.Hook {
-	var hooks []*event.Hook
+func (r *registry) route(t topic.Topic) []*event.Hook { return r.appendRoute(nil, t) }
+
+// appendRoute appends the delivery list of exact topic t to hooks; the
+// caller holds mu.
+func (r *registry) appendRoute(hooks []*event.Hook, t topic.Topic) []*event.Hook {
 	if s := r.exact[t]; s != nil {
 		hooks = append(hooks, s.hook)
 	}
-	gen := r.ix.Match(t, nil)
+	gen := r.ix.Match(t, r.scratch[:0])
 	slices.SortFunc(gen, func(a, b *slot) int { return compareOrder(a.order, b.order) })
 	for i, s := range gen {
 		if i > 0 && gen[i-1] == s {
@@ -102,6 +134,8 @@ func (r *registry) route(t topic.Topic) []*event.Hook {
 		}
 		hooks = append(hooks, s.hook)
 	}
+	clear(gen) // no slot kept alive by the scratch slice
+	r.scratch = gen[:0]
 	return hooks
 }
 
