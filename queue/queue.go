@@ -151,7 +151,35 @@ const (
 // return an error wrapping ErrOption.
 type Option func(*config) error
 
-type config struct{ maxSpin int }
+type config struct {
+	maxSpin  int
+	idleSpin time.Duration
+}
+
+// DefaultIdleSpin is the default of WithIdleSpin.
+const DefaultIdleSpin = time.Millisecond
+
+// WithIdleSpin sets the longest a Consume on an empty queue keeps spinning,
+// after its WithMaxSpin rounds, before it parks. Within that bound it spins
+// for twice the recent gaps between items: a feed that arrives in bursts a
+// few hundred microseconds apart then finds the consumer awake, instead of
+// paying a wake-up (tens of microseconds on a busy machine) for the first
+// item of every burst; a consumer that waited longer than d for its last
+// items spins for less, halving with every such gap. The trade: while items
+// keep coming at gaps under d, the consumer keeps a core busy; an idle
+// queue's consumer spins at most once, for at most d, and then parks and
+// uses no CPU. 0 turns the adaptation off (Consume then spins WithMaxSpin
+// rounds and parks, as Get and Put do); it is off too with WithMaxSpin(0).
+// A negative d makes New return an error wrapping ErrOption.
+func WithIdleSpin(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%w: WithIdleSpin(%v): a duration cannot be negative (0 turns it off)", ErrOption, d)
+		}
+		c.idleSpin = d
+		return nil
+	}
+}
 
 // WithMaxSpin sets how many times a blocking Put or Get retries before
 // parking (the reference's max_spin). Each retry pauses for at most about a
@@ -204,6 +232,7 @@ type Queue[T any] struct {
 	cap      uint64
 	refill   uint64 // a spinning producer retries once Len is at most this
 	maxSpin  int
+	idleSpin int64         // WithIdleSpin in ns; 0: off
 	notEmpty chan struct{} // tokens for parked consumers
 	notFull  chan struct{} // tokens for parked producers
 	_        pad
@@ -219,7 +248,10 @@ type Queue[T any] struct {
 	closed    atomic.Bool   // set after the closed bit, cleared before it
 	_         pad
 	cmu       sync.Mutex // held by the consumer taking items
-	_         pad
+	// spinFor is how long Consume spins on an empty queue before it parks
+	// (ns; see WithIdleSpin); written by consumers only, in their slow path.
+	spinFor atomic.Int64
+	_       pad
 
 	mu      sync.Mutex                    // Close and Reopen
 	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
@@ -233,7 +265,7 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 	if capacity < 1 || capacity > MaxCapacity {
 		return nil, fmt.Errorf("%w: %d, want 1 to %d", ErrCapacity, capacity, MaxCapacity)
 	}
-	c := config{maxSpin: DefaultMaxSpin}
+	c := config{maxSpin: DefaultMaxSpin, idleSpin: DefaultIdleSpin}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -249,6 +281,7 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 		cap:      uint64(capacity),
 		refill:   uint64(capacity - max(1, min(capacity/8, 512))),
 		maxSpin:  c.maxSpin,
+		idleSpin: int64(c.idleSpin),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
 	}
@@ -704,15 +737,44 @@ func (q *Queue[T]) Get(ctx context.Context) (T, uint64, error) {
 // item. It returns ErrClosed once the queue is closed and empty, or
 // ctx.Err().
 func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint64) bool) (int, error) {
+	var since int64 // when this call found the queue empty; 0: not yet
 	for i := 0; ; i++ {
 		n, err := q.TryConsume(max, fn)
 		if err != ErrEmpty {
+			if since != 0 && q.idleSpin > 0 {
+				q.learnGap(clock.Nanotime() - since)
+			}
 			return n, err
+		}
+		if q.idleSpin > 0 && q.maxSpin > 0 {
+			now := clock.Nanotime()
+			if since == 0 {
+				since = now
+			}
+			if i >= q.maxSpin && now-since < q.spinFor.Load() {
+				spin(i) // WithIdleSpin: the recent gaps say an item is near
+				continue
+			}
 		}
 		if err := q.wait(ctx, i, getWaiter, q.notEmpty, q.canGet); err != nil {
 			return 0, err
 		}
 	}
+}
+
+// learnGap adapts how long Consume spins on an empty queue to a gap of g ns
+// between finding the queue empty and taking an item (see WithIdleSpin):
+// a gap within the bound sets the spin to at least twice it (decaying by a
+// quarter at each gap, so that it follows the longer of the recent gaps);
+// a longer gap halves it.
+func (q *Queue[T]) learnGap(g int64) {
+	b := q.spinFor.Load()
+	if g <= q.idleSpin {
+		b = min(max(b-b/4, 2*g), q.idleSpin)
+	} else {
+		b /= 2
+	}
+	q.spinFor.Store(b)
 }
 
 // canPut reports whether a put would not find the queue full.
