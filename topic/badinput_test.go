@@ -42,7 +42,7 @@ func TestBadInput(t *testing.T) {
 		lit := "b" + c
 		cases = append(cases, bad{fmt.Sprintf("Join %q", lit), func() error { _, err := Join("A", lit); return err }, ErrReserved, ""})
 	}
-	for _, lit := range []string{"/x", "+x", "a.b", ""} {
+	for _, lit := range []string{"/x", "+x", "a.b", "", "*", ">"} {
 		want := ErrReserved
 		if lit == "" {
 			want = ErrEmptyPart
@@ -60,7 +60,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// Format values that would not survive a round trip.
 	tmpl := MustParse("Market.{kind}.{symbol}")
-	for _, v := range []string{"", ".", "a.b", "{x}", "(a|b)", "/re/", "+x", "a|b", "a}", "\x00", "\xff", "\n"} {
+	for _, v := range []string{"", ".", "a.b", "{x}", "(a|b)", "/re/", "+x", "a|b", "a}", "\x00", "\xff", "\n", "*", ">"} {
 		cases = append(cases, bad{fmt.Sprintf("Format %q", v), func() error {
 			_, err := tmpl.Format(map[string]string{"kind": "Data", "symbol": v})
 			return err
@@ -75,6 +75,10 @@ func TestBadInput(t *testing.T) {
 			want = ErrEmptyPart
 		}
 		parse(s, want)
+	}
+	// > anywhere but last.
+	for _, s := range []string{">.a", "A.>.b", "A.>.>", "{x}.>.(a|b)"} {
+		parse(s, ErrRestNotLast)
 	}
 	// Limits: MaxLen bytes and MaxParts parts, by every way to build a topic.
 	parse(strings.Repeat("x", MaxLen+1), ErrTooLong)
@@ -106,6 +110,11 @@ func TestBadInput(t *testing.T) {
 		_, err := MustParse("A.{x}.{y}").Format(map[string]string{"x": strings.Repeat("v", MaxLen/2), "y": strings.Repeat("w", MaxLen/2)})
 		return err
 	})
+	add("FromParts(>, *)", ErrRestNotLast, func() error { _, err := FromParts(RestPart(), StarPart()); return err })
+	add("Append after >", ErrRestNotLast, func() error { _, err := MustParse("A.>").Append(StarPart()); return err })
+	add("Join with *", ErrReserved, func() error { _, err := Join("A", "*"); return err })
+	add("Format of *", ErrNotFormattable, func() error { _, err := MustParse("A.*").Format(nil); return err })
+	add("Format of >", ErrNotFormattable, func() error { _, err := MustParse("A.>").Format(nil); return err })
 	// Building topics and parts from pieces.
 	add("Join()", ErrEmpty, func() error { _, err := Join(); return err })
 	add("FromParts()", ErrEmpty, func() error { _, err := FromParts(); return err })

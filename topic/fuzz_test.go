@@ -11,7 +11,8 @@ import (
 // an invalid one gets an *Error with an offset inside the input.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"Market.Data.AAPL", "Market.{kind}.{symbol}", "A.+x", "Market.(Equity|Futures).Trade",
-		`Market.Data./^[A-Z]{4}$/`, `Prices./^\d+\.\d+$/.Last`, "a..b", "{x", "(a|", "/a", "//", "/a//.b", "(a|a)", "\xff"} {
+		`Market.Data./^[A-Z]{4}$/`, `Prices./^\d+\.\d+$/.Last`, "a..b", "{x", "(a|", "/a", "//", "/a//.b", "(a|a)", "\xff",
+		"Market.*", "Market.>", "*", ">", "A.*.>", ">.a", "A.>.b", "a*b.c>", "*.*.*.*", ">>.**"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -63,6 +64,9 @@ func FuzzMatch(f *testing.F) {
 	f.Add(`A./^b/`, "A.bc")
 	f.Add("A.{x}", "A.{y}")
 	f.Add("A.B", "A.B")
+	f.Add("Market.>", "Market.Data.AAPL")
+	f.Add("A.*.c", "A.b.c")
+	f.Add("A.>", "A.*.>")
 	f.Fuzz(func(t *testing.T, a, b string) {
 		ta, err1 := Parse(a)
 		tb, err2 := Parse(b)

@@ -50,8 +50,8 @@ func MustParse(text string) Topic {
 // inlineParts exact parts of printable ASCII, of text no longer than
 // MaxLen, which it describes in parts (which hold no pointers: storing them
 // needs no write barrier). It reports false for anything else (other kinds
-// of parts, other bytes, any error), which parseParts then parses or
-// refuses with an error.
+// of parts, including a part that is only * or >, other bytes, any error),
+// which parseParts then parses or refuses with an error.
 func parseSimple(text string, parts *[inlineParts]pinfo) (int, bool) {
 	n, start := 0, 0
 	for i := 0; i <= len(text); i++ {
@@ -64,7 +64,8 @@ func parseSimple(text string, parts *[inlineParts]pinfo) (int, bool) {
 			}
 		}
 		// text[start:i] is a part.
-		if i == start || n == inlineParts || text[start] == '/' || text[start] == '+' {
+		if i == start || n == inlineParts || text[start] == '/' || text[start] == '+' ||
+			i == start+1 && (text[start] == '*' || text[start] == '>') {
 			return 0, false
 		}
 		parts[n] = pinfo{off: uint16(start), n: uint16(i - start), kind: KindExact}
@@ -152,10 +153,20 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 			p = rp
 		default:
 			lit := text[i:end]
-			if err := checkLiteral(lit); err != nil {
-				return fail(i+err.Offset, err.Err, err.Detail)
+			switch lit { // inside a part (a*b) they are literal, as in NATS
+			case "*":
+				p = StarPart()
+			case ">":
+				if end != len(text) {
+					return fail(i, ErrRestNotLast, "> stands for the rest of the topic")
+				}
+				p = RestPart()
+			default:
+				if err := checkLiteral(lit); err != nil {
+					return fail(i+err.Offset, err.Err, err.Detail)
+				}
+				p = Part{kind: KindExact, text: lit}
 			}
-			p = Part{kind: KindExact, text: lit}
 		}
 		parts = append(parts, p)
 		if end == len(text) {

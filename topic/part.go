@@ -17,11 +17,18 @@ const (
 	KindAny                 // a named wildcard: {name} or +name
 	KindRange               // one of several literals: (a|b|c)
 	KindPattern             // a regular expression: /expr/
+	KindStar                // an anonymous wildcard for one part: *
+	KindRest                // the rest: > as the last part, one or more parts
 )
 
-// String returns "exact", "any", "range", "pattern" or "invalid".
+// String returns "exact", "any", "range", "pattern", "star", "rest" or
+// "invalid".
 func (k Kind) String() string {
 	switch k {
+	case KindStar:
+		return "star"
+	case KindRest:
+		return "rest"
 	case KindExact:
 		return "exact"
 	case KindAny:
@@ -38,7 +45,7 @@ func (k Kind) String() string {
 // and safe to share.
 type Part struct {
 	kind Kind
-	text string // exact: literal; any: name; pattern: source; range: canonical "(a|b)"
+	text string // exact: literal; any: name; pattern: source; range: canonical "(a|b)"; star: "*"; rest: ">"
 	x    *extra // range and pattern
 }
 
@@ -67,6 +74,16 @@ func AnyPart(name string) (Part, error) {
 	}
 	return Part{kind: KindAny, text: name}, nil
 }
+
+// StarPart returns the anonymous one-part wildcard, written *. It accepts
+// any literal, as {name} does, and binds nothing.
+func StarPart() Part { return Part{kind: KindStar, text: "*"} }
+
+// RestPart returns the rest wildcard, written >: as the last part of a
+// topic it accepts one or more remaining parts (A.> matches A.b and A.b.c,
+// not A). Building a topic with it anywhere else is an error
+// (ErrRestNotLast).
+func RestPart() Part { return Part{kind: KindRest, text: ">"} }
 
 // RangePart returns a range part accepting any of options.
 func RangePart(options ...string) (Part, error) {
@@ -170,7 +187,7 @@ func (p Part) Regexp() *regexp.Regexp {
 func (p Part) IsExact() bool { return p.kind == KindExact }
 
 // String returns the canonical text of the part: the literal, {name},
-// (a|b) or /expr/.
+// (a|b), /expr/, * or >.
 func (p Part) String() string {
 	switch p.kind {
 	case KindAny:
@@ -182,13 +199,15 @@ func (p Part) String() string {
 }
 
 // Accepts reports whether p accepts the literal of an exact part: exact
-// compares text, any accepts everything, a range accepts one of its
-// options, a pattern accepts a literal in which its regexp finds a match.
+// compares text, any and star accept everything, a range accepts one of
+// its options, a pattern accepts a literal in which its regexp finds a
+// match. Rest accepts everything too (it accepts each of the parts it
+// covers).
 func (p Part) Accepts(literal string) bool {
 	switch p.kind {
 	case KindExact:
 		return p.text == literal
-	case KindAny:
+	case KindAny, KindStar, KindRest:
 		return true
 	case KindRange, KindPattern:
 		return p.x.accepts(p.kind, literal)
@@ -240,6 +259,9 @@ func checkLiteral(s string) *Error {
 	}
 	if s[0] == '/' || s[0] == '+' {
 		return &Error{Input: s, Offset: 0, Err: ErrReserved, Detail: quote(s[:1]) + " at the start of a literal"}
+	}
+	if len(s) == 1 && (s[0] == '*' || s[0] == '>') {
+		return &Error{Input: s, Offset: 0, Err: ErrReserved, Detail: quote(s) + " alone is a wildcard, not a literal"}
 	}
 	for i := 0; i < len(s); {
 		switch byteClass[s[i]] {

@@ -1,11 +1,13 @@
 // Package topic implements the topic language of eventengine: dot-separated
 // topics whose parts are exact literals, named wildcards, ranges and regular
-// expressions.
+// expressions, and the wildcards * and > as NATS spells them.
 //
 //	Market.Data.AAPL               exact
 //	Market.Data.{symbol}           named wildcard (also written +symbol)
 //	Market.(Equity|Futures).Trade  range: one of the options
 //	Market.Data./^[A-Z]{4}$/       pattern: the regular expression finds a match
+//	Market.*.AAPL                  star: any one part, bound to no name
+//	Market.>                       rest: one or more parts (not Market itself)
 //
 // # Syntax
 //
@@ -25,6 +27,13 @@
 //     first '/' followed by '.' or by the end of the topic, so it may
 //     contain '.' and '/'. The search is unanchored (regexp.MatchString);
 //     anchor with ^ and $.
+//   - star: a part that is only *, an anonymous wildcard for one part.
+//   - rest: a part that is only >, allowed only as the last part
+//     (ErrRestNotLast elsewhere); it stands for one or more parts.
+//
+// As in NATS, * and > are wildcards only as whole parts: inside a part
+// (a*b, a>) they are literal characters. An exact part can therefore never
+// be just * or >.
 //
 // # Identity
 //
@@ -48,9 +57,11 @@
 // # Matching
 //
 // Topics with identical text match. Otherwise they must have the same number
-// of parts and at each position at least one side must be exact and the
-// other side must accept it: exact = equal text, any = always, range = an
-// option is equal, pattern = the regexp finds a match. Two generic parts
+// of parts, or the shorter one must end in > standing for the one or more
+// parts the other has from that position on, and at each position at least
+// one side must be exact and the other side must accept it: exact = equal
+// text, any, star and rest = always, range = an option is equal, pattern =
+// the regexp finds a match. Two generic parts
 // never match each other (A.{x} does not match A.{y}); identical topics
 // match, binding nothing. A name used at several positions does not force
 // equal literals: A.{x}.{x} matches A.b.c, and Values keeps the first
@@ -332,6 +343,12 @@ func FromParts(parts ...Part) (Topic, error) {
 		}
 		if i > 0 {
 			b.WriteByte('.')
+		}
+		if p.kind == KindRest && i != len(parts)-1 {
+			off := b.Len()
+			b.WriteString(p.String())
+			return Topic{}, &Error{Input: b.String(), Offset: off, Err: ErrRestNotLast,
+				Detail: "part " + itoa(i) + " of " + itoa(len(parts))}
 		}
 		b.WriteString(p.String())
 	}

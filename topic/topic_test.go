@@ -271,9 +271,17 @@ func randomTopic(r *rand.Rand, generic bool) string {
 	for i := range parts {
 		k := 0
 		if generic {
-			k = r.IntN(5)
+			k = r.IntN(7)
 		}
 		switch k {
+		case 4:
+			parts[i] = "*"
+		case 5:
+			if i == n-1 {
+				parts[i] = ">"
+			} else {
+				parts[i] = "a*"
+			}
 		case 1:
 			parts[i] = fmt.Sprintf("{v%d}", r.IntN(3))
 		case 2:

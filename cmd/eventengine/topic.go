@@ -48,6 +48,8 @@ type answer struct {
 	Exact   *bool      `json:"exact,omitempty"`
 	Parts   []partJSON `json:"parts,omitempty"`
 	Matched *bool      `json:"matched,omitempty"`
+	// Rest is what a > covered (match only; left out when empty).
+	Rest string `json:"rest,omitempty"`
 	// Values is a map[string]string; as an interface, an empty map is still
 	// written ({}), while requests other than match leave it out.
 	Values any `json:"values,omitempty"`
@@ -81,6 +83,8 @@ func parseAnswer(text string) answer {
 			a.Parts = append(a.Parts, partJSON{Kind: "range", Options: p.Options()})
 		case topic.KindPattern:
 			a.Parts = append(a.Parts, partJSON{Kind: "pattern", Pattern: p.Pattern()})
+		case topic.KindStar, topic.KindRest:
+			a.Parts = append(a.Parts, partJSON{Kind: p.Kind().String(), Text: p.String()})
 		}
 	}
 	return a
@@ -96,7 +100,7 @@ func matchAnswer(as, bs string) answer {
 		return fail(err)
 	}
 	r := a.Match(b)
-	return answer{OK: true, Matched: &r.Matched, Values: r.Values()} // {} when nothing bound
+	return answer{OK: true, Matched: &r.Matched, Values: r.Values(), Rest: r.Rest()} // {} when nothing bound
 }
 
 func formatAnswer(tmpl string, values map[string]string) answer {
@@ -260,8 +264,7 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		a = formatAnswer(params[0], values)
 	}
 	if *asJSON || *topJSON {
-		b, _ := json.Marshal(a)
-		fmt.Fprintln(stdout, string(b))
+		newEncoder(stdout).Encode(a) // an answer always encodes; a write error has nowhere to go
 	} else {
 		printAnswer(stdout, stderr, a)
 	}
@@ -285,6 +288,9 @@ func printAnswer(stdout, stderr io.Writer, a answer) {
 		for _, k := range slices.Sorted(maps.Keys(values)) {
 			fmt.Fprintf(stdout, "  %s = %s\n", k, values[k])
 		}
+		if a.Rest != "" {
+			fmt.Fprintf(stdout, "  > = %s\n", a.Rest)
+		}
 	case a.Parts != nil:
 		kind := "generic"
 		if *a.Exact {
@@ -294,7 +300,7 @@ func printAnswer(stdout, stderr io.Writer, a answer) {
 		for i, p := range a.Parts {
 			var desc string
 			switch p.Kind {
-			case "exact":
+			case "exact", "star", "rest":
 				desc = p.Text
 			case "any":
 				desc = "{" + p.Name + "}"
@@ -310,13 +316,22 @@ func printAnswer(stdout, stderr io.Writer, a answer) {
 	}
 }
 
+// newEncoder returns a JSON encoder that writes topics as they are: a > is
+// written >, not \u003e (HTML escaping has no purpose on a terminal or in a
+// pipe).
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
 // serveJSONL answers each line of stdin with one line of JSON, in order,
 // never stopping on a bad line.
 func serveJSONL(stdin io.Reader, stdout, stderr io.Writer) int {
 	r := bufio.NewReaderSize(stdin, 64<<10)
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	enc := json.NewEncoder(w)
+	enc := newEncoder(w)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(strings.TrimSpace(string(line))) > 0 {

@@ -53,6 +53,13 @@ func TestTopicCommands(t *testing.T) {
 		{[]string{"topic", "format", "A.(b|c)"}, 1, ""},
 		{[]string{"topic", "parse", `P./^\d+\.\d+$/.Last`}, 0, "1  pattern /^\\d+\\.\\d+$/"},
 		{[]string{"--help"}, 0, "Commands:"},
+		{[]string{"topic", "parse", "Market.*.>"}, 0, "Market.*.> (generic, 3 parts)\n  0  exact   Market\n  1  star    *\n  2  rest    >\n"},
+		{[]string{"topic", "parse", "--json", "A.*.>"}, 0, `{"ok":true,"value":"A.*.>","exact":false,"parts":[{"kind":"exact","text":"A"},{"kind":"star","text":"*"},{"kind":"rest","text":">"}]}` + "\n"},
+		{[]string{"topic", "parse", "A.b*c"}, 0, "A.b*c (exact, 2 parts)"},
+		{[]string{"topic", "parse", "A.>.b"}, 1, ""},
+		{[]string{"topic", "match", "Market.>", "Market.Data.AAPL"}, 0, "match\n  > = Data.AAPL\n"},
+		{[]string{"topic", "match", "Market.>", "Market"}, 1, "no match\n"},
+		{[]string{"topic", "match", "--json", "{k}.*.>", "a.b.c.d"}, 0, `{"ok":true,"matched":true,"rest":"c.d","values":{"k":"a"}}` + "\n"},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCmd(t, "", c.args...)
@@ -83,6 +90,8 @@ func TestTopicJSONL(t *testing.T) {
 		`{"topic":"A"}`,
 		`{"op":"format","topic":"A.{x}","values":{"x":"b|c"}}`,
 		`[1,2]`,
+		`{"op":"parse","topic":"Market.*.>"}`,
+		`{"op":"match","a":"Market.>","b":"Market.Data.AAPL"}`,
 		`{"op":"parse","topic":"last.line.without.newline"}`,
 	}, "\n")
 	code, out, _ := runCmd(t, in, "topic", "--jsonl")
@@ -106,6 +115,8 @@ func TestTopicJSONL(t *testing.T) {
 		`{"ok":false,"error":"missing \"op\"`,
 		`{"ok":false,"error":"topic \"b|c\": invalid value`,
 		`{"ok":false,"error":"bad JSON`,
+		`{"ok":true,"value":"Market.*.>","exact":false,"parts":[{"kind":"exact","text":"Market"},{"kind":"star","text":"*"},{"kind":"rest","text":">"}]}`,
+		`{"ok":true,"matched":true,"rest":"Data.AAPL","values":{}}`,
 		`{"ok":true,"value":"last.line.without.newline","exact":true`,
 	}
 	if len(lines) != len(want) {
