@@ -92,10 +92,10 @@ func TestRemovePrunes(t *testing.T) {
 func TestAgainstBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	lits := []string{"a", "b", "c", "dd", "a*", "b>"}
-	part := func(last bool) string {
+	part := func(pos int, last bool) string {
 		switch r.IntN(10) {
 		case 0:
-			return fmt.Sprintf("{w%d}", r.IntN(3))
+			return fmt.Sprintf("{w%d}", pos)
 		case 1:
 			return "(a|c)"
 		case 2:
@@ -120,7 +120,7 @@ func TestAgainstBruteForce(t *testing.T) {
 					s += "."
 				}
 				if generic {
-					s += part(i == n-1)
+					s += part(i, i == n-1)
 				} else {
 					s += lits[r.IntN(len(lits))]
 				}

@@ -44,6 +44,9 @@ func matchesRest(a, b *data) bool {
 	if a.n > b.n {
 		a, b = b, a
 	}
+	if a.exact {
+		return false
+	}
 	pa, pb := a.parts(), b.parts()
 	k := len(pa) - 1 // the position of a's >
 	if pa[k].kind != KindRest {
@@ -141,8 +144,8 @@ func (t Topic) Match(other Topic) MatchResult {
 
 // Values returns the literals bound by named wildcards, by name (the
 // reference's to_dict). It is empty, not nil, when nothing matched or
-// nothing was bound. If one name appears at several positions, the first
-// binding is kept.
+// nothing was bound. (A name appears at most once in a topic; should both
+// topics name one, the first binding is kept.)
 func (r MatchResult) Values() map[string]string {
 	v := map[string]string{}
 	if !r.Matched {

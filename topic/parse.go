@@ -123,6 +123,10 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 				return fail(err.Offset, err.Err, err.Detail)
 			}
 			p = Part{kind: KindAny, text: seg[1:c]}
+			if err := checkDuplicate(parts, p.text, i); err != nil {
+				err.Input = text
+				return nil, "", err
+			}
 		case '+':
 			name := text[i+1 : end]
 			if err := checkName(name, i+1); err != nil {
@@ -132,6 +136,10 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 				return fail(err.Offset, err.Err, err.Detail)
 			}
 			p = Part{kind: KindAny, text: name}
+			if err := checkDuplicate(parts, name, i); err != nil {
+				err.Input = text
+				return nil, "", err
+			}
 			canonicalDiffers = true
 		case '(':
 			seg := text[i:end]
@@ -186,6 +194,19 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 		canonical = b.String()
 	}
 	return parts, canonical, nil
+}
+
+// checkDuplicate refuses a wildcard name that one of the parts before it
+// (parts) already has; off is the offset of the second one. A name bound
+// twice would have to bind one of two literals, or force them equal:
+// neither is what a reader of {a}.{a} can guess.
+func checkDuplicate(parts []Part, name string, off int) *Error {
+	for k, q := range parts {
+		if q.kind == KindAny && q.text == name {
+			return &Error{Offset: off, Err: ErrDuplicate, Detail: "wildcard {" + name + "} is already part " + itoa(k)}
+		}
+	}
+	return nil
 }
 
 // patternEnd returns the index of the '/' that closes the pattern starting

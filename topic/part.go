@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -301,16 +302,30 @@ func checkText(s string) *Error {
 	return nil
 }
 
-// checkName checks a wildcard name; off is its offset for the error.
+// checkName checks a wildcard name: letters and digits (Unicode: the
+// reference accepts +操作), '_' and '-'; off is its offset for the error,
+// which quotes the whole character.
 func checkName(name string, off int) *Error {
 	if name == "" {
 		return &Error{Input: name, Offset: off, Err: ErrEmptyWildcard}
 	}
-	for i := 0; i < len(name); i++ {
+	for i := 0; i < len(name); {
 		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: quote(string(c)) + " in a wildcard name (letters, digits, _ and - only)"}
+		if c < utf8.RuneSelf {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: quote(string(c)) + " in a wildcard name (letters, digits, _ and - only)"}
+			}
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && n == 1 {
+			return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: "invalid UTF-8 in a wildcard name"}
+		}
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: quote(name[i:i+n]) + " in a wildcard name (letters, digits, _ and - only)"}
+		}
+		i += n
 	}
 	return nil
 }

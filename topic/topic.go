@@ -17,9 +17,10 @@
 //   - exact: a literal. It may not be empty, may not contain '.', '{', '}',
 //     '(', ')' or '|', may not start with '/' or '+', and may not contain
 //     control characters or invalid UTF-8.
-//   - any: {name} or +name, where name is one or more ASCII letters, digits,
-//     '_' and '-'. Both spellings are the same part, written {name}. A name
-//     may appear at several positions (see Matching).
+//   - any: {name} or +name, where name is one or more letters, digits
+//     (Unicode: {操作} and +操作 are valid), '_' and '-'. Both spellings are
+//     the same part, written {name}. A name may appear only once in a topic
+//     (ErrDuplicate, at the offset of the second).
 //   - range: (a|b|c), each option a valid literal; an empty range or option
 //     (ErrEmptyRange) and an option given twice (ErrDuplicate) are refused.
 //   - pattern: /expr/, a Go (RE2) regular expression, compiled once at parse
@@ -63,9 +64,7 @@
 // text, any, star and rest = always, range = an option is equal, pattern =
 // the regexp finds a match. Two generic parts
 // never match each other (A.{x} does not match A.{y}); identical topics
-// match, binding nothing. A name used at several positions does not force
-// equal literals: A.{x}.{x} matches A.b.c, and Values keeps the first
-// binding (x=b).
+// match, binding nothing.
 //
 // # Errors
 //
@@ -343,6 +342,13 @@ func FromParts(parts ...Part) (Topic, error) {
 		}
 		if i > 0 {
 			b.WriteByte('.')
+		}
+		if p.kind == KindAny {
+			if err := checkDuplicate(parts[:i], p.text, b.Len()); err != nil {
+				b.WriteString(p.String())
+				err.Input = b.String()
+				return Topic{}, err
+			}
 		}
 		if p.kind == KindRest && i != len(parts)-1 {
 			off := b.Len()
