@@ -100,7 +100,16 @@ func FuzzFormat(f *testing.F) {
 				vals[p.Name()] = v
 			}
 		}
+		// Without values, FormatPartial keeps everything; with a value for
+		// every name, it is Format wherever Format succeeds.
+		if same, err := tp.FormatPartial(nil); err != nil || same != tp {
+			t.Fatalf("FormatPartial(%q, nil) = %v, %v", tmpl, same, err)
+		}
+		partial, perr := tp.FormatPartial(vals)
 		out, err := tp.Format(vals)
+		if err == nil && (perr != nil || partial != out) {
+			t.Fatalf("Format(%q, %q) = %v but FormatPartial = %v, %v", tmpl, v, out, partial, perr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadValue) && !errors.Is(err, ErrNotFormattable) && !errors.Is(err, ErrTooLong) {
 				t.Fatalf("Format(%q, %q): unexpected error %v", tmpl, v, err)

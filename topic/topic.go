@@ -381,10 +381,25 @@ func (t Topic) Append(p Part) (Topic, error) {
 }
 
 // Format replaces every named wildcard of t with values[name] and returns
-// the exact topic. A missing name (ErrMissingValue), a range or pattern part
-// (ErrNotFormattable) or a value that is not a valid literal (ErrBadValue) is
-// an error.
+// the exact topic. A missing name (ErrMissingValue), a part that is not
+// exact or a named wildcard (ErrNotFormattable) or a value that is not a
+// valid literal (ErrBadValue, naming the wildcard and the value) is an
+// error. FormatPartial keeps what it has no value for.
 func (t Topic) Format(values map[string]string) (Topic, error) {
+	return t.format(values, false)
+}
+
+// FormatPartial is the reference's format: it replaces the named wildcards
+// of t that values has a value for and keeps every other part as it is, so
+// realtime.{ticker}.{dtype} with only ticker=600010_SH gives
+// realtime.600010_SH.{dtype}. The result is exact only if nothing generic
+// is left. A value that is not a valid literal is an error (ErrBadValue),
+// as in Format.
+func (t Topic) FormatPartial(values map[string]string) (Topic, error) {
+	return t.format(values, true)
+}
+
+func (t Topic) format(values map[string]string, partial bool) (Topic, error) {
 	if t.d == nil {
 		return Topic{}, &Error{Err: ErrEmpty, Offset: 0}
 	}
@@ -393,24 +408,38 @@ func (t Topic) Format(values map[string]string) (Topic, error) {
 	}
 	parts := make([]Part, t.d.n)
 	off := 0
+	changed := false
 	for i, p := range t.Parts() {
-		switch p.kind {
-		case KindExact:
-			parts[i] = p
-		case KindAny:
+		parts[i] = p
+		switch {
+		case p.kind == KindAny:
 			v, ok := values[p.text]
 			if !ok {
+				if partial {
+					break
+				}
 				return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrMissingValue, Detail: "{" + p.text + "}"}
 			}
 			if err := checkLiteral(v); err != nil {
-				err.Err, err.Detail = ErrBadValue, "value "+quote(v)+" for {"+p.text+"}: "+err.Err.Error()
-				return Topic{}, err
+				// The template and the wildcard's place in it, then the value
+				// and what is wrong with it where.
+				d := "{" + p.text + "} = " + quote(v) + ": " + err.Err.Error()
+				if err.Detail != "" {
+					d += " " + err.Detail
+				}
+				if v != "" {
+					d += " at byte " + itoa(err.Offset) + " of the value"
+				}
+				return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrBadValue, Detail: d}
 			}
-			parts[i] = Part{kind: KindExact, text: v}
-		default:
+			parts[i], changed = Part{kind: KindExact, text: v}, true
+		case p.kind != KindExact && !partial:
 			return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrNotFormattable, Detail: p.kind.String() + " part " + p.String()}
 		}
 		off += len(p.String()) + 1
+	}
+	if !changed {
+		return t, nil
 	}
 	return FromParts(parts...)
 }

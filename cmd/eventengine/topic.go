@@ -21,12 +21,12 @@ func init() {
 const topicUsage = `Usage:
   eventengine topic parse [--json] TOPIC
   eventengine topic match [--json] A B
-  eventengine topic format [--json] TEMPLATE name=value...
+  eventengine topic format [--json] [--partial] TEMPLATE name=value...
   eventengine topic --jsonl              JSON Lines requests on stdin, one answer per line
 
 Exit status: 0 on success, 1 on a no-match or an invalid topic, 2 on bad usage.
 JSON Lines requests: {"op":"parse","topic":T} {"op":"match","a":A,"b":B}
-{"op":"format","topic":T,"values":{"name":"value"}}
+{"op":"format","topic":T,"values":{"name":"value"}[,"partial":true]}
 Every non-blank line gets exactly one answer line, in order; a bad line gets
 {"ok":false,"error":"..."} and the next line is read. Blank lines are skipped.
 `
@@ -62,6 +62,8 @@ type request struct {
 	A      *string           `json:"a"`
 	B      *string           `json:"b"`
 	Values map[string]string `json:"values"`
+	// Partial keeps the wildcards without a value (format only).
+	Partial bool `json:"partial"`
 }
 
 func fail(err error) answer { return answer{OK: false, Error: err.Error()} }
@@ -103,12 +105,16 @@ func matchAnswer(as, bs string) answer {
 	return answer{OK: true, Matched: &r.Matched, Values: r.Values(), Rest: r.Rest()} // {} when nothing bound
 }
 
-func formatAnswer(tmpl string, values map[string]string) answer {
+func formatAnswer(tmpl string, values map[string]string, partial bool) answer {
 	t, err := topic.Parse(tmpl)
 	if err != nil {
 		return fail(err)
 	}
-	out, err := t.Format(values)
+	format := t.Format
+	if partial {
+		format = t.FormatPartial
+	}
+	out, err := format(values)
 	if err != nil {
 		return fail(err)
 	}
@@ -142,7 +148,7 @@ func answerRequest(line []byte) answer {
 		if err := need("topic", r.Topic); err != nil {
 			return fail(err)
 		}
-		return formatAnswer(*r.Topic, r.Values)
+		return formatAnswer(*r.Topic, r.Values, r.Partial)
 	case "":
 		return fail(errors.New(`missing "op" (parse, match or format)`))
 	}
@@ -230,13 +236,17 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "match":
 		usage, want = "Usage: eventengine topic match [--json] A B\n\nMatch topic A against topic B and print the bound values.\n", func(n int) bool { return n == 2 }
 	case "format":
-		usage, want = "Usage: eventengine topic format [--json] TEMPLATE name=value...\n\nReplace the named wildcards of TEMPLATE with values.\n", func(n int) bool { return n >= 1 }
+		usage, want = "Usage: eventengine topic format [--json] [--partial] TEMPLATE name=value...\n\nReplace the named wildcards of TEMPLATE with values; with --partial, keep those\nwithout a value (and ranges, patterns, * and >) instead of failing.\n", func(n int) bool { return n >= 1 }
 	default:
 		fmt.Fprintf(stderr, "eventengine topic: unknown subcommand %q\n\n%s", op, topicUsage)
 		return 2
 	}
 	sub := newFlagSet("topic "+op, usage)
 	asJSON := sub.Bool("json", false, "print one JSON object")
+	var partial *bool
+	if op == "format" {
+		partial = sub.Bool("partial", false, "keep the wildcards without a value")
+	}
 	params, code, ok := parseFlags(sub, rest[1:], stdout, stderr)
 	if !ok {
 		return code
@@ -261,7 +271,7 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			values[k] = v
 		}
-		a = formatAnswer(params[0], values)
+		a = formatAnswer(params[0], values, *partial)
 	}
 	if *asJSON || *topJSON {
 		newEncoder(stdout).Encode(a) // an answer always encodes; a write error has nowhere to go
