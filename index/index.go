@@ -32,8 +32,8 @@ type Index[V comparable] struct {
 
 type node[V comparable] struct {
 	exact    map[string]*node[V]
-	any      *node[V] // {name} and *
-	rest     *node[V] // >: a leaf, one level down
+	any      *node[V]     // {name} and *
+	rest     *node[V]     // >: a leaf, one level down
 	patterns *patterns[V] // nil when there are none
 	leaf     []leafEntry[V]
 	// size is the number of (topic, value) pairs stored at or below this node,
