@@ -13,8 +13,9 @@
 //   - one child for >, whose values every topic with at least one more part
 //     reaches, without descending further.
 //
-// An Index is not safe for concurrent use; the engine guards it with its
-// registry lock and caches the results per exact topic.
+// An Index is not safe for concurrent use, and Match counts as a write: it
+// records the answers of regexps in a memo (see patterns). The engine
+// guards it with its registry lock and caches the results per exact topic.
 package index
 
 import (

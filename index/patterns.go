@@ -20,13 +20,16 @@ import (
 //     them, like a range, and never evaluated;
 //   - an anchored regexp that starts with a literal (^Z1\d+$) is stored
 //     under that prefix; only a literal with the prefix evaluates it;
-//   - any other is in scan and evaluated for every literal.
+//   - any other is in scan and evaluated for every new literal: when there
+//     are at least memoMin of them, a memo remembers their answers for the
+//     literals in use (see memo).
 type patterns[V comparable] struct {
 	bySrc  map[string]*patternEdge[V]   // every edge, by the source of its regexp
 	exact  map[string][]*patternEdge[V] // finite languages: literal -> edges whose language holds it
 	prefix map[string][]*patternEdge[V] // anchored literal prefixes -> edges
 	lens   []int                        // the distinct lengths of the keys of prefix, ascending
 	scan   []*patternEdge[V]            // edges without a filter
+	memo   *memo                        // which scan edges accept recent literals; nil below memoMin edges
 }
 
 type patternEdge[V comparable] struct {
@@ -198,6 +201,7 @@ func (ps *patterns[V]) edge(p topic.Part, add bool) *patternEdge[V] {
 		}
 	default:
 		ps.scan = append(ps.scan, e)
+		ps.memo = nil // its indices are those of the old scan
 	}
 	return e
 }
@@ -229,6 +233,7 @@ func (ps *patterns[V]) drop(e *patternEdge[V]) {
 		ps.lens = slices.DeleteFunc(ps.lens, func(l int) bool { return l == n })
 	default:
 		ps.scan = slices.DeleteFunc(ps.scan, func(x *patternEdge[V]) bool { return x == e })
+		ps.memo = nil
 	}
 }
 
@@ -251,10 +256,22 @@ func (ix *Index[V]) matchPatterns(ps *patterns[V], lit string, t topic.Topic, de
 			}
 		}
 	}
-	for _, e := range ps.scan {
-		if e.re.MatchString(lit) {
-			dst = ix.match(e.child, t, depth+1, dst)
+	if len(ps.scan) < memoMin {
+		for _, e := range ps.scan {
+			if e.re.MatchString(lit) {
+				dst = ix.match(e.child, t, depth+1, dst)
+			}
 		}
+		return dst
+	}
+	if ps.memo == nil {
+		ps.memo = newMemo()
+	}
+	scan := ps.scan
+	// The slice stays valid while the children are matched: they are
+	// deeper, with memos of their own.
+	for _, i := range ps.memo.accepting(lit, len(scan), func(i int) bool { return scan[i].re.MatchString(lit) }) {
+		dst = ix.match(scan[i].child, t, depth+1, dst)
 	}
 	return dst
 }
