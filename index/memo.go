@@ -31,7 +31,8 @@ import (
 // literals in use.
 type memo struct {
 	cur, old memoGen
-	size     int // the number of literals a generation holds
+	size     int        // the number of literals a generation holds
+	sizeFor  func() int // the size of the next generation: memoSize (tests fix it)
 }
 
 type memoGen struct {
@@ -50,7 +51,7 @@ const (
 )
 
 func newMemo() *memo {
-	m := &memo{size: memoSize()}
+	m := &memo{size: memoSize(), sizeFor: memoSize}
 	m.cur.init(m.size)
 	m.old.init(m.size)
 	return m
@@ -102,7 +103,7 @@ func (m *memo) accepting(lit string, n int, accepts func(i int) bool) []int32 {
 // doubled or halved since it was sized.
 func (m *memo) turn() {
 	m.old, m.cur = m.cur, m.old
-	if s := memoSize(); s != m.size {
+	if s := m.sizeFor(); s != m.size {
 		m.size = s
 		m.cur.init(s)
 		return

@@ -11,7 +11,7 @@ import (
 
 // testMemo returns a memo whose generations hold size literals.
 func testMemo(size int) *memo {
-	m := &memo{size: size}
+	m := &memo{size: size, sizeFor: func() int { return size }}
 	m.cur.init(size)
 	m.old.init(size)
 	return m
@@ -105,6 +105,27 @@ func TestMatchAllocs(t *testing.T) {
 		parsed = ix.Match(e, parsed[:0]) // first: fills the memo
 		if n := testing.AllocsPerRun(100, func() { parsed = ix.Match(e, parsed[:0]) }); n != 0 {
 			t.Errorf("Match(%s): %v allocations", s, n)
+		}
+	}
+}
+
+// TestMemoResize: a generation takes the size the number of interned
+// topics asks for when it turns, up and down, and the answers stay right.
+func TestMemoResize(t *testing.T) {
+	want := 8
+	m := testMemo(want)
+	m.sizeFor = func() int { return want }
+	for i, w := range []int{8, 64, 16, 16} {
+		want = w
+		for j := range 200 {
+			lit := fmt.Sprintf("L%d", j%100)
+			got := m.accepting(lit, 2, func(k int) bool { return (j%100+k)%2 == 0 })
+			if len(got) != 1 || got[0] != int32((j%100)%2) {
+				t.Fatalf("step %d, %q: %v", i, lit, got)
+			}
+		}
+		if m.size != w || len(m.cur.m) > w {
+			t.Fatalf("step %d: size %d with %d entries, want size %d", i, m.size, len(m.cur.m), w)
 		}
 	}
 }
