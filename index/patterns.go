@@ -85,15 +85,7 @@ func analyse(src string) filter {
 func anchoredLanguage(re *syntax.Regexp) ([]string, bool) {
 	switch re.Op {
 	case syntax.OpAlternate:
-		var all []string
-		for _, s := range re.Sub {
-			l, ok := anchoredLanguage(s)
-			if !ok || len(all)+len(l) > maxLanguage {
-				return nil, false
-			}
-			all = append(all, l...)
-		}
-		return all, true
+		return union(re.Sub, anchoredLanguage)
 	case syntax.OpCapture:
 		return anchoredLanguage(re.Sub[0])
 	case syntax.OpConcat:
@@ -140,17 +132,23 @@ func language(re *syntax.Regexp) ([]string, bool) {
 	case syntax.OpConcat:
 		return concatLanguage(re.Sub)
 	case syntax.OpAlternate:
-		var all []string
-		for _, s := range re.Sub {
-			l, ok := language(s)
-			if !ok || len(all)+len(l) > maxLanguage {
-				return nil, false
-			}
-			all = append(all, l...)
-		}
-		return all, true
+		return union(re.Sub, language)
 	}
 	return nil, false // repetitions without bound, assertions, any character
+}
+
+// union returns the union of the languages lang finds for subs, if it
+// finds them all and they hold at most maxLanguage literals together.
+func union(subs []*syntax.Regexp, lang func(*syntax.Regexp) ([]string, bool)) ([]string, bool) {
+	var all []string
+	for _, s := range subs {
+		l, ok := lang(s)
+		if !ok || len(all)+len(l) > maxLanguage {
+			return nil, false
+		}
+		all = append(all, l...)
+	}
+	return all, true
 }
 
 // concatLanguage returns the language of the concatenation of subs.
