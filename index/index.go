@@ -8,14 +8,23 @@
 //     (a|b) is stored under both a and b),
 //   - one child for all named wildcards and stars ({x}, {y} and * share it:
 //     names do not change what matches),
-//   - one child per distinct regular expression, indexed by what the
-//     regexp says about the literals it accepts (see patterns),
+//   - one child per distinct regular expression,
 //   - one child for >, whose values every topic with at least one more part
 //     reaches, without descending further.
 //
-// An Index is not safe for concurrent use, and Match counts as a write: it
-// records the answers of regexps in a memo (see patterns). The engine
-// guards it with its registry lock and caches the results per exact topic.
+// Regular expressions are indexed by what they say about the literals they
+// accept, so that a topic never seen before does not evaluate every one: an
+// anchored regexp with a small finite language (^Z12$, ^(AAPL|MSFT)$) is
+// stored like a range and never evaluated; one with an anchored literal
+// prefix (^Z1\d+$) is evaluated only for literals with that prefix; the
+// others are evaluated once per literal in use, whose answers a bounded
+// memo per node remembers (two generations, sized by the number of
+// interned topics, no goroutine). Match allocates nothing when dst has
+// room.
+//
+// An Index is not safe for concurrent use, and Match counts as a write (it
+// fills the memo). The engine guards it with its registry lock and caches
+// the results per exact topic.
 package index
 
 import (
