@@ -125,3 +125,26 @@ func ExampleLookup() {
 	// Output:
 	// true true
 }
+
+func ExampleTopic_Bound() {
+	sub := topic.MustParse("Market.{kind}.{symbol}.>")
+	pub := topic.MustParse("Market.Data.AAPL.Last.Bid")
+	symbol, ok := sub.Bound(pub, "symbol")
+	rest, _ := sub.Rest(pub)
+	fmt.Println(symbol, ok, rest)
+	// Output:
+	// AAPL true Last.Bid
+}
+
+func ExampleTopic_Matches_natsWildcards() {
+	pub := topic.MustParse("Market.Data.AAPL")
+	for _, s := range []string{"Market.*.AAPL", "Market.>", "Market.*", ">", "Market.Data.AAPL.>"} {
+		fmt.Println(s, topic.MustParse(s).Matches(pub))
+	}
+	// Output:
+	// Market.*.AAPL true
+	// Market.> true
+	// Market.* false
+	// > true
+	// Market.Data.AAPL.> false
+}

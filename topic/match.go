@@ -189,3 +189,44 @@ func (r MatchResult) Rest() string {
 
 // Len returns the number of nodes.
 func (r MatchResult) Len() int { return len(r.Nodes) }
+
+// Bound returns the literal that the exact topic exact has where t has the
+// named wildcard {name}: what t.Match(exact).Values()[name] gives when t
+// matches exact, without matching again and without allocating (for a
+// handler that knows the subscription that delivered a message). It does
+// not check that t matches exact. ok is false if t has no {name}, or exact
+// is not exact or has no part there. Like String, the result may keep
+// exact alive.
+func (t Topic) Bound(exact Topic, name string) (value string, ok bool) {
+	if t.d == nil || exact.d == nil || !exact.d.exact {
+		return "", false
+	}
+	ps, text := t.d.parts(), t.d.text()
+	for i := range ps {
+		if p := &ps[i]; p.kind == KindAny && text[p.off:p.off+p.n] == name {
+			if i >= int(exact.d.n) {
+				return "", false
+			}
+			return exact.d.str(&exact.d.parts()[i]), true
+		}
+	}
+	return "", false
+}
+
+// Rest returns the parts of the exact topic exact that the > ending t
+// covers, as one text: Data.AAPL for Market.> and Market.Data.AAPL, what
+// t.Match(exact).Rest() gives when t matches exact, without matching again
+// and without allocating. It does not check that t matches exact. ok is
+// false if t does not end in >, or exact is not exact or has no part
+// there. Like String, the result may keep exact alive.
+func (t Topic) Rest(exact Topic) (rest string, ok bool) {
+	if t.d == nil || exact.d == nil || !exact.d.exact {
+		return "", false
+	}
+	ps := t.d.parts()
+	k := len(ps) - 1
+	if ps[k].kind != KindRest || k >= int(exact.d.n) {
+		return "", false
+	}
+	return exact.d.text()[exact.d.parts()[k].off:], true
+}

@@ -113,3 +113,47 @@ func TestStarAndRest(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundAndRest: Bound and Rest give what Match's Values and Rest give,
+// without allocating.
+func TestBoundAndRest(t *testing.T) {
+	sub, pub := MustParse("Market.{kind}.{symbol}.>"), MustParse("Market.Data.AAPL.Last.Bid")
+	r := sub.Match(pub)
+	for _, name := range []string{"kind", "symbol"} {
+		if v, ok := sub.Bound(pub, name); !ok || v != r.Values()[name] {
+			t.Errorf("Bound(%s) = %q, %v; Values %v", name, v, ok, r.Values())
+		}
+	}
+	if rest, ok := sub.Rest(pub); !ok || rest != r.Rest() || rest != "Last.Bid" {
+		t.Errorf("Rest = %q, %v; Match: %q", rest, ok, r.Rest())
+	}
+	for _, c := range []struct {
+		sub, pub, name string
+	}{{"A.{x}", "A.b", "y"}, {"A.{x}", "A.{x}", "x"}, {"A.b.{x}", "A.b", "x"}} {
+		if v, ok := MustParse(c.sub).Bound(MustParse(c.pub), c.name); ok {
+			t.Errorf("%s.Bound(%s, %s) = %q", c.sub, c.pub, c.name, v)
+		}
+	}
+	if _, ok := MustParse("A.{x}").Rest(pub); ok {
+		t.Error("Rest of a topic without >")
+	}
+	if _, ok := MustParse("A.b.>").Rest(MustParse("A.b")); ok {
+		t.Error("Rest with nothing to cover")
+	}
+	if _, ok := (Topic{}).Bound(pub, "x"); ok {
+		t.Error("Bound of the zero Topic")
+	}
+	if n := testing.AllocsPerRun(100, func() { sub.Bound(pub, "symbol"); sub.Rest(pub) }); n != 0 {
+		t.Errorf("Bound and Rest: %v allocations", n)
+	}
+}
+
+func BenchmarkBound(b *testing.B) {
+	sub, pub := MustParse("Market.{kind}.{symbol}"), MustParse("Market.Data.AAPL")
+	b.ReportAllocs()
+	for b.Loop() {
+		if v, _ := sub.Bound(pub, "symbol"); v != "AAPL" {
+			b.Fatal(v)
+		}
+	}
+}
