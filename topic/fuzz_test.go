@@ -80,6 +80,20 @@ func FuzzMatch(f *testing.F) {
 		if ta.IsExact() && tb.IsExact() && m != (ta.String() == tb.String()) {
 			t.Fatalf("%q vs %q: exact match differs from text equality", a, b)
 		}
+		// Bound and Rest read what Match binds, when ta matches an exact tb.
+		if m && tb.IsExact() && ta != tb {
+			r := ta.Match(tb)
+			for _, p := range ta.Parts() {
+				if p.Kind() == KindAny {
+					if v, ok := ta.Bound(tb, p.Name()); !ok || v != r.Values()[p.Name()] {
+						t.Fatalf("%q vs %q: Bound(%s) = %q, %v; Values %v", a, b, p.Name(), v, ok, r.Values())
+					}
+				}
+			}
+			if rest, ok := ta.Rest(tb); ok != (ta.Part(ta.Len()-1).Kind() == KindRest) || rest != r.Rest() {
+				t.Fatalf("%q vs %q: Rest = %q, %v; Match's %q", a, b, rest, ok, r.Rest())
+			}
+		}
 	})
 }
 
