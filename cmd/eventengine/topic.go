@@ -24,6 +24,10 @@ const topicUsage = `Usage:
   eventengine topic format [--json] [--partial] TEMPLATE name=value...
   eventengine topic --jsonl              JSON Lines requests on stdin, one answer per line
 
+A topic is parts separated by '.': a literal, {name} or +name (any one part,
+bound to name), (a|b) (one of the options), /regexp/, * (any one part) or, as
+the last part, > (one or more parts).
+
 Exit status: 0 on success, 1 on a no-match or an invalid topic, 2 on bad usage.
 JSON Lines requests: {"op":"parse","topic":T} {"op":"match","a":A,"b":B}
 {"op":"format","topic":T,"values":{"name":"value"}[,"partial":true]}
