@@ -28,7 +28,8 @@ type patterns[V comparable] struct {
 	exact  map[string][]*patternEdge[V] // finite languages: literal -> edges whose language holds it
 	prefix map[string][]*patternEdge[V] // anchored literal prefixes -> edges
 	lens   []int                        // the distinct lengths of the keys of prefix, ascending
-	scan   []*patternEdge[V]            // edges without a filter
+	scan   []*patternEdge[V]            // edges without a filter; nil where one was removed
+	dead   int                          // the nils in scan
 	memo   *memo                        // which scan edges accept recent literals; nil below memoMin edges
 }
 
@@ -37,6 +38,7 @@ type patternEdge[V comparable] struct {
 	re    *regexp.Regexp
 	child *node[V]
 	f     filter
+	slot  int // scan edges: the index in scan
 }
 
 // filter is what analyse found out about a regexp.
@@ -198,8 +200,10 @@ func (ps *patterns[V]) edge(p topic.Part, add bool) *patternEdge[V] {
 			ps.lens = slices.Insert(ps.lens, i, len(e.f.prefix))
 		}
 	default:
+		// The memo stays: its entries name edges by their slot, and
+		// extend themselves to the new one when next used.
+		e.slot = len(ps.scan)
 		ps.scan = append(ps.scan, e)
-		ps.memo = nil // its indices are those of the old scan
 	}
 	return e
 }
@@ -230,8 +234,18 @@ func (ps *patterns[V]) drop(e *patternEdge[V]) {
 		}
 		ps.lens = slices.DeleteFunc(ps.lens, func(l int) bool { return l == n })
 	default:
-		ps.scan = slices.DeleteFunc(ps.scan, func(x *patternEdge[V]) bool { return x == e })
-		ps.memo = nil
+		// A removed edge leaves a hole, so that the slots of the others,
+		// which the memo holds, stay; when holes are most of scan, it is
+		// compacted and the memo dropped.
+		ps.scan[e.slot] = nil
+		ps.dead++
+		if 2*ps.dead > len(ps.scan) {
+			ps.scan = slices.DeleteFunc(ps.scan, func(x *patternEdge[V]) bool { return x == nil })
+			for i, x := range ps.scan {
+				x.slot = i
+			}
+			ps.dead, ps.memo = 0, nil
+		}
 	}
 }
 
@@ -254,9 +268,9 @@ func (ix *Index[V]) matchPatterns(ps *patterns[V], lit string, t topic.Topic, de
 			}
 		}
 	}
-	if len(ps.scan) < memoMin {
+	if len(ps.scan)-ps.dead < memoMin || len(ps.scan) > maxScan {
 		for _, e := range ps.scan {
-			if e.re.MatchString(lit) {
+			if e != nil && e.re.MatchString(lit) {
 				dst = ix.match(e.child, t, depth+1, dst)
 			}
 		}
@@ -268,8 +282,10 @@ func (ix *Index[V]) matchPatterns(ps *patterns[V], lit string, t topic.Topic, de
 	scan := ps.scan
 	// The slice stays valid while the children are matched: they are
 	// deeper, with memos of their own.
-	for _, i := range ps.memo.accepting(lit, len(scan), func(i int) bool { return scan[i].re.MatchString(lit) }) {
-		dst = ix.match(scan[i].child, t, depth+1, dst)
+	for _, i := range ps.memo.accepting(lit, len(scan), func(i int) bool { return scan[i] != nil && scan[i].re.MatchString(lit) }) {
+		if e := scan[i]; e != nil { // removed since the memo learnt it
+			dst = ix.match(e.child, t, depth+1, dst)
+		}
 	}
 	return dst
 }
