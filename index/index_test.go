@@ -155,7 +155,7 @@ func TestAgainstBruteForce(t *testing.T) {
 	}
 	var ix Index[int]
 	model := map[topic.Topic]int{}
-	for round := 0; round < 5000; round++ {
+	for round := 0; round < 4000; round++ {
 		if r.IntN(3) > 0 || len(model) == 0 {
 			tp := gen(true)
 			if _, ok := model[tp]; !ok {

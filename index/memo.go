@@ -1,6 +1,7 @@
 package index
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/eventengine/eventengine/topic"
@@ -33,6 +34,7 @@ import (
 // or miss, allocates nothing once the generations have grown to the
 // literals in use.
 type memo struct {
+	mu       sync.Mutex // Match calls may run at the same time
 	cur, old memoGen
 	size     int        // the number of literals a generation holds
 	sizeFor  func() int // the size of the next generation: memoSize (tests fix it)

@@ -5,8 +5,11 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"sync"
 	"testing"
 	"unsafe"
+
+	"github.com/eventengine/eventengine/topic"
 )
 
 // testMemo returns a memo whose generations hold size literals.
@@ -216,5 +219,47 @@ func TestMemoExtensionsBounded(t *testing.T) {
 		if c := max(cap(m.cur.acc), cap(m.old.acc)); c > 4096 {
 			t.Fatalf("%d edges: accepting-edge arena of %d", n, c)
 		}
+	}
+}
+
+// TestConcurrentMatch: Match calls from several goroutines at once, at
+// nodes with memos that fill and turn, give the answers one goroutine
+// gets (run it with -race).
+func TestConcurrentMatch(t *testing.T) {
+	var ix Index[int]
+	for i, s := range []string{"M./a/", "M./b/", "M./c/", "M./(?i)d/", "M./e|f/", "M./[0-9]/", "M.{x}", "M./^a1$/", `M./^b\d/`} {
+		ix.Insert(mustParse(t, s), i)
+	}
+	var topics []topic.Topic
+	var want [][]int
+	for i := range 3000 { // more literals than a generation holds (minMemo)
+		e := mustParse(t, fmt.Sprintf("M.%c%d", "abcdefxyz"[i%9], i%1500))
+		topics = append(topics, e)
+		got := ix.Match(e, nil)
+		slices.Sort(got)
+		want = append(want, got)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]int, 0, 16)
+			for k := range 3 * len(topics) {
+				i := (k*7 + g*1013) % len(topics)
+				dst = ix.Match(topics[i], dst[:0])
+				slices.Sort(dst)
+				if !slices.Equal(dst, want[i]) {
+					errs <- fmt.Sprintf("goroutine %d: Match(%v) = %v, want %v", g, topics[i], dst, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -30,7 +30,7 @@ type patterns[V comparable] struct {
 	lens   []int                        // the distinct lengths of the keys of prefix, ascending
 	scan   []*patternEdge[V]            // edges without a filter; nil where one was removed
 	dead   int                          // the nils in scan
-	memo   *memo                        // which scan edges accept recent literals; nil below memoMin edges
+	memo   *memo                        // which scan edges accept recent literals; nil below memoMin edges (see sizeMemo)
 }
 
 type patternEdge[V comparable] struct {
@@ -204,8 +204,21 @@ func (ps *patterns[V]) edge(p topic.Part, add bool) *patternEdge[V] {
 		// extend themselves to the new one when next used.
 		e.slot = len(ps.scan)
 		ps.scan = append(ps.scan, e)
+		ps.sizeMemo()
 	}
 	return e
+}
+
+// sizeMemo gives ps a memo when it has memoMin scan edges (made here,
+// not in Match, so that Match only reads ps), and none when it has more
+// than a memo entry can describe.
+func (ps *patterns[V]) sizeMemo() {
+	switch {
+	case len(ps.scan) > maxScan:
+		ps.memo = nil
+	case ps.memo == nil && len(ps.scan)-ps.dead >= memoMin:
+		ps.memo = newMemo()
+	}
 }
 
 // drop removes edge e, whose subtree is empty.
@@ -245,6 +258,7 @@ func (ps *patterns[V]) drop(e *patternEdge[V]) {
 				x.slot = i
 			}
 			ps.dead, ps.memo = 0, nil
+			ps.sizeMemo()
 		}
 	}
 }
@@ -268,7 +282,8 @@ func (ix *Index[V]) matchPatterns(ps *patterns[V], lit string, t topic.Topic, de
 			}
 		}
 	}
-	if len(ps.scan)-ps.dead < memoMin || len(ps.scan) > maxScan {
+	m := ps.memo
+	if m == nil {
 		for _, e := range ps.scan {
 			if e != nil && e.re.MatchString(lit) {
 				dst = ix.match(e.child, t, depth+1, dst)
@@ -276,16 +291,15 @@ func (ix *Index[V]) matchPatterns(ps *patterns[V], lit string, t topic.Topic, de
 		}
 		return dst
 	}
-	if ps.memo == nil {
-		ps.memo = newMemo()
-	}
 	scan := ps.scan
-	// The slice stays valid while the children are matched: they are
-	// deeper, with memos of their own.
-	for _, i := range ps.memo.accepting(lit, len(scan), func(i int) bool { return scan[i] != nil && scan[i].re.MatchString(lit) }) {
+	// The lock is held while the children are matched, so that the slice
+	// stays valid; their memos are deeper, and locked after this one.
+	m.mu.Lock()
+	for _, i := range m.accepting(lit, len(scan), func(i int) bool { return scan[i] != nil && scan[i].re.MatchString(lit) }) {
 		if e := scan[i]; e != nil { // removed since the memo learnt it
 			dst = ix.match(e.child, t, depth+1, dst)
 		}
 	}
+	m.mu.Unlock()
 	return dst
 }
