@@ -161,7 +161,7 @@ func TestRouteCacheKeepsUnconcernedRoutes(t *testing.T) {
 }
 
 // TestRouteCacheAgainstRegistry registers and unregisters random
-// subscriptions (exact, named wildcards, ranges, patterns) between random
+// subscriptions (exact, named wildcards, *, >, ranges, patterns) between random
 // lookups, and checks every route the cache gives against the registry's
 // own computation, including after more changes than the change log holds.
 func TestRouteCacheAgainstRegistry(t *testing.T) {
@@ -176,14 +176,22 @@ func TestRouteCacheAgainstRegistry(t *testing.T) {
 			}
 		}
 	}
-	choices := []string{"A", "B", "C", "{x}", "(A|B)", "/^[BC]$/"}
+	choices := []string{"A", "B", "C", "{x%d}", "*", "(A|B)", "/^[BC]$/"}
 	randomPattern := func() topic.Topic {
 		var s string
 		for i := range 3 {
 			if i > 0 {
 				s += "."
 			}
-			s += choices[rng.IntN(len(choices))]
+			if i > 0 && rng.IntN(8) == 0 {
+				s += ">"
+				break
+			}
+			c := choices[rng.IntN(len(choices))]
+			if c == "{x%d}" {
+				c = fmt.Sprintf(c, i)
+			}
+			s += c
 		}
 		return topic.MustParse(s)
 	}
