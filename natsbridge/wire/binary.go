@@ -1,8 +1,8 @@
 package wire
 
 import (
-	"errors"
 	"encoding/binary"
+	"errors"
 	"math"
 	"strconv"
 	"time"
