@@ -37,13 +37,16 @@
 // before it reaches a connection, whose server would otherwise close it.
 //
 // [Mapper.Filter] turns a subscription pattern into a subject filter: exact
-// parts as their tokens; named wildcards, ranges and regular expressions as
-// "*" (NATS has no alternation or regexps; the engine's own matching then
-// filters what arrives):
+// parts as their tokens; named wildcards, ranges, regular expressions and *
+// as "*" (NATS has no alternation or regexps; the engine's own matching
+// then filters what arrives), and a trailing > as ">":
 //
 //	Market.Data.{symbol}         ->  ee.Market.Data.*
 //	Market.(Equity|Futures).Buy  ->  ee.Market.*.Buy
 //	Market.Data./^[A-Z]{4}$/     ->  ee.Market.Data.*
+//	Market.*.AAPL                ->  ee.Market.*.AAPL
+//	Market.>                     ->  ee.Market.>
+//	>                            ->  ee.>  (with an empty prefix: an error)
 //
 // It never makes a bare ">", which would subscribe to every subject of the
 // server.

@@ -320,7 +320,7 @@ func (m Mapper) topicSlow(subject string, off int) (topic.Topic, error) {
 		}
 		// Refuse what would parse as another kind of part (or split into
 		// several) before Parse sees it: Parse would compile a pattern.
-		if lit[0] == '/' || lit[0] == '+' || strings.ContainsAny(string(lit), ".{}()|") {
+		if lit[0] == '/' || lit[0] == '+' || len(lit) == 1 && (lit[0] == '*' || lit[0] == '>') || strings.ContainsAny(string(lit), ".{}()|") {
 			return topic.Topic{}, &SubjectError{Input: subject, Offset: pos, Err: ErrBadToken, Detail: "decodes to " + strconv.Quote(string(lit)) + ", not an exact topic part"}
 		}
 		n++
@@ -352,10 +352,11 @@ func unhex(c byte) int {
 
 // Filter returns the subject filter that subscribes to every subject whose
 // topic pattern may match: Prefix, then one token per part, exact parts
-// escaped as by Subject, named wildcards, ranges and patterns as "*" (the
-// engine's own matching then filters what arrives). A pattern that would
-// give a bare ">" (only possible with an empty Prefix) is refused with
-// ErrBareWildcard, and so is a filter over the length limit.
+// escaped as by Subject, named wildcards, ranges, patterns and * as "*"
+// (the engine's own matching then filters what arrives), and a trailing >
+// as ">". A pattern that would give a bare ">" (the pattern > with an empty
+// Prefix) is refused with ErrBareWildcard, and a filter over the length
+// limit with ErrSubjectTooLong.
 func (m Mapper) Filter(pattern topic.Topic) (string, error) {
 	if pattern.IsZero() {
 		return "", &SubjectError{Input: "", Offset: -1, Err: ErrZeroTopic}
@@ -377,8 +378,13 @@ func (m Mapper) Filter(pattern topic.Topic) (string, error) {
 		switch p.Kind() {
 		case topic.KindExact:
 			dst = m.appendToken(dst, p.Literal())
-		case topic.KindAny, topic.KindRange, topic.KindPattern:
+		case topic.KindAny, topic.KindRange, topic.KindPattern, topic.KindStar:
 			dst = append(dst, '*')
+		case topic.KindRest: // only ever the last part
+			if m.Prefix == "" && i == 0 {
+				return "", &SubjectError{Input: pattern.String(), Offset: -1, Err: ErrBareWildcard, Detail: "set a Prefix, or subscribe to narrower patterns"}
+			}
+			dst = append(dst, '>')
 		default:
 			return "", &SubjectError{Input: pattern.String(), Offset: -1, Err: ErrUnsupportedPart, Detail: "part " + strconv.Itoa(i) + " of kind " + p.Kind().String()}
 		}
