@@ -448,6 +448,9 @@ func (d *binDecoder) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if a == b {
+			return []byte{}, nil // not a slice of d.bytes, which may be nil at the end of data
+		}
 		if d.bytes == nil {
 			d.bytes, d.bytesBase = append([]byte(nil), d.data[a:]...), a
 		}

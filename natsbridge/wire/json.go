@@ -338,11 +338,9 @@ func (c JSONCodec) Decode(data []byte) (args []any, kwargs map[string]any, err e
 				if d.peek() != '[' {
 					return nil, nil, d.fail(ErrMalformed, `"args" must be an array`)
 				}
-				v, err := d.value(-1) // its elements at depth 0, as in AppendEncode
-				if err != nil {
+				if args, err = d.array(-1); err != nil { // elements at depth 0, as in AppendEncode
 					return nil, nil, err
 				}
-				args = v.([]any)
 			case key == "kwargs" && !seenKwargs:
 				seenKwargs = true
 				if d.peek() == 'n' {
@@ -453,30 +451,11 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	case c == '-' || c >= '0' && c <= '9':
 		return d.number()
 	case c == '[':
-		if depth == MaxDepth {
-			return nil, d.fail(ErrTooDeep, "")
+		l, err := d.array(depth)
+		if err != nil {
+			return nil, err
 		}
-		d.pos++
-		l := []any{}
-		d.space()
-		if d.peek() == ']' {
-			d.pos++
-			return l, nil
-		}
-		for {
-			d.space()
-			v, err := d.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			l = append(l, v)
-			d.space()
-			if d.peek() == ',' {
-				d.pos++
-				continue
-			}
-			return l, d.expect(']')
-		}
+		return l, nil
 	case c == '{':
 		if depth == MaxDepth {
 			return nil, d.fail(ErrTooDeep, "")
@@ -492,6 +471,38 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 		return nil, d.fail(ErrTruncated, "want a value")
 	}
 	return nil, d.fail(ErrMalformed, "unexpected "+strconv.QuoteRune(rune(d.data[d.pos])))
+}
+
+// array reads an array at depth, its elements at depth+1; the caller has
+// checked that it starts with '['.
+func (d *jsonDecoder) array(depth int) ([]any, error) {
+	if depth == MaxDepth {
+		return nil, d.fail(ErrTooDeep, "")
+	}
+	d.pos++
+	d.space()
+	if d.peek() == ']' {
+		d.pos++
+		return []any{}, nil
+	}
+	// Room for 8 elements at first: one allocation for the usual short
+	// argument lists (a scratch stack copied out would escape to the heap
+	// too, one more allocation).
+	l := make([]any, 0, 8)
+	for {
+		d.space()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, v)
+		d.space()
+		if d.peek() == ',' {
+			d.pos++
+			continue
+		}
+		return l, d.expect(']')
+	}
 }
 
 // object reads the members of an object after its '{'. It also returns
