@@ -225,10 +225,12 @@ func (c BinaryCodec) appendExt(dst []byte, v any) ([]byte, error) {
 // Decode implements [Codec]. Its allocations: the args slice, the kwargs
 // map, one copy of the payload from its first string on (which every
 // string and key shares), one copy from its first []byte on (which every
-// []byte shares, each capped at its length), and one for each value put
-// into an interface that Go cannot box for free (integers above 255,
-// floats, strings, times; not nil, bools and small integers). See
-// BenchmarkDecode.
+// []byte shares, each capped at its length), and the chunks the values are
+// boxed from: one for the first 4 integers above 255, floats and durations,
+// one for the next 8 and so on doubling, likewise for strings (from 4) and
+// times (from 2); nil, bools and small integers are free. Each []byte and
+// nested list or map costs one or two more, and a zone not seen before
+// one. See BenchmarkDecode and TestDecodeAllocs.
 func (c BinaryCodec) Decode(data []byte) (args []any, kwargs map[string]any, err error) {
 	d := binDecoder{data: data, fb: c.Fallback}
 	if len(data) == 0 {
@@ -277,6 +279,7 @@ type binDecoder struct {
 	strBase   int
 	bytes     []byte
 	bytesBase int
+	a         arena
 }
 
 func (d *binDecoder) fail(err error, detail string) error {
@@ -388,7 +391,10 @@ func (d *binDecoder) value(depth int) (any, error) {
 		return true, nil
 	case tagInt:
 		v, err := d.intN(strconv.IntSize)
-		return int(v), err
+		if err != nil {
+			return nil, err
+		}
+		return d.a.boxInt(v), nil
 	case tagInt8:
 		b, err := d.fixed(1)
 		if err != nil {
@@ -397,16 +403,28 @@ func (d *binDecoder) value(depth int) (any, error) {
 		return int8(b[0]), nil
 	case tagInt16:
 		v, err := d.intN(16)
-		return int16(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typInt16, int16(v), uint64(v) < 256), nil
 	case tagInt32:
 		v, err := d.intN(32)
-		return int32(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typInt32, int32(v), uint64(v) < 256), nil
 	case tagInt64:
 		v, err := d.intN(64)
-		return v, err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typInt64, v, uint64(v) < 256), nil
 	case tagUint:
 		v, err := d.uintN(strconv.IntSize)
-		return uint(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typUint, uint(v), v < 256), nil
 	case tagUint8:
 		b, err := d.fixed(1)
 		if err != nil {
@@ -415,30 +433,46 @@ func (d *binDecoder) value(depth int) (any, error) {
 		return b[0], nil
 	case tagUint16:
 		v, err := d.uintN(16)
-		return uint16(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typUint16, uint16(v), v < 256), nil
 	case tagUint32:
 		v, err := d.uintN(32)
-		return uint32(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typUint32, uint32(v), v < 256), nil
 	case tagUint64:
 		v, err := d.uintN(64)
-		return v, err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typUint64, v, v < 256), nil
 	case tagUintptr:
 		v, err := d.uintN(strconv.IntSize)
-		return uintptr(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typUintptr, uintptr(v), v < 256), nil
 	case tagFloat32:
 		b, err := d.fixed(4)
 		if err != nil {
 			return nil, err
 		}
-		return math.Float32frombits(binary.LittleEndian.Uint32(b)), nil
+		return boxWord(&d.a, typFloat32, math.Float32frombits(binary.LittleEndian.Uint32(b)), false), nil
 	case tagFloat64:
 		b, err := d.fixed(8)
 		if err != nil {
 			return nil, err
 		}
-		return math.Float64frombits(binary.LittleEndian.Uint64(b)), nil
+		return d.a.boxFloat64(math.Float64frombits(binary.LittleEndian.Uint64(b))), nil
 	case tagString:
-		return d.string()
+		str, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		return d.a.boxString(str), nil
 	case tagBytes:
 		n, err := d.uvarint()
 		if err != nil || n == 0 {
@@ -457,7 +491,10 @@ func (d *binDecoder) value(depth int) (any, error) {
 		return d.bytes[a-d.bytesBase : b-d.bytesBase : b-d.bytesBase], nil
 	case tagDuration:
 		v, err := d.intN(64)
-		return time.Duration(v), err
+		if err != nil {
+			return nil, err
+		}
+		return boxWord(&d.a, typDuration, time.Duration(v), uint64(v) < 256), nil
 	case tagTimeUTC, tagTimeZone:
 		return d.time(tag)
 	case tagList:
@@ -536,7 +573,7 @@ func (d *binDecoder) time(tag byte) (any, error) {
 	}
 	t := time.Unix(sec, int64(nsec))
 	if tag == tagTimeUTC {
-		return t.UTC(), nil
+		return d.a.boxTime(t.UTC()), nil
 	}
 	off, err := d.intN(32)
 	if err != nil {
@@ -546,7 +583,7 @@ func (d *binDecoder) time(tag byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.In(fixedZone(name, int(off))), nil
+	return d.a.boxTime(t.In(fixedZone(name, int(off)))), nil
 }
 
 func (d *binDecoder) ext() (any, error) {

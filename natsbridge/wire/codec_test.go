@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -453,24 +454,67 @@ func TestEncodeAllocs(t *testing.T) {
 	}
 }
 
-// TestDecodeAllocs pins the documented allocations of Decode: the args
-// slice, the kwargs map, one copy of the payload for all its strings, and
-// one box for each value Go cannot put into an interface for free.
+// TestDecodeAllocs pins the documented allocations of Decode.
 func TestDecodeAllocs(t *testing.T) {
-	args := []any{"AAPL", "MSFT", 7, true, nil}
-	kwargs := map[string]any{"side": "buy", "venue": "XNAS"}
-	for _, c := range []Codec{Binary, JSON} {
-		b, _ := c.AppendEncode(nil, args, kwargs)
+	for _, tc := range []struct {
+		codec  Codec
+		args   []any
+		kwargs map[string]any
+		want   float64
+	}{
+		// args, payload copy, string chunk, map (2)
+		{Binary, []any{"AAPL", "MSFT", 7, true, nil}, map[string]any{"side": "buy", "venue": "XNAS"}, 5},
+		{JSON, []any{"AAPL", "MSFT", 7, true, nil}, map[string]any{"side": "buy", "venue": "XNAS"}, 5},
+		// the benchmark's: also a word chunk and a time chunk (JSON: the time is a string)
+		{Binary, benchArgs, benchKwargs, 7},
+		{JSON, benchArgs, benchKwargs, 6},
+		// 9 strings and 9 floats: two chunks of each
+		{Binary, []any{"a", "b", "c", "d", "e", "f", "g", "h", "i", 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5}, nil, 6},
+	} {
+		b, _ := tc.codec.AppendEncode(nil, tc.args, tc.kwargs)
 		n := testing.AllocsPerRun(100, func() {
-			if _, _, err := c.Decode(b); err != nil {
+			if _, _, err := tc.codec.Decode(b); err != nil {
 				t.Fatal(err)
 			}
 		})
-		// args, map (2: header and group), string copy, 4 string boxes
-		t.Logf("%T.Decode: %v allocations", c, n)
-		if n > 8 {
-			t.Errorf("%T.Decode: %v allocations, want at most 8", c, n)
+		if n > tc.want {
+			t.Errorf("%T.Decode(%v, %v): %v allocations, want at most %v", tc.codec, tc.args, tc.kwargs, n, tc.want)
 		}
+	}
+}
+
+// TestBoxedValues: values boxed from chunks behave as values Go boxed
+// itself (type assertions, ==, reflection, printing), also after
+// collections, and values from one chunk stay independent.
+func TestBoxedValues(t *testing.T) {
+	var a arena
+	want := []any{int(1 << 40), int16(-300), int32(1 << 20), int64(-1 << 50), uint(1 << 33), uint16(60000), uint32(1 << 31),
+		uint64(1 << 63), uintptr(1 << 40), float32(1.25), 2.5, time.Hour, "a string", time.Unix(1, 2).UTC(), time.Unix(3, 4).In(zoneCET)}
+	var got []any
+	for range 20 { // several chunks of each
+		got = append(got,
+			a.boxInt(1<<40), boxWord(&a, typInt16, int16(-300), false), boxWord(&a, typInt32, int32(1<<20), false),
+			boxWord(&a, typInt64, int64(-1<<50), false), boxWord(&a, typUint, uint(1<<33), false),
+			boxWord(&a, typUint16, uint16(60000), false), boxWord(&a, typUint32, uint32(1<<31), false),
+			boxWord(&a, typUint64, uint64(1<<63), false), boxWord(&a, typUintptr, uintptr(1<<40), false),
+			boxWord(&a, typFloat32, float32(1.25), false), a.boxFloat64(2.5),
+			boxWord(&a, typDuration, time.Hour, false), a.boxString(strings.Clone("a string")),
+			a.boxTime(time.Unix(1, 2).UTC()), a.boxTime(time.Unix(3, 4).In(zoneCET)))
+	}
+	a = arena{} // only the interfaces keep the chunks alive now
+	runtime.GC()
+	runtime.GC()
+	for i, g := range got {
+		w := want[i%len(want)]
+		if reflect.TypeOf(g) != reflect.TypeOf(w) || !reflect.DeepEqual(g, w) || fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Fatalf("boxed value %d = %#v, want %#v", i, g, w)
+		}
+		if _, ok := w.(time.Time); !ok && g != w {
+			t.Fatalf("boxed value %d: %#v != %#v", i, g, w)
+		}
+	}
+	if s, ok := got[12].(string); !ok || s != "a string" {
+		t.Errorf("type assertion: %q, %v", s, ok)
 	}
 }
 
