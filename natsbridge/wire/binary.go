@@ -83,10 +83,11 @@ func (c BinaryCodec) AppendEncode(dst []byte, args []any, kwargs map[string]any)
 	if len(kwargs) == 0 {
 		return dst, nil
 	}
-	var kbuf [16]string
-	for _, k := range sortedKeys(kwargs, kbuf[:]) {
+	var pbuf [16]pair
+	for _, p := range sortedPairs(kwargs, pbuf[:]) {
+		k := p.k
 		dst = appendString(dst, k)
-		if dst, err = c.appendValue(dst, kwargs[k], 0); err != nil {
+		if dst, err = c.appendValue(dst, p.v, 0); err != nil {
 			return dst[:start], argError(err, -1, k)
 		}
 	}
@@ -183,11 +184,12 @@ func (c BinaryCodec) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 			return append(dst, 0), nil
 		}
 		dst = binary.AppendUvarint(dst, uint64(len(x))+1)
-		var kbuf [16]string
+		var pbuf [16]pair
 		var err error
-		for _, k := range sortedKeys(x, kbuf[:]) {
+		for _, p := range sortedPairs(x, pbuf[:]) {
+			k := p.k
 			dst = appendString(dst, k)
-			if dst, err = c.appendValue(dst, x[k], depth+1); err != nil {
+			if dst, err = c.appendValue(dst, p.v, depth+1); err != nil {
 				return dst, wrapPath(err, "["+strconv.Quote(k)+"]")
 			}
 		}

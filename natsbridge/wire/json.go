@@ -69,8 +69,9 @@ func (c JSONCodec) AppendEncode(dst []byte, args []any, kwargs map[string]any) (
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `"kwargs":{`...)
-		var kbuf [16]string
-		for i, k := range sortedKeys(kwargs, kbuf[:]) {
+		var pbuf [16]pair
+		for i, p := range sortedPairs(kwargs, pbuf[:]) {
+			k := p.k
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -78,7 +79,7 @@ func (c JSONCodec) AppendEncode(dst []byte, args []any, kwargs map[string]any) (
 				return dst[:start], argError(valueError(k, err), -1, k)
 			}
 			dst = append(dst, ':')
-			if dst, err = c.appendValue(dst, kwargs[k], 0); err != nil {
+			if dst, err = c.appendValue(dst, p.v, 0); err != nil {
 				return dst[:start], argError(err, -1, k)
 			}
 		}
@@ -167,9 +168,10 @@ func (c JSONCodec) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 			return dst, valueError(v, ErrTooDeep)
 		}
 		dst = append(dst, '{')
-		var kbuf [16]string
+		var pbuf [16]pair
 		var err error
-		for i, k := range sortedKeys(x, kbuf[:]) {
+		for i, p := range sortedPairs(x, pbuf[:]) {
+			k := p.k
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -177,7 +179,7 @@ func (c JSONCodec) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 				return dst, wrapPath(valueError(k, err), "["+strconv.Quote(k)+"]")
 			}
 			dst = append(dst, ':')
-			if dst, err = c.appendValue(dst, x[k], depth+1); err != nil {
+			if dst, err = c.appendValue(dst, p.v, depth+1); err != nil {
 				return dst, wrapPath(err, "["+strconv.Quote(k)+"]")
 			}
 		}
