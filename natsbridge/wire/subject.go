@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/eventengine/eventengine/topic"
 )
@@ -55,8 +56,8 @@ type Mapper struct {
 // tokens) and the escape byte. Whitespace and control bytes are escaped:
 // nats-server's IsValidSubject refuses "\t\n\f\r " inside a token, and a
 // control byte has no business in a protocol line. A '$' at the start of a
-// token is escaped too (see appendToken); bytes >= 0x80 are decided by
-// appendToken.
+// token is escaped too (see appendEscaped); bytes >= 0x80 are decided by
+// appendEscaped.
 var plain = func() (t [256]bool) {
 	for c := 0x21; c < 0x7f; c++ {
 		t[c] = true
@@ -172,37 +173,27 @@ func (m Mapper) AppendSubject(dst []byte, t topic.Topic) ([]byte, error) {
 		return dst, m.tooLong(text, len(text))
 	}
 	// An exact topic's text is its literals joined by '.', and no literal
-	// holds a '.': escape it in one pass, token by token.
-	for len(text) > 0 {
-		i := strings.IndexByte(text, '.')
-		if i < 0 {
-			i = len(text)
-		}
-		dst = m.appendToken(dst, text[:i])
-		if len(dst)-start > limit {
-			return dst[:start], m.tooLong(t.String(), -1)
-		}
-		if i == len(text) {
-			break
-		}
-		dst = append(dst, '.')
-		text = text[i+1:]
+	// holds a '.': escape it in one pass, keeping the dots.
+	dst = m.appendEscaped(dst, text, true)
+	if len(dst)-start > limit {
+		return dst[:start], m.tooLong(text, -1)
 	}
 	return dst, nil
 }
 
-// appendToken appends the escaped form of the literal lit. Runs of bytes
-// that need no escape are copied at once.
-func (m Mapper) appendToken(dst []byte, lit string) []byte {
+// appendEscaped appends the escaped form of s, a literal, or with dots the
+// text of an exact topic (literals joined by '.', which are kept). Runs of
+// bytes that need no escape are copied at once.
+func (m Mapper) appendEscaped(dst []byte, s string, dots bool) []byte {
 	run := 0
-	for i := 0; i < len(lit); {
-		c := lit[i]
+	for i := 0; i < len(s); {
+		c := s[i]
 		if c < utf8.RuneSelf {
-			if plain[c] && (c != '$' || i > 0) {
+			if plain[c] && (c != '$' || i > 0 && s[i-1] != '.') || dots && c == '.' {
 				i++
 				continue
 			}
-			dst = append(dst, lit[run:i]...)
+			dst = append(dst, s[run:i]...)
 			dst = append(dst, Escape, hexUpper[c>>4], hexUpper[c&15])
 			i++
 			run = i
@@ -211,20 +202,20 @@ func (m Mapper) appendToken(dst []byte, lit string) []byte {
 		n := 1
 		if m.AllowNonASCII {
 			var r rune
-			r, n = utf8.DecodeRuneInString(lit[i:])
+			r, n = utf8.DecodeRuneInString(s[i:])
 			if printableRune(r) {
 				i += n
 				continue
 			}
 		}
-		dst = append(dst, lit[run:i]...)
-		for _, c := range []byte(lit[i : i+n]) {
+		dst = append(dst, s[run:i]...)
+		for _, c := range []byte(s[i : i+n]) {
 			dst = append(dst, Escape, hexUpper[c>>4], hexUpper[c&15])
 		}
 		i += n
 		run = i
 	}
-	return append(dst, lit[run:]...)
+	return append(dst, s[run:]...)
 }
 
 // Topic returns the exact topic of subject, the inverse of Subject: the
@@ -314,13 +305,15 @@ func (m Mapper) topicSlow(subject string, off int) (topic.Topic, error) {
 		}
 		lit := text[litStart:]
 		// Canonical: exactly what Subject writes for this literal.
-		scratch = m.appendToken(scratch[:0], string(lit))
+		// (lit is viewed as a string only during the call, which keeps no
+		// reference to it.)
+		scratch = m.appendEscaped(scratch[:0], unsafe.String(unsafe.SliceData(lit), len(lit)), false)
 		if string(scratch) != tok {
 			return topic.Topic{}, &SubjectError{Input: subject, Offset: pos, Err: ErrBadEscape, Detail: "token should be written " + strconv.Quote(string(scratch))}
 		}
 		// Refuse what would parse as another kind of part (or split into
 		// several) before Parse sees it: Parse would compile a pattern.
-		if lit[0] == '/' || lit[0] == '+' || len(lit) == 1 && (lit[0] == '*' || lit[0] == '>') || strings.ContainsAny(string(lit), ".{}()|") {
+		if lit[0] == '/' || lit[0] == '+' || len(lit) == 1 && (lit[0] == '*' || lit[0] == '>') || hasReserved(lit) {
 			return topic.Topic{}, &SubjectError{Input: subject, Offset: pos, Err: ErrBadToken, Detail: "decodes to " + strconv.Quote(string(lit)) + ", not an exact topic part"}
 		}
 		n++
@@ -329,7 +322,13 @@ func (m Mapper) topicSlow(subject string, off int) (topic.Topic, error) {
 		}
 		pos = end + 1
 	}
-	t, err := topic.Parse(string(text))
+	// A topic seen before is found without making a string of text (which
+	// Lookup only compares, and does not keep).
+	t, ok := topic.Lookup(unsafe.String(unsafe.SliceData(text), len(text)))
+	var err error
+	if !ok {
+		t, err = topic.Parse(string(text))
+	}
 	if err != nil {
 		return topic.Topic{}, &SubjectError{Input: subject, Offset: -1, Err: ErrBadToken, Detail: err.Error()}
 	}
@@ -337,6 +336,24 @@ func (m Mapper) topicSlow(subject string, off int) (topic.Topic, error) {
 		return topic.Topic{}, &SubjectError{Input: subject, Offset: -1, Err: ErrBadToken, Detail: "decodes to " + strconv.Quote(t.String())}
 	}
 	return t, nil
+}
+
+// reserved[c] reports whether c is one of the topic language's delimiters,
+// which no exact part holds.
+var reserved = func() (t [256]bool) {
+	for _, c := range ".{}()|" {
+		t[c] = true
+	}
+	return t
+}()
+
+func hasReserved(b []byte) bool {
+	for _, c := range b {
+		if reserved[c] {
+			return true
+		}
+	}
+	return false
 }
 
 // unhex returns the value of an upper-case hex digit, or -1.
@@ -377,7 +394,7 @@ func (m Mapper) Filter(pattern topic.Topic) (string, error) {
 		}
 		switch p.Kind() {
 		case topic.KindExact:
-			dst = m.appendToken(dst, p.Literal())
+			dst = m.appendEscaped(dst, p.Literal(), false)
 		case topic.KindAny, topic.KindRange, topic.KindPattern, topic.KindStar:
 			dst = append(dst, '*')
 		case topic.KindRest: // only ever the last part
