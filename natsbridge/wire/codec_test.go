@@ -141,6 +141,10 @@ func TestJSONConversions(t *testing.T) {
 		{map[string]any{"b": 1, "a": nil}, `{"a":null,"b":1}`, map[string]any{"a": nil, "b": 1}},
 		{point{1, 2}, `{"$type":"point","$value":{"x":1,"y":2}}`, point{1, 2}},
 		{blob{1, 2, 3}, `{"$type":"blob","$base64":"AQID"}`, blob{1, 2, 3}},
+		// a map of a Fallback's shape is wrapped so that it reads back as a map
+		{map[string]any{"$type": "point", "$value": 1}, `{"$type":"$map","$value":{"$type":"point","$value":1}}`, map[string]any{"$type": "point", "$value": 1}},
+		{map[string]any{"$type": "x", "$base64": "AQID"}, `{"$type":"$map","$value":{"$base64":"AQID","$type":"x"}}`, map[string]any{"$type": "x", "$base64": "AQID"}},
+		{map[string]any{"$type": 1, "$value": 1}, `{"$type":1,"$value":1}`, map[string]any{"$type": 1, "$value": 1}},
 	} {
 		c := JSONCodec{Fallback: testRegistry}
 		b, err := c.AppendEncode(nil, []any{tc.in}, nil)
@@ -212,6 +216,7 @@ func TestEncodeErrors(t *testing.T) {
 		{"pointer", []Codec{Binary, JSON}, []any{new(int)}, nil, ErrUnsupportedType, "wire: argument 0: cannot encode *int: unsupported type"},
 		{"not registered", []Codec{BinaryCodec{testRegistry}, JSONCodec{testRegistry}}, []any{price(1)}, nil, ErrUnsupportedType, "wire: argument 0: cannot encode wire.price: unsupported type"},
 		{"fallback error", []Codec{BinaryCodec{badFallback}, JSONCodec{badFallback}}, []any{price(1)}, nil, fbErr, "wire: argument 0: cannot encode wire.price: refused by the fallback"},
+		{"reserved fallback name", []Codec{JSONCodec{fallbackFunc(func(dst []byte, v any) (string, []byte, error) { return "$map", dst, nil })}}, []any{price(1)}, nil, ErrUnsupportedType, ""},
 		{"cyclic list", []Codec{Binary, JSON}, []any{cyclic}, nil, ErrTooDeep, ""},
 		{"cyclic map", []Codec{Binary, JSON}, nil, map[string]any{"m": cyclicMap}, ErrTooDeep, ""},
 		{"too deep", []Codec{Binary, JSON}, []any{deep}, nil, ErrTooDeep, ""},
@@ -275,6 +280,9 @@ func TestRegistry(t *testing.T) {
 	dec := func([]byte) (price, error) { return 0, nil }
 	if err := Register(r, "", enc, dec); err == nil {
 		t.Error("empty name accepted")
+	}
+	if err := Register(r, "$price", enc, dec); err == nil {
+		t.Error("name starting with '$' accepted")
 	}
 	if err := Register(r, "price", enc, dec); err != nil {
 		t.Error(err)
@@ -414,6 +422,7 @@ func TestJSONDecodeErrors(t *testing.T) {
 		{`{"args":[{1:2}]}`, ErrMalformed},
 		{`{"args":[{"$type":"point","$value":1}]}`, ErrUnsupportedType},
 		{`{"args":[{"$type":"x","$base64":"!!"}]}`, ErrMalformed},
+		{`{"args":[{"$type":"$map","$value":1}]}`, ErrMalformed},
 		{`{"args":[` + strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1) + `]}`, ErrTooDeep},
 		{`{"args":[` + strings.Repeat(`{"a":`, MaxDepth+1) + `1` + strings.Repeat("}", MaxDepth+1) + `]}`, ErrTooDeep},
 		{`{"kwargs":{"a":` + strings.Repeat(`{"a":`, MaxDepth+1) + `1` + strings.Repeat("}", MaxDepth+1) + `}}`, ErrTooDeep},
@@ -549,7 +558,7 @@ func (g *gen) str() string {
 }
 
 func (g *gen) value(depth int) any {
-	kinds := byte(25)
+	kinds := byte(26)
 	if g.fb {
 		kinds += 2
 	}
@@ -616,7 +625,12 @@ func (g *gen) value(depth int) any {
 			return map[string]any(nil)
 		}
 		return g.kwargs(depth + 1)
-	case 25:
+	case 25: // a map of the shape of a Fallback's value in JSON
+		if g.byte()&1 == 0 {
+			return map[string]any{"$type": g.str(), "$value": g.value(depth + 1)}
+		}
+		return map[string]any{"$type": g.str(), "$base64": g.str()}
+	case 26:
 		return point{int32(g.u64()), int32(g.u64())}
 	default:
 		return blob{g.byte(), g.byte(), g.byte()}

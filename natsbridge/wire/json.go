@@ -2,9 +2,10 @@ package wire
 
 import (
 	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -33,10 +34,12 @@ import (
 //     times with a year outside 0-9999, and other types without a Fallback.
 //
 // Values of other types go to Fallback and are written as
-// {"$type":name,"$value":data} when the Fallback's data is JSON, else as
-// {"$type":name,"$base64":data}; reading such an object calls the
-// Fallback's DecodeValue (an object of exactly these two keys, so other
-// objects with a "$type" key read back as maps). Decode refuses invalid
+// {"$type":name,"$value":data} when the Fallback's data is JSON that
+// Decode reads back as it is, else as
+// {"$type":name,"$base64":data}; reading such an object (exactly these two
+// keys, name a string) calls the Fallback's DecodeValue. A map of that very
+// shape is written {"$type":"$map","$value":map} so that it reads back as
+// itself; names starting with '$' are reserved. Decode refuses invalid
 // JSON, duplicate keys, unknown top-level fields and trailing data.
 type JSONCodec struct {
 	// Fallback encodes the values of other types; nil: they are an error.
@@ -167,31 +170,44 @@ func (c JSONCodec) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		if depth == MaxDepth {
 			return dst, valueError(v, ErrTooDeep)
 		}
-		dst = append(dst, '{')
-		var pbuf [16]pair
-		var err error
-		for i, p := range sortedPairs(x, pbuf[:]) {
-			k := p.k
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = appendJSONString(dst, k); err != nil {
-				return dst, wrapPath(valueError(k, err), "["+strconv.Quote(k)+"]")
-			}
-			dst = append(dst, ':')
-			if dst, err = c.appendValue(dst, p.v, depth+1); err != nil {
-				return dst, wrapPath(err, "["+strconv.Quote(k)+"]")
-			}
+		if !extShaped(x) {
+			return c.appendMap(dst, x, depth)
+		}
+		// It would read back as a Fallback's value: wrap it.
+		dst = append(dst, `{"$type":"$map","$value":`...)
+		dst, err := c.appendMap(dst, x, depth)
+		if err != nil {
+			return dst, err
 		}
 		return append(dst, '}'), nil
 	}
-	return c.appendExt(dst, v)
+	return c.appendExt(dst, v, depth)
+}
+
+// appendMap writes the object x, its members in key order.
+func (c JSONCodec) appendMap(dst []byte, x map[string]any, depth int) ([]byte, error) {
+	dst = append(dst, '{')
+	var pbuf [16]pair
+	var err error
+	for i, p := range sortedPairs(x, pbuf[:]) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if dst, err = appendJSONString(dst, p.k); err != nil {
+			return dst, wrapPath(valueError(p.k, err), "["+strconv.Quote(p.k)+"]")
+		}
+		dst = append(dst, ':')
+		if dst, err = c.appendValue(dst, p.v, depth+1); err != nil {
+			return dst, wrapPath(err, "["+strconv.Quote(p.k)+"]")
+		}
+	}
+	return append(dst, '}'), nil
 }
 
 // appendExt writes v through the Fallback as {"$type":name,"$value":data}
 // or {"$type":name,"$base64":data}. The Fallback appends its data first,
 // at the end of dst; the object is then built around it.
-func (c JSONCodec) appendExt(dst []byte, v any) ([]byte, error) {
+func (c JSONCodec) appendExt(dst []byte, v any, depth int) ([]byte, error) {
 	if c.Fallback == nil {
 		return dst, valueError(v, ErrUnsupportedType)
 	}
@@ -203,8 +219,16 @@ func (c JSONCodec) appendExt(dst []byte, v any) ([]byte, error) {
 	if len(out) < mark {
 		return dst, valueError(v, errFallbackShrank)
 	}
+	if strings.HasPrefix(name, "$") {
+		return dst, valueError(v, fmt.Errorf("%w: Fallback name %q starts with '$', which is reserved", ErrUnsupportedType, name))
+	}
 	data := out[mark:]
-	raw := len(data) > 0 && !isJSONSpace(data[0]) && !isJSONSpace(data[len(data)-1]) && json.Valid(data)
+	// Embedded as it is only if Decode reads it back as it is: JSON that
+	// this decoder accepts (encoding/json's Valid takes invalid UTF-8 in
+	// strings and numbers beyond float64), at the depth it will be read
+	// at, without objects a Fallback would have to decode, and without
+	// surrounding white space (Decode hands over the value's text only).
+	raw := len(data) > 0 && !isJSONSpace(data[0]) && !isJSONSpace(data[len(data)-1]) && decodable(data, depth+1)
 	// The data is copied once, behind the object's head, then moved into
 	// place: the head's length is known only now.
 	n := len(data)
@@ -226,6 +250,32 @@ func (c JSONCodec) appendExt(dst []byte, v any) ([]byte, error) {
 	out = append(out, make([]byte, enc)...)
 	base64.StdEncoding.Encode(out[mark+len(head):], tmp)
 	return append(out, `"}`...), nil
+}
+
+// mapTypeName is the "$type" of a map that would otherwise read back as a
+// Fallback's value; Fallback names may not start with '$'.
+const mapTypeName = "$map"
+
+// extShaped reports whether Decode would take the map m for a Fallback's
+// value.
+func extShaped(m map[string]any) bool {
+	if len(m) != 2 {
+		return false
+	}
+	if _, ok := m["$type"].(string); !ok {
+		return false
+	}
+	_, hasRaw := m["$value"]
+	_, isB64 := m["$base64"].(string)
+	return hasRaw || isB64
+}
+
+// decodable reports whether data is one JSON value that Decode reads
+// without a Fallback at depth.
+func decodable(data []byte, depth int) bool {
+	d := jsonDecoder{data: data}
+	_, err := d.value(depth)
+	return err == nil && d.pos == len(data)
 }
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -357,7 +407,11 @@ func (c JSONCodec) Decode(data []byte) (args []any, kwargs map[string]any, err e
 					return nil, nil, d.fail(ErrMalformed, `"kwargs" must be an object`)
 				}
 				d.pos++
-				if kwargs, _, err = d.object(0); err != nil {
+				m, info, err := d.object(0)
+				if err != nil {
+					return nil, nil, err
+				}
+				if kwargs, err = d.plain(m, info); err != nil {
 					return nil, nil, err
 				}
 			default:
@@ -471,11 +525,11 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 		}
 		at := d.pos
 		d.pos++
-		m, raw, err := d.object(depth + 1)
+		m, info, err := d.object(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		return d.maybeExt(m, raw, at)
+		return d.maybeExt(m, info, at)
 	case d.pos >= len(d.data):
 		return nil, d.fail(ErrTruncated, "want a value")
 	}
@@ -514,58 +568,107 @@ func (d *jsonDecoder) array(depth int) ([]any, error) {
 	}
 }
 
-// object reads the members of an object after its '{'. It also returns
-// the text of a "$value" member, which a Fallback may want (see maybeExt).
-func (d *jsonDecoder) object(depth int) (m map[string]any, raw []byte, err error) {
+// object reads the members of an object after its '{'. A "$value" member
+// is special: a Fallback may want its text, and when it is an object
+// whether that object is a Fallback's value depends on the enclosing
+// object ({"$type":"$map","$value":{...}} holds a map as it is), so it is
+// left for maybeExt or plain to decide (see objInfo).
+func (d *jsonDecoder) object(depth int) (m map[string]any, info objInfo, err error) {
 	m = map[string]any{}
 	d.space()
 	if d.peek() == '}' {
 		d.pos++
-		return m, nil, nil
+		return m, info, nil
 	}
 	for {
 		d.space()
 		at := d.pos
 		k, err := d.string()
 		if err != nil {
-			return nil, nil, err
+			return nil, info, err
 		}
 		if _, dup := m[k]; dup {
 			d.pos = at
-			return nil, nil, d.fail(ErrMalformed, "duplicate key "+strconv.Quote(k))
+			return nil, info, d.fail(ErrMalformed, "duplicate key "+strconv.Quote(k))
 		}
 		d.space()
 		if err := d.expect(':'); err != nil {
-			return nil, nil, err
+			return nil, info, err
 		}
 		d.space()
 		vstart := d.pos
-		if m[k], err = d.value(depth); err != nil {
-			return nil, nil, err
+		if k == "$value" && d.peek() == '{' {
+			if depth == MaxDepth {
+				return nil, info, d.fail(ErrTooDeep, "")
+			}
+			d.pos++
+			inner, innerInfo, err := d.object(depth + 1)
+			if err != nil {
+				return nil, info, err
+			}
+			info.inner = &pendingObject{m: inner, info: innerInfo, at: vstart}
+			m[k] = nil // a placeholder until maybeExt or plain
+		} else if m[k], err = d.value(depth); err != nil {
+			return nil, info, err
 		}
 		if k == "$value" {
-			raw = d.data[vstart:d.pos]
+			info.raw = d.data[vstart:d.pos]
 		}
 		d.space()
 		if d.peek() == ',' {
 			d.pos++
 			continue
 		}
-		return m, raw, d.expect('}')
+		return m, info, d.expect('}')
 	}
 }
 
+// objInfo is what object leaves undecided about an object's "$value"
+// member: its text, and the member itself when it is an object.
+type objInfo struct {
+	raw   []byte
+	inner *pendingObject
+}
+
+// pendingObject is an object read but not yet checked for being a
+// Fallback's value.
+type pendingObject struct {
+	m    map[string]any
+	info objInfo
+	at   int
+}
+
+// plain returns m as a map, deciding its "$value" member if that is a
+// pending object.
+func (d *jsonDecoder) plain(m map[string]any, info objInfo) (map[string]any, error) {
+	if p := info.inner; p != nil {
+		v, err := d.maybeExt(p.m, p.info, p.at)
+		if err != nil {
+			return nil, err
+		}
+		m["$value"] = v
+	}
+	return m, nil
+}
+
 // maybeExt turns {"$type":name,"$value":raw} and {"$type":name,"$base64":s}
-// into the Fallback's value; other objects stay maps.
-func (d *jsonDecoder) maybeExt(m map[string]any, raw []byte, at int) (any, error) {
+// into the Fallback's value, and {"$type":"$map","$value":m} into m; other
+// objects stay maps.
+func (d *jsonDecoder) maybeExt(m map[string]any, info objInfo, at int) (any, error) {
 	name, named := m["$type"].(string)
 	if named && len(m) == 2 {
 		var data []byte
 		_, hasRaw := m["$value"]
 		b64, isB64 := m["$base64"].(string)
+		if name == mapTypeName && hasRaw {
+			if p := info.inner; p != nil {
+				return d.plain(p.m, p.info)
+			}
+			return nil, &DecodeError{Offset: at, Err: ErrMalformed, Detail: `"$map" without an object`}
+		}
 		switch {
 		case hasRaw:
-			data = raw
+			data = info.raw
 		case isB64:
 			var err error
 			if data, err = base64.StdEncoding.DecodeString(b64); err != nil {
@@ -583,7 +686,7 @@ func (d *jsonDecoder) maybeExt(m map[string]any, raw []byte, at int) (any, error
 			return v, nil
 		}
 	}
-	return m, nil
+	return d.plain(m, info)
 }
 
 // string reads a string; the caller has skipped white space.
