@@ -224,6 +224,11 @@ func (m Mapper) appendEscaped(dst []byte, s string, dots bool) []byte {
 // and decode to a valid exact part. So Topic and Subject are inverse
 // bijections: a subject Topic accepts is the one Subject makes of its
 // topic, and the server's matching of a filter agrees with the engine's.
+// Subjects of other publishers with other escapes are refused, not
+// guessed at. Topic does not apply MaxSubject (the subject has already
+// been through the server), only the topic language's own limits. A
+// subject without escapes of a topic seen before maps back without
+// allocating (BenchmarkSubject).
 func (m Mapper) Topic(subject string) (topic.Topic, error) {
 	if err := m.Validate(); err != nil {
 		return topic.Topic{}, err
