@@ -27,7 +27,11 @@ import (
 // (zig-zag) varints except the one-byte int8 and uint8, floats as their
 // IEEE bits little-endian, strings and []byte as a uvarint length and the
 // bytes (length+1 for []byte, lists and maps, 0 for nil), times as Unix
-// seconds and nanoseconds (and the zone's offset and name).
+// seconds and nanoseconds (and the zone's offset and name), a Fallback's
+// value as its name, the length of its data and the data. Decode refuses
+// what AppendEncode does not write: unknown versions and tags, integers out
+// of their type's range, keyword names out of order or repeated, trailing
+// bytes.
 type BinaryCodec struct {
 	// Fallback encodes the values of other types; nil: they are an error.
 	Fallback Fallback

@@ -31,6 +31,19 @@ var Binary Codec = BinaryCodec{}
 // tools (see [JSONCodec] for which types survive a round trip).
 var JSON Codec = JSONCodec{}
 
+// ForContentType returns the codec whose ContentType is ct (Binary's or
+// JSON's), with fb as its Fallback, so that an importer can decode what
+// each publisher says it sent; false for other content types.
+func ForContentType(ct string, fb Fallback) (Codec, bool) {
+	switch ct {
+	case BinaryCodec{}.ContentType():
+		return BinaryCodec{Fallback: fb}, true
+	case JSONCodec{}.ContentType():
+		return JSONCodec{Fallback: fb}, true
+	}
+	return nil, false
+}
+
 // Sentinel errors of the codecs; an *EncodeError or *DecodeError wraps one
 // of them, so errors.Is works.
 var (

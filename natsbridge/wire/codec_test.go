@@ -855,3 +855,15 @@ func equalValue(a, b any) bool {
 	}
 	return a == b
 }
+
+func TestForContentType(t *testing.T) {
+	for _, c := range []Codec{BinaryCodec{testRegistry}, JSONCodec{testRegistry}} {
+		got, ok := ForContentType(c.ContentType(), testRegistry)
+		if !ok || got != c {
+			t.Errorf("ForContentType(%q) = %#v, %v; want %#v", c.ContentType(), got, ok, c)
+		}
+	}
+	if c, ok := ForContentType("text/plain", nil); ok || c != nil {
+		t.Errorf("ForContentType(text/plain) = %v, %v", c, ok)
+	}
+}
