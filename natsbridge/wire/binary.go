@@ -14,9 +14,10 @@ import (
 // NaN payloads and -0 included), string (any bytes), []byte, time.Time,
 // time.Duration, and []any and map[string]any holding such values (nil
 // slices and maps stay nil, empty ones empty). A time.Time keeps its
-// instant to the nanosecond and its zone: UTC comes back as time.UTC, any
-// other location as a fixed zone with the same name and offset at that
-// instant (so Format prints the same), and the monotonic clock reading is
+// instant to the nanosecond and its zone: UTC comes back as time.UTC (and
+// so does a zone named "UTC" at offset 0, such as Local where Local is
+// UTC), any other location as a fixed zone with the same name and offset at
+// that instant (so Format prints the same), and the monotonic clock reading is
 // dropped, as by t.Round(0). Other types go to Fallback; with none they are
 // an error.
 //

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -865,5 +866,57 @@ func TestForContentType(t *testing.T) {
 	}
 	if c, ok := ForContentType("text/plain", nil); ok || c != nil {
 		t.Errorf("ForContentType(text/plain) = %v, %v", c, ok)
+	}
+}
+
+// TestConcurrentUse: codecs, the zone cache and a Registry being extended
+// are safe for concurrent use (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	r := new(Registry)
+	if err := Register(r, "point", func(dst []byte, p point) ([]byte, error) {
+		return binary.AppendVarint(binary.AppendVarint(dst, int64(p.X)), int64(p.Y)), nil
+	}, func(data []byte) (point, error) {
+		x, n := binary.Varint(data)
+		y, m := binary.Varint(data[max(n, 0):])
+		if n <= 0 || m <= 0 || n+m != len(data) {
+			return point{}, errors.New("bad point")
+		}
+		return point{int32(x), int32(y)}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 4 {
+		wg.Go(func() {
+			zone := time.FixedZone("Z"+strconv.Itoa(g), g*3600)
+			for i := range 200 {
+				in := []any{point{int32(i), int32(g)}, time.Unix(int64(i), 0).In(zone), "s", i}
+				for _, c := range []Codec{BinaryCodec{r}, JSONCodec{r}} {
+					b, err := c.AppendEncode(nil, in, nil)
+					if err == nil {
+						_, _, err = c.Decode(b)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 50 {
+			name := "t" + strconv.Itoa(i)
+			if err := Register(r, name, func(dst []byte, v [1]int8) ([]byte, error) { return dst, nil }, func([]byte) ([1]int8, error) { return [1]int8{}, nil }); err == nil && i > 0 {
+				errs <- errors.New("a type registered twice")
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,7 +39,7 @@ func fixedZone(name string, off int) *time.Location {
 		zones.m = make(map[zoneKey]*time.Location)
 	}
 	if len(zones.m) < maxZones {
-		k.name = string([]byte(name)) // do not keep a decoded payload alive
+		k.name = strings.Clone(name) // do not keep a decoded payload alive
 		zones.m[k] = l
 	}
 	return l
