@@ -101,7 +101,8 @@ type DecodeError struct {
 	Detail string // what was expected or found
 }
 
-// Error returns a message such as `wire: malformed payload (unknown tag 0x7f) at offset 9`.
+// Error returns a message such as
+// `wire: malformed payload (unknown tag 127) at offset 9`.
 func (e *DecodeError) Error() string {
 	s := "wire: " + e.Err.Error()
 	if e.Detail != "" {
@@ -114,9 +115,9 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Fallback encodes and decodes the values of types a codec does not know.
-// The same Fallback serves both codecs: its encoding is opaque bytes (JSON
-// embeds them as JSON when they are valid JSON, else as base64). See
-// [Registry] for a ready-made one.
+// The same Fallback serves both codecs: its encoding is opaque bytes
+// (JSONCodec embeds them as they are when they are JSON it reads back
+// unchanged, else as base64). See [Registry] for a ready-made one.
 type Fallback interface {
 	// AppendValue appends an encoding of v to dst and returns it with a
 	// name for the encoding, which DecodeValue gets back. For a type it

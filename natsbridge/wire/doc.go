@@ -13,7 +13,7 @@
 //	topic Fx.EUR/USD                      ->  ee.Fx.EUR/USD
 //	topic Desk.New York                   ->  ee.Desk.New%20York
 //	topic Rates.5%                        ->  ee.Rates.5%25
-//	topic A.*.>  (literal '*' and '>')    ->  ee.A.%2A.%3E
+//	topic A.x*y.a>b                       ->  ee.A.x%2Ay.a%3Eb
 //	topic Sys.$SYS                        ->  ee.Sys.%24SYS
 //	topic Ville.Zürich                    ->  ee.Ville.Z%C3%BCrich (AllowNonASCII: ee.Ville.Zürich)
 //

@@ -12,8 +12,8 @@ var (
 	// (empty token, whitespace or control byte, '*' or '>', non-ASCII
 	// without AllowNonASCII).
 	ErrBadPrefix = errors.New("invalid subject prefix")
-	// ErrNotExact: Subject was given a topic with a non-exact part (or the
-	// zero topic); only exact topics are published.
+	// ErrNotExact: Subject was given a topic with a non-exact part; only
+	// exact topics are published.
 	ErrNotExact = errors.New("topic is not exact")
 	// ErrZeroTopic: the zero topic.Topic was given.
 	ErrZeroTopic = errors.New("zero topic")

@@ -28,7 +28,7 @@ import (
 //     the result is the original but the float64 is not float64(original).
 //   - as string: []byte (standard base64) and time.Time (RFC 3339 with
 //     nanoseconds and the offset; time.Parse(time.RFC3339Nano, s) gives the
-//     instant and offset back).
+//     instant back, and the offset to the minute, without the zone's name).
 //   - as nil: nil []byte, []any and map[string]any (JSON null).
 //   - errors: NaN and infinities, strings and keys that are not valid UTF-8,
 //     times with a year outside 0-9999, and other types without a Fallback.

@@ -31,9 +31,9 @@ type regEntry struct {
 // Register adds type T to r under name: enc appends the encoding of a T to
 // dst, dec decodes one (data is valid only during the call, so dec must
 // copy what it keeps). It returns an error if T or name is already
-// registered, or name is empty or starts with '$'. For a value of T, JSONCodec writes enc's
-// bytes as JSON when they are valid JSON, so an enc that writes JSON keeps
-// the JSON encoding readable.
+// registered, or name is empty or starts with '$' (reserved). JSONCodec
+// embeds enc's bytes as they are when they are JSON that it reads back
+// unchanged, so an enc that writes JSON keeps the JSON encoding readable.
 func Register[T any](r *Registry, name string, enc func(dst []byte, v T) ([]byte, error), dec func(data []byte) (T, error)) error {
 	if name == "" || name[0] == '$' {
 		return fmt.Errorf("wire: Register: name %s is empty or starts with '$' (reserved)", strconv.Quote(name))
