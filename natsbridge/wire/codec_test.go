@@ -920,3 +920,21 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestJSONFromEncodingJSON: what encoding/json writes for the same shape
+// decodes, with the documented conversions.
+func TestJSONFromEncodingJSON(t *testing.T) {
+	b, err := json.MarshalIndent(stdMessage{benchArgs, benchKwargs}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args, kw, err := JSON.Decode(b)
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", b, err)
+	}
+	wantArgs := []any{"AAPL", 187.25, 300, "2023-11-14T22:13:20.123456789Z"}
+	wantKw := map[string]any{"side": "buy", "venue": "XNAS", "seq": 1234567}
+	if !equalValue(args, wantArgs) || !equalValue(kw, wantKw) {
+		t.Errorf("Decode(%s) = %#v, %#v; want %#v, %#v", b, args, kw, wantArgs, wantKw)
+	}
+}
