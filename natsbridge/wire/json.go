@@ -50,7 +50,8 @@ type JSONCodec struct {
 func (JSONCodec) ContentType() string { return "application/json" }
 
 // AppendEncode implements [Codec]. With a reused dst that has room it
-// makes no allocation for the common types (BenchmarkEncode/json).
+// makes no allocation for the common types and up to 16 keyword arguments
+// (and keys in each nested map) (BenchmarkEncode/json).
 func (c JSONCodec) AppendEncode(dst []byte, args []any, kwargs map[string]any) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, '{')
