@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestDemoPlainAndSummary(t *testing.T) {
@@ -15,7 +17,7 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"summary:", " 0 lost", "latency: publish → handler p50 ", "queue peak ", "VWAP:    AAPL ",
+	for _, want := range []string{"summary:", " 0 lost", "latency:  publish → handler p50 ", "queue peak ", "VWAP:     AAPL ",
 		"Market.Data.{symbol}", "wildcard", "Market.(Equity|Futures).Trade", "range", `Market.Data./^[A-Z]{4}$/`, "pattern",
 		"Market.Data.AAPL", "exact", "EventEngine.Internal.Timer.Second", "timer"} {
 		if !strings.Contains(out, want) {
@@ -93,9 +95,30 @@ func TestDemoTerminalView(t *testing.T) {
 	if ups := regexp.MustCompile(`\x1b\[[0-9]+A`).FindAllString(out, -1); frames < 2 || len(ups) != frames-1 {
 		t.Errorf("%d frames:\n%q", frames, out)
 	}
-	for _, want := range []string{"throughput", "queue       peak", "subscription", "Market.Data.{symbol}", "VWAP        AAPL"} {
+	for _, want := range []string{"rate      target 10,000/s   achieved ", "queue     peak", "hook topic", "Market.Data.{symbol}", "VWAP      AAPL",
+		"messages  published ", "latency   p50 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("view lacks %q", want)
+		}
+	}
+	// Every line fits an 80-column terminal (wider lines wrap and break the
+	// redraw), counting characters, not bytes, and without the escapes.
+	esc := regexp.MustCompile(`\x1b\[[0-9?;]*[A-Za-z]`)
+	for l := range strings.Lines(esc.ReplaceAllString(out, "")) {
+		if n := utf8.RuneCountInString(strings.TrimRight(l, "\r\n")); n > 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
+	}
+	// The last frame (after the shutdown) adds up: published + timer
+	// ticks = delivered, nothing queued; and it agrees with the summary.
+	last := out[strings.LastIndex(out, "eventengine demo: 4 symbols"):]
+	want := fmt.Sprintf("messages  published %s + timer ticks %d; delivered %s, queued 0", group(s.Published), s.TimerTicks, group(s.Delivered))
+	if !strings.Contains(last, want) || s.Delivered != s.Published+uint64(s.TimerTicks) {
+		t.Errorf("last frame lacks %q:\n%s", want, last)
+	}
+	for _, sym := range wellKnown[:4] { // --symbols 4: the same symbols in the view and the summary
+		if _, ok := s.VWAP[sym]; !ok || !strings.Contains(last, sym+" ") {
+			t.Errorf("VWAP of %s: summary %v, view:\n%s", sym, s.VWAP, last)
 		}
 	}
 }
