@@ -88,7 +88,7 @@ func TestPublish(t *testing.T) {
 	}
 
 	one := decode(t, expvar.Get("test.one").String())
-	if one["messages_accepted_total"] != 4.0 || one["messages_delivered_total"] != 4.0 || one["handler_panics_total"] != 1.0 ||
+	if one["messages_accepted_total"] != 4.0 || one["messages_delivered_total"] != 4.0 || one["panics_total"] != 1.0 ||
 		one["queue_capacity"] != 64.0 || one["loop_running"] != 0.0 || one["generic_hooks"] != 1.0 {
 		t.Errorf("test.one: %v", one)
 	}

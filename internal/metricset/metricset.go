@@ -65,7 +65,9 @@ func b2i(b bool) int64 {
 }
 
 // Engine lists the engine-wide metrics. Handler errors are not counted by
-// engine.Stats yet; when they are, they take one line here.
+// engine.Stats yet; when they are, they take one line here ("errors", so
+// that the engine-wide eventengine_errors_total does not clash with the
+// per-handler eventengine_handler_errors_total, as "panics" does not).
 var Engine = []Metric{
 	{"queue_depth", "Messages in the queue now.", Gauge, "{message}", func(s *engine.Stats) int64 { return int64(s.Queued) }},
 	{"queue_capacity", "Capacity of the queue, in messages.", Gauge, "{message}", func(s *engine.Stats) int64 { return int64(s.Capacity) }},
@@ -76,7 +78,7 @@ var Engine = []Metric{
 	{"puts_waited", "Blocking puts that found the queue full and waited for room.", Counter, "{put}", func(s *engine.Stats) int64 { return int64(s.Waited) }},
 	{"puts_full_on_loop", "Puts from a handler that found the queue full and returned ErrFull rather than wait for their own loop.", Counter, "{put}", func(s *engine.Stats) int64 { return int64(s.FullOnLoop) }},
 	{"puts_parked", "Blocking puts parked on a full queue now.", Gauge, "{put}", func(s *engine.Stats) int64 { return int64(s.ParkedPuts) }},
-	{"handler_panics", "Panics recovered in handlers, over every hook ever registered.", Counter, "{panic}", func(s *engine.Stats) int64 { return int64(s.HandlerPanics) }},
+	{"panics", "Panics recovered in handlers, over every hook ever registered (the per-handler series are eventengine_handler_panics_total).", Counter, "{panic}", func(s *engine.Stats) int64 { return int64(s.HandlerPanics) }},
 	{"route_misses", "Messages whose route (the hooks of their topic) was not cached and was computed.", Counter, "{message}", func(s *engine.Stats) int64 { return int64(s.RouteMisses) }},
 	{"exact_hooks", "Registered hooks of exact topics.", Gauge, "{hook}", func(s *engine.Stats) int64 { return int64(s.ExactHooks) }},
 	{"generic_hooks", "Registered hooks of generic (wildcard, range, pattern) topics.", Gauge, "{hook}", func(s *engine.Stats) int64 { return int64(s.GenericHooks) }},
