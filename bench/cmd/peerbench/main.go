@@ -110,6 +110,10 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "peerbench:", err)
 			return 2
 		}
+	} else if err := outDir(dir); err != nil {
+		// Before running anything: a full run takes minutes.
+		fmt.Fprintln(stderr, "peerbench:", err)
+		return 2
 	}
 
 	if *render != "" {
@@ -149,6 +153,20 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// outDir makes sure results can be written into dir: it creates dir (and
+// its parents) if needed and checks that a file can be created in it.
+func outDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: cannot create the directory: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".peerbench-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: cannot write there: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // benchDir finds the bench module's directory: the working directory if

@@ -31,6 +31,30 @@ func TestBadFlags(t *testing.T) {
 	}
 }
 
+// TestOutDir: --out creates its directory, and a directory that cannot
+// be made is refused before anything runs (regression: peerbench ran every
+// benchmark and then failed to write the results).
+func TestOutDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	if code := run([]string{"--out", filepath.Join(file, "sub"), "--systems", "channel"}, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "cannot create the directory") || strings.Contains(errOut.String(), "mode") {
+		t.Errorf("--out under a file: exit %d, %q", code, errOut.String())
+	}
+	dir := filepath.Join(t.TempDir(), "new", "results")
+	errOut.Reset()
+	code := run([]string{"--quick", "--fixed", "--messages", "200", "--paced", "10ms", "--systems", "channel", "--out", dir}, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestRunAndRender runs two systems on every scenario with a few hundred
 // messages (no pilot), then renders the views again from the JSON. It
 // checks that the files are written and agree, not the numbers.
