@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,6 +110,12 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoConfig, int, b
 		return bad("--symbols must be between 2 and 10000, got %d", c.symbols)
 	case c.capacity < 1 || c.capacity > maxDemoCapacity:
 		return bad("--capacity must be between 1 and %d messages, got %d", maxDemoCapacity, c.capacity)
+	}
+	if c.svg != "" {
+		// Checked now, not after a run of --duration.
+		if st, err := os.Stat(filepath.Dir(c.svg)); err != nil || !st.IsDir() {
+			return bad("--svg %s: the directory %s does not exist", c.svg, filepath.Dir(c.svg))
+		}
 	}
 	if c.metricsAddr != "" {
 		if _, port, err := net.SplitHostPort(c.metricsAddr); err != nil || port == "" {
@@ -258,7 +265,7 @@ func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if cfg.metricsAddr != "" && cfg.serving == nil {
 		cfg.serving = func(addr string) {
-			fmt.Fprintf(stderr, "eventengine demo: serving http://%s/metrics and http://%s/debug/vars\n", addr, addr)
+			fmt.Fprintf(stderr, "eventengine demo: serving http://%s/metrics and /debug/vars\n", addr)
 		}
 	}
 	sum, err := demo(ctx, cfg, view, isTerminal(view))
@@ -563,7 +570,7 @@ func (v *liveView) draw(at time.Duration, published uint64, peak int) {
 	if v.final {
 		state = "done"
 	}
-	line("eventengine demo: %d symbols, 2 markets   %4.1f s of %v   %s", v.cfg.symbols, at.Seconds(), v.cfg.duration, state)
+	line("eventengine demo: %d symbols, 2 markets   %.1f s of %.1f s   %s", v.cfg.symbols, at.Seconds(), v.cfg.duration.Seconds(), state)
 	if v.serving != "" {
 		line("metrics   http://%s/metrics  /debug/vars", v.serving)
 	}
@@ -572,9 +579,14 @@ func (v *liveView) draw(at time.Duration, published uint64, peak int) {
 	if len(v.rates) > 0 && !targetReached(v.rates[len(v.rates)-1], v.cfg.rate) {
 		verdict = "  target not reached"
 	}
-	shown := rate
-	if !full && len(v.rates) > 0 {
-		shown = v.rates[len(v.rates)-1] // keep the last full second's rate on the final frame
+	// The final frame shows the whole run, as the summary does.
+	shown, queuePeak, over := rate, peak, "this second"
+	if v.final && at > 0 {
+		shown, queuePeak, over = float64(published)/at.Seconds(), v.peak, "whole run"
+		verdict = ""
+		if !targetReached(shown, v.cfg.rate) {
+			verdict = "  target not reached"
+		}
 	}
 	line("rate      target %s/s   achieved %s/s%s", group(uint64(v.cfg.rate)), group(uint64(shown)), verdict)
 	if len(v.rates) > 0 {
@@ -583,7 +595,7 @@ func (v *liveView) draw(at time.Duration, published uint64, peak int) {
 	} else {
 		line("")
 	}
-	line("queue     peak %s of %s this second", group(uint64(peak)), group(uint64(s.Capacity)))
+	line("queue     peak %s of %s, %s", group(uint64(queuePeak)), group(uint64(s.Capacity)), over)
 	line("latency   %s   this second", lat)
 	if all, n := v.st.latency.snapshot(); n > 0 {
 		lo, hi, bars := latencyBars(all)
@@ -680,22 +692,24 @@ func summarize(cfg demoConfig, e *engine.Engine, st *demoState, forms map[string
 }
 
 func printSummary(w io.Writer, s demoSummary, hooks bool) {
-	fmt.Fprintf(w, "\nsummary: %.1f s, %d symbols; target %s msgs/s, achieved %s msgs/s", s.Seconds, s.Symbols,
-		group(uint64(s.TargetRate)), group(uint64(s.MsgsPerSec)))
+	fmt.Fprintf(w, "\nsummary:  %.1f s, %d symbols\n", s.Seconds, s.Symbols)
+	fmt.Fprintf(w, "rate:     target %s msgs/s, achieved %s msgs/s", group(uint64(s.TargetRate)), group(uint64(s.MsgsPerSec)))
 	if !s.TargetReached {
 		fmt.Fprint(w, ": target not reached")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "messages: published %s + timer ticks %d = accepted %s, delivered %s; received by the hooks %s, %d lost\n",
-		group(s.Published), s.TimerTicks, group(s.Accepted), group(s.Delivered), group(s.Received), s.Lost)
+	if len(s.RatePerSecond) > 1 {
+		last := s.RatePerSecond[max(0, len(s.RatePerSecond)-60):]
+		fmt.Fprintf(w, "          %s  per second, max %s/s\n", sparkline(last), group(uint64(slices.Max(last))))
+	}
+	fmt.Fprintf(w, "messages: published %s + timer ticks %d = accepted %s = delivered %s\n",
+		group(s.Published), s.TimerTicks, group(s.Accepted), group(s.Delivered))
+	fmt.Fprintf(w, "          received by the hooks %s of %s published, %d lost\n", group(s.Received), group(s.Published), s.Lost)
 	fmt.Fprintf(w, "queue:    peak %s of %s; %d handler panics\n", group(uint64(s.QueuePeak)), group(uint64(s.Capacity)), s.Panics)
 	fmt.Fprintf(w, "latency:  publish → handler p50 %s, p99 %s, p99.9 %s (whole run)\n",
 		dur(time.Duration(s.LatencyP50)), dur(time.Duration(s.LatencyP99)), dur(time.Duration(s.LatencyP999)))
 	if lo, hi, bars := latencyBars(s.latency); bars != "" {
 		fmt.Fprintf(w, "          %s  %s to %s\n", bars, dur(lo), dur(hi))
-	}
-	if len(s.RatePerSecond) > 1 {
-		fmt.Fprintf(w, "rate:     %s  per second\n", sparkline(s.RatePerSecond[max(0, len(s.RatePerSecond)-60):]))
 	}
 	fmt.Fprintf(w, "feed:     trades Equity %s, Futures %s; four-letter ticks %s\n",
 		group(uint64(s.Trades["Equity"])), group(uint64(s.Trades["Futures"])), group(uint64(s.FourLetter)))

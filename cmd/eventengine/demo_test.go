@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,7 +19,7 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"summary:", " 0 lost", "latency:  publish → handler p50 ", "queue peak ", "VWAP:     AAPL ",
+	for _, want := range []string{"summary:", " 0 lost", "latency:  publish → handler p50 ", "queue:    peak ", "VWAP:     AAPL ",
 		"Market.Data.{symbol}", "wildcard", "Market.(Equity|Futures).Trade", "range", `Market.Data./^[A-Z]{4}$/`, "pattern",
 		"Market.Data.AAPL", "exact", "EventEngine.Internal.Timer.Second", "timer"} {
 		if !strings.Contains(out, want) {
@@ -182,5 +184,40 @@ func TestHistogram(t *testing.T) {
 	}
 	if bucketOf(5) != 5 || bucketValue(bucketOf(1<<40)) < 1<<40 {
 		t.Fatal("bucket bounds")
+	}
+}
+
+// TestDemoTargetNotReached: a rate no machine reaches (one feed goroutine
+// at 50 M msgs/s) is reported as not reached, in the summary and the JSON.
+func TestDemoTargetNotReached(t *testing.T) {
+	code, out, errOut := runCmd(t, "", "demo", "--duration", "300ms", "--rate", "50000000", "--symbols", "4")
+	if code != 0 || !strings.Contains(out, "rate:     target 50,000,000 msgs/s, achieved ") || !strings.Contains(out, ": target not reached") {
+		t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	code, out, _ = runCmd(t, "", "demo", "--duration", "300ms", "--rate", "50000000", "--symbols", "4", "--json")
+	var s demoSummary
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil || s.TargetReached || s.MsgsPerSec <= 0 || s.MsgsPerSec >= 50e6 {
+		t.Errorf("exit %d, %v: %+v", code, err, s)
+	}
+	if !targetReached(95, 100) || targetReached(94, 100) {
+		t.Error("targetReached: the bound is 95% of the target")
+	}
+}
+
+// TestDemoSVG writes the charts and checks they are an SVG with both.
+func TestDemoSVG(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.svg")
+	code, _, errOut := runCmd(t, "", "demo", "--duration", "300ms", "--rate", "20000", "--symbols", "4", "--svg", path)
+	b, err := os.ReadFile(path)
+	if code != 0 || err != nil || !strings.Contains(errOut, "wrote "+path) {
+		t.Fatalf("exit %d, %v, stderr %q", code, err, errOut)
+	}
+	svg := string(b)
+	if !strings.HasPrefix(svg, "<svg ") || !strings.HasSuffix(svg, "</svg>\n") || !strings.Contains(svg, "achieved rate per second") ||
+		!strings.Contains(svg, "publish → handler latency") || strings.Count(svg, `fill="#2a9d8f"`) < 2 {
+		t.Errorf("svg:\n%s", svg)
+	}
+	if code, _, errOut := runCmd(t, "", "demo", "--duration", "100ms", "--svg", filepath.Join(path, "x.svg")); code != 2 || !strings.Contains(errOut, "--svg "+filepath.Join(path, "x.svg")+": the directory "+path+" does not exist") {
+		t.Errorf("unwritable --svg: exit %d, %q", code, errOut)
 	}
 }
