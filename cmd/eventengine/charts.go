@@ -76,7 +76,7 @@ func latencyBars(counts []uint64) (lo, hi time.Duration, chart string) {
 // writeSVG writes two charts of the run to path: the achieved rate in
 // each second against the target, and the latency distribution.
 func writeSVG(path string, s demoSummary) error {
-	const w, h, pad = 720, 260, 48
+	const w, h, pad = 760, 260, 80
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, 2*h)
 	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
