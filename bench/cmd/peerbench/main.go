@@ -56,18 +56,22 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "peerbench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	// 0 is the unset value of these flags (the mode's default): given
+	// explicitly, 0 or less is an error, not a request for the default.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
-	case *messages < 0:
-		fmt.Fprintf(stderr, "peerbench: --messages must be positive, got %d\n", *messages)
+	case set["messages"] && *messages < 1:
+		fmt.Fprintf(stderr, "peerbench: --messages must be at least 1, got %d\n", *messages)
 		return 2
-	case *budget < 0:
-		fmt.Fprintf(stderr, "peerbench: --budget must be positive, got %v\n", *budget)
+	case set["budget"] && *budget <= 0:
+		fmt.Fprintf(stderr, "peerbench: --budget must be positive, got %v (--fixed runs without a budget)\n", *budget)
 		return 2
-	case *paced < 0:
+	case set["paced"] && *paced <= 0:
 		fmt.Fprintf(stderr, "peerbench: --paced must be positive, got %v\n", *paced)
 		return 2
-	case *repeats < 0:
-		fmt.Fprintf(stderr, "peerbench: --repeats must be positive, got %d\n", *repeats)
+	case set["repeats"] && *repeats < 1:
+		fmt.Fprintf(stderr, "peerbench: --repeats must be at least 1, got %d\n", *repeats)
 		return 2
 	}
 	cfg := bench.Full()

@@ -18,6 +18,7 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--messages", "-1"}, {"--budget", "-1s"}, {"--repeats", "-2"}, {"--paced", "-1ms"}, {"--nope"}, {"extra"},
+		{"--messages", "0"}, {"--budget", "0s"}, {"--repeats", "0"}, {"--paced", "0s"}, // regression: 0 ran the default
 		{"--systems", "no-such-system"}, {"--render", filepath.Join(t.TempDir(), "missing.json")},
 	} {
 		var errOut bytes.Buffer
