@@ -15,9 +15,9 @@ func init() {
 
 const versionUsage = `Usage: eventengine version
 
-Prints the module version this binary was built from ("devel" for a build
-from a clone, with the commit when the build recorded it), the Go version
-and the platform.
+Prints the module version this binary was built from (for a build from a
+clone Go's pseudo-version of its commit, or "devel" when the build recorded
+no version control information), the Go version and the platform.
 `
 
 func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -35,10 +35,9 @@ func runVersion(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 }
 
 // versionLine describes a build: "eventengine v1.2.0 (go1.26.8 linux/amd64)"
-// for a module version, or "eventengine devel, commit 4d4b5c4 (modified),
-// 2026-12-01T12:00:00Z (go1.26.8 linux/amd64)" for a build from a clone
-// (the commit only when the build recorded it: not with -buildvcs=false,
-// nor under go run).
+// for a module version, including the pseudo-version (v0.0.0-DATE-COMMIT)
+// that Go stamps on a build from a clone; "eventengine devel" when there is
+// none, with the commit if the build recorded one without a version.
 func versionLine(info *debug.BuildInfo) string {
 	v := "devel"
 	var vcs []string
