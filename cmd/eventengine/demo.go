@@ -72,7 +72,7 @@ type demoConfig struct {
 	svg         string // write charts of the run to this file at the end
 
 	// For tests: serving is called with the metrics server's address
-	// once it listens, finished after the shutdown while it still serves.
+	// once the engine runs, finished after the shutdown while it still serves.
 	serving  func(addr string)
 	finished func(addr string)
 }
@@ -321,9 +321,6 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 			return demoSummary{}, err
 		}
 		defer srv.Close()
-		if cfg.serving != nil {
-			cfg.serving(srv.Addr())
-		}
 	}
 	st := &demoState{vwapNum: map[string]float64{}, vwapDen: map[string]float64{}, trades: map[string]int64{}, notional: map[string]float64{}}
 	forms := map[string]string{}
@@ -394,6 +391,9 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 	if _, err := e.Timer(time.Second); err != nil {
 		e.Stop()
 		return demoSummary{}, err
+	}
+	if srv != nil && cfg.serving != nil {
+		cfg.serving(srv.Addr()) // once the engine runs: a scrape from now on sees it running
 	}
 
 	var published atomic.Uint64
