@@ -693,7 +693,7 @@ func summarize(cfg demoConfig, e *engine.Engine, st *demoState, forms map[string
 
 func printSummary(w io.Writer, s demoSummary, hooks bool) {
 	fmt.Fprintf(w, "\nsummary:  %.1f s, %d symbols\n", s.Seconds, s.Symbols)
-	fmt.Fprintf(w, "rate:     target %s msgs/s, achieved %s msgs/s", group(uint64(s.TargetRate)), group(uint64(s.MsgsPerSec)))
+	fmt.Fprintf(w, "rate:     target %s msgs/s, achieved %s/s", group(uint64(s.TargetRate)), group(uint64(s.MsgsPerSec)))
 	if !s.TargetReached {
 		fmt.Fprint(w, ": target not reached")
 	}
@@ -702,9 +702,8 @@ func printSummary(w io.Writer, s demoSummary, hooks bool) {
 		last := s.RatePerSecond[max(0, len(s.RatePerSecond)-60):]
 		fmt.Fprintf(w, "          %s  per second, max %s/s\n", sparkline(last), group(uint64(slices.Max(last))))
 	}
-	fmt.Fprintf(w, "messages: published %s + timer ticks %d = accepted %s = delivered %s\n",
-		group(s.Published), s.TimerTicks, group(s.Accepted), group(s.Delivered))
-	fmt.Fprintf(w, "          received by the hooks %s of %s published, %d lost\n", group(s.Received), group(s.Published), s.Lost)
+	fmt.Fprintf(w, "messages: published %s + timer ticks %d = accepted %s\n", group(s.Published), s.TimerTicks, group(s.Accepted))
+	fmt.Fprintf(w, "          delivered %s; received by the hooks %s, %d lost\n", group(s.Delivered), group(s.Received), s.Lost)
 	fmt.Fprintf(w, "queue:    peak %s of %s; %d handler panics\n", group(uint64(s.QueuePeak)), group(uint64(s.Capacity)), s.Panics)
 	fmt.Fprintf(w, "latency:  publish → handler p50 %s, p99 %s, p99.9 %s (whole run)\n",
 		dur(time.Duration(s.LatencyP50)), dur(time.Duration(s.LatencyP99)), dur(time.Duration(s.LatencyP999)))

@@ -29,6 +29,13 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	if strings.Contains(out, "\x1b[") {
 		t.Error("ANSI escapes in output that is not a terminal")
 	}
+	// The summary fits 80 columns (the per-second log lines before it need
+	// not: they are for logs).
+	for l := range strings.Lines(out[strings.Index(out, "\nsummary:"):]) {
+		if n := utf8.RuneCountInString(strings.TrimRight(l, "\n")); n > 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
+	}
 }
 
 func TestDemoJSONNothingLost(t *testing.T) {
