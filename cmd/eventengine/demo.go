@@ -39,13 +39,13 @@ const demoUsage = `Usage: eventengine demo [flags]
 Publishes simulated ticks (Market.Data.<SYMBOL>) and trades
 (Market.<Equity|Futures>.Trade) and subscribes with every topic form:
 
-  Market.Data.AAPL                exact      last price of one symbol
-  Market.Data.{symbol}            wildcard   running VWAP per symbol, latency
-  Market.(Equity|Futures).Trade   range      trades and notional per market
-  Market.Data./^[A-Z]{4}$/        pattern    ticks of four-letter symbols
-  EventEngine.Internal.Timer.Second  timer   drives the live view
+  Market.Data.AAPL                   exact     last price of one symbol
+  Market.Data.{symbol}               wildcard  running VWAP per symbol, latency
+  Market.(Equity|Futures).Trade      range     trades and notional per market
+  Market.Data./^[A-Z]{4}$/           pattern   ticks of four-letter symbols
+  EventEngine.Internal.Timer.Second  timer     drives the live view
 
-Each topic above is a hook: the handlers registered on one topic. Each second
+The handlers on each topic above form its hook (see README, Terms). Each second
 the demo shows the target and achieved rate (and says when the target is not
 reached), the rate over time, queue occupancy, publish-to-handler latency
 (percentiles and the distribution) and, per hook, its calls, mean handler
@@ -118,8 +118,9 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoConfig, int, b
 		}
 	}
 	if c.metricsAddr != "" {
-		if _, port, err := net.SplitHostPort(c.metricsAddr); err != nil || port == "" {
-			return bad("--metrics-addr must be host:port (127.0.0.1:9464, or port 0 for any free one), got %q", c.metricsAddr)
+		_, port, err := net.SplitHostPort(c.metricsAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return bad("--metrics-addr must be host:port with a port from 0 (any free one) to 65535, like 127.0.0.1:9464; got %q", c.metricsAddr)
 		}
 	}
 	return c, 0, true

@@ -148,9 +148,9 @@ func TestDemoMetrics(t *testing.T) {
 // TestDemoMetricsAddr: a bad or taken address is refused with a message
 // that names the flag, before the demo runs.
 func TestDemoMetricsAddr(t *testing.T) {
-	for _, addr := range []string{"nohost", "127.0.0.1", ":x:"} {
+	for _, addr := range []string{"nohost", "127.0.0.1", ":x:", "127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:http"} {
 		code, _, errOut := runCmd(t, "", "demo", "--metrics-addr", addr)
-		if code != 2 || !strings.Contains(errOut, "--metrics-addr must be host:port") {
+		if code != 2 || !strings.Contains(errOut, "--metrics-addr must be host:port with a port from 0") || !strings.Contains(errOut, fmt.Sprintf("got %q", addr)) {
 			t.Errorf("--metrics-addr %q: exit %d, %q", addr, code, errOut)
 		}
 	}
