@@ -128,12 +128,14 @@ func Hooks(e *engine.Engine, handlers bool) []Hook {
 	for t, h := range e.All() {
 		k := Hook{Topic: t.String(), Timed: h.HasStats(), Totals: callsOf(h.Totals())}
 		if handlers {
+			at := map[string]int{} // index in k.Handlers by name
 			for fn, s := range h.AllStats() {
 				name := HandlerName(fn)
-				i := slices.IndexFunc(k.Handlers, func(x Handler) bool { return x.Name == name })
-				if i < 0 {
+				i, ok := at[name]
+				if !ok {
+					i = len(k.Handlers)
+					at[name] = i
 					k.Handlers = append(k.Handlers, Handler{Name: name})
-					i = len(k.Handlers) - 1
 				}
 				k.Handlers[i].add(callsOf(s))
 			}
