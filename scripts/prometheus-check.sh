@@ -24,7 +24,7 @@ command -v jq >/dev/null 2>&1 || need+=(jq)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} (Debian packages)"
   $sudo apt-get update -q
-  $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 prometheus --version 2>&1 | head -1
 
