@@ -269,7 +269,18 @@ func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "eventengine demo: serving http://%s/metrics and /debug/vars\n", addr)
 		}
 	}
-	sum, err := demo(ctx, cfg, view, isTerminal(view))
+	live := isTerminal(view)
+	if f, ok := view.(*os.File); ok && live {
+		// The view is redrawn in place by moving the cursor up: on a smaller
+		// terminal its lines would wrap or scroll away and the frames
+		// overwrite each other, so print a line per second instead.
+		if cols, rows, ok := termSize(f); ok && (cols < viewWidth+1 || rows < viewHeight(cfg)+1) {
+			fmt.Fprintf(stderr, "eventengine demo: live view needs %dx%d, terminal is %dx%d: one line per second\n",
+				viewWidth+1, viewHeight(cfg)+1, cols, rows)
+			live = false
+		}
+	}
+	sum, err := demo(ctx, cfg, view, live)
 	if err != nil {
 		fmt.Fprintln(stderr, "eventengine demo:", err)
 		return 1
@@ -492,6 +503,15 @@ func feed(ctx context.Context, e *engine.Engine, cfg demoConfig, published *atom
 // 80-column terminal without wrapping (a wrapped line would throw off the
 // redraw, which moves the cursor up by the number of lines it wrote).
 const viewWidth = 79
+
+// viewHeight is the number of lines of the live view: 19 (5 of them the
+// hooks' table), and one for the metrics address.
+func viewHeight(cfg demoConfig) int {
+	if cfg.metricsAddr != "" {
+		return 20
+	}
+	return 19
+}
 
 // liveView draws the per-second view: in place on a terminal, one plain
 // line per second otherwise.

@@ -121,6 +121,9 @@ func TestDemoTerminalView(t *testing.T) {
 	// The last frame (after the shutdown) adds up: published + timer
 	// ticks = delivered, nothing queued; and it agrees with the summary.
 	last := out[strings.LastIndex(out, "eventengine demo: 4 symbols"):]
+	if n := strings.Count(last, "\n"); n != viewHeight(cfg) {
+		t.Errorf("the last frame has %d lines, viewHeight says %d", n, viewHeight(cfg))
+	}
 	want := fmt.Sprintf("messages  published %s + timer ticks %d; delivered %s, queued 0", group(s.Published), s.TimerTicks, group(s.Delivered))
 	if !strings.Contains(last, want) || s.Delivered != s.Published+uint64(s.TimerTicks) {
 		t.Errorf("last frame lacks %q:\n%s", want, last)
