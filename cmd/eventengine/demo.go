@@ -708,7 +708,7 @@ func summarize(cfg demoConfig, e *engine.Engine, st *demoState, forms map[string
 		QueuePeak: v.peak, Capacity: s.Capacity,
 		LatencyP50: int64(p[0]), LatencyP99: int64(p[1]), LatencyP999: int64(p[2]),
 		Hooks: hooksSummary(e, forms), Trades: maps.Clone(st.trades), VWAP: vwap, FourLetter: st.fourCount,
-		Panics: s.HandlerPanics, RatePerSecond: slices.Clone(v.rates), latency: counts,
+		Panics: s.HandlerPanics, RatePerSecond: append([]float64{}, v.rates...), latency: counts,
 	}
 }
 
