@@ -112,7 +112,11 @@ func snapshot(e *engine.Engine, c config) map[string]any {
 }
 
 func calls(c metricset.Calls) map[string]any {
-	return map[string]any{"calls_total": c.Calls, "panics_total": c.Panics, "handler_seconds_total": c.Time.Seconds()}
+	m := map[string]any{"handler_seconds_total": c.Time.Seconds()}
+	for _, k := range metricset.CallCounters {
+		m[k.Name+"_total"] = k.Value(&c)
+	}
+	return m
 }
 
 // Handler serves what expvar's own handler serves (every published

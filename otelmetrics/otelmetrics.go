@@ -26,6 +26,7 @@ package otelmetrics
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -57,29 +58,29 @@ func WithAttributes(kv ...attribute.KeyValue) Option {
 
 // calls are the instruments of a hook or a handler.
 type calls struct {
-	calls, panics metric.Int64ObservableCounter
-	time          metric.Float64ObservableCounter
+	counters []metric.Int64ObservableCounter // one per metricset.CallCounters
+	time     metric.Float64ObservableCounter
 }
 
-func newCalls(m metric.Meter, prefix, what string, obs *[]metric.Observable) (calls, error) {
+func newCalls(m metric.Meter, prefix, of, timeHelp string, obs *[]metric.Observable) (calls, error) {
 	var c calls
-	var err, e error
-	c.calls, e = m.Int64ObservableCounter(prefix+".calls", metric.WithUnit("{call}"),
-		metric.WithDescription("Calls of the "+what+"'s handlers (counted with engine.WithHandlerStats)."))
-	err = errors.Join(err, e)
-	c.panics, e = m.Int64ObservableCounter(prefix+".panics", metric.WithUnit("{panic}"),
-		metric.WithDescription("Panics recovered in the "+what+"'s handlers."))
-	err = errors.Join(err, e)
-	c.time, e = m.Float64ObservableCounter(prefix+".time", metric.WithUnit("s"),
-		metric.WithDescription("Time spent in the "+what+"'s handlers (counted with engine.WithHandlerStats)."))
-	err = errors.Join(err, e)
-	*obs = append(*obs, c.calls, c.panics, c.time)
-	return c, err
+	var errs error
+	for _, d := range metricset.CallCounters {
+		inst, err := m.Int64ObservableCounter(prefix+"."+d.Name, metric.WithUnit(d.Unit), metric.WithDescription(fmt.Sprintf(d.Help, of)))
+		errs = errors.Join(errs, err)
+		c.counters = append(c.counters, inst)
+		*obs = append(*obs, inst)
+	}
+	var err error
+	c.time, err = m.Float64ObservableCounter(prefix+".time", metric.WithUnit("s"), metric.WithDescription(timeHelp))
+	*obs = append(*obs, c.time)
+	return c, errors.Join(errs, err)
 }
 
 func (c calls) observe(o metric.Observer, k metricset.Calls, opt metric.MeasurementOption) {
-	o.ObserveInt64(c.calls, int64(k.Calls), opt)
-	o.ObserveInt64(c.panics, int64(k.Panics), opt)
+	for i, d := range metricset.CallCounters {
+		o.ObserveInt64(c.counters[i], int64(d.Value(&k)), opt)
+	}
 	o.ObserveFloat64(c.time, k.Time.Seconds(), opt)
 }
 
@@ -121,12 +122,14 @@ func Register(m metric.Meter, e *engine.Engine, opts ...Option) (metric.Registra
 	var hook, handler calls
 	if c.hooks {
 		var err error
-		hook, err = newCalls(m, "eventengine.hook", "hook", &obs)
+		hook, err = newCalls(m, "eventengine.hook", metricset.OfHook,
+			"Time spent in the hook's handlers (counted with engine.WithHandlerStats).", &obs)
 		errs = errors.Join(errs, err)
 	}
 	if c.handlers {
 		var err error
-		handler, err = newCalls(m, "eventengine.handler", "handler", &obs)
+		handler, err = newCalls(m, "eventengine.handler", metricset.OfHandler,
+			"Time spent in the handler (counted with engine.WithHandlerStats).", &obs)
 		errs = errors.Join(errs, err)
 	}
 	if errs != nil {

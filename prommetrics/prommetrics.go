@@ -33,6 +33,8 @@
 package prommetrics
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventengine/eventengine/engine"
@@ -62,10 +64,40 @@ type Collector struct {
 	e      *engine.Engine
 	cfg    config
 	engine []*prometheus.Desc // one per metricset.Engine
-	// per hook
-	hookCalls, hookPanics, hookSeconds *prometheus.Desc
-	// per handler
-	handlerCalls, handlerPanics, handlerSeconds *prometheus.Desc
+	hook   calls              // per hook (label topic)
+	hdl    calls              // per handler (labels topic, handler)
+}
+
+// calls are the descriptors of a hook's or a handler's series.
+type calls struct {
+	counters []*prometheus.Desc // one per metricset.CallCounters
+	seconds  *prometheus.Desc
+}
+
+func newCalls(prefix, of, secondsName, secondsHelp string, labels []string, constLabels prometheus.Labels) calls {
+	var k calls
+	for _, m := range metricset.CallCounters {
+		k.counters = append(k.counters, prometheus.NewDesc(prefix+m.Name+"_total", fmt.Sprintf(m.Help, of), labels, constLabels))
+	}
+	k.seconds = prometheus.NewDesc(secondsName, secondsHelp, labels, constLabels)
+	return k
+}
+
+func (k calls) describe(ch chan<- *prometheus.Desc) {
+	for _, d := range k.counters {
+		ch <- d
+	}
+	ch <- k.seconds
+}
+
+// send sends the counters and the time of a hook or a handler. The time is
+// a summary without quantiles (its _sum and _count give the mean); once the
+// handlers keep a latency histogram it becomes a histogram here.
+func (k calls) send(ch chan<- prometheus.Metric, c metricset.Calls, labels ...string) {
+	for i, m := range metricset.CallCounters {
+		ch <- prometheus.MustNewConstMetric(k.counters[i], prometheus.CounterValue, float64(m.Value(&c)), labels...)
+	}
+	ch <- prometheus.MustNewConstSummary(k.seconds, c.Calls, c.Time.Seconds(), nil, labels...)
 }
 
 // NewCollector returns a collector of e's statistics.
@@ -80,13 +112,10 @@ func NewCollector(e *engine.Engine, opts ...Option) *Collector {
 	for _, m := range metricset.Engine {
 		c.engine = append(c.engine, prometheus.NewDesc(m.FullName(), m.Help, nil, l))
 	}
-	hook, handler := []string{"topic"}, []string{"topic", "handler"}
-	c.hookCalls = prometheus.NewDesc("eventengine_hook_calls_total", "Handler calls by the hook, including handlers removed since (counted with engine.WithHandlerStats).", hook, l)
-	c.hookPanics = prometheus.NewDesc("eventengine_hook_panics_total", "Handler panics recovered by the hook, including handlers removed since.", hook, l)
-	c.hookSeconds = prometheus.NewDesc("eventengine_hook_handler_seconds", "Time spent in the hook's handlers, per handler call (counted with engine.WithHandlerStats).", hook, l)
-	c.handlerCalls = prometheus.NewDesc("eventengine_handler_calls_total", "Calls of the handler (counted with engine.WithHandlerStats).", handler, l)
-	c.handlerPanics = prometheus.NewDesc("eventengine_handler_panics_total", "Panics of the handler, recovered.", handler, l)
-	c.handlerSeconds = prometheus.NewDesc("eventengine_handler_seconds", "Time spent in the handler per call (counted with engine.WithHandlerStats).", handler, l)
+	c.hook = newCalls("eventengine_hook_", metricset.OfHook, "eventengine_hook_handler_seconds",
+		"Time spent in the hook's handlers, per handler call (counted with engine.WithHandlerStats).", []string{"topic"}, l)
+	c.hdl = newCalls("eventengine_handler_", metricset.OfHandler, "eventengine_handler_seconds",
+		"Time spent in the handler, per call (counted with engine.WithHandlerStats).", []string{"topic", "handler"}, l)
 	return c
 }
 
@@ -96,14 +125,10 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	if c.cfg.hooks {
-		ch <- c.hookCalls
-		ch <- c.hookPanics
-		ch <- c.hookSeconds
+		c.hook.describe(ch)
 	}
 	if c.cfg.handlers {
-		ch <- c.handlerCalls
-		ch <- c.handlerPanics
-		ch <- c.handlerSeconds
+		c.hdl.describe(ch)
 	}
 }
 
@@ -122,19 +147,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, h := range metricset.Hooks(c.e, c.cfg.handlers) {
 		if c.cfg.hooks {
-			send(ch, h.Totals, c.hookCalls, c.hookPanics, c.hookSeconds, h.Topic)
+			c.hook.send(ch, h.Totals, h.Topic)
 		}
 		for _, x := range h.Handlers {
-			send(ch, x.Calls, c.handlerCalls, c.handlerPanics, c.handlerSeconds, h.Topic, x.Name)
+			c.hdl.send(ch, x.Calls, h.Topic, x.Name)
 		}
 	}
-}
-
-// send sends the calls, panics and time of a hook or a handler. The time is
-// a summary without quantiles (its _sum and _count give the mean); once the
-// handlers keep a latency histogram it becomes a histogram here.
-func send(ch chan<- prometheus.Metric, k metricset.Calls, calls, panics, seconds *prometheus.Desc, labels ...string) {
-	ch <- prometheus.MustNewConstMetric(calls, prometheus.CounterValue, float64(k.Calls), labels...)
-	ch <- prometheus.MustNewConstMetric(panics, prometheus.CounterValue, float64(k.Panics), labels...)
-	ch <- prometheus.MustNewConstSummary(seconds, k.Calls, k.Time.Seconds(), nil, labels...)
 }

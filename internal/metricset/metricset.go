@@ -94,6 +94,34 @@ type Calls struct {
 	Time   time.Duration // time spent in the handler(s)
 }
 
+// CallCounter is one counter of a hook or of a handler, read from Calls. A
+// counter added to event.Stats (handler errors, say) takes a field in Calls,
+// its line in callsOf and one line in CallCounters; every exporter then has
+// it.
+type CallCounter struct {
+	// Name is the base name (calls): the exporters make it
+	// eventengine_hook_calls_total, eventengine.handler.calls, ...
+	Name string
+	// Help has one %s, for whose calls they are ("the handler").
+	Help  string
+	Unit  string
+	Value func(c *Calls) uint64
+}
+
+// CallCounters lists the counters of a hook and of a handler. The time spent
+// in the handlers is not among them: it is a summary for Prometheus (a
+// histogram once the handlers keep one) and a float for OpenTelemetry.
+var CallCounters = []CallCounter{
+	{"calls", "Calls of %s (counted with engine.WithHandlerStats).", "{call}", func(c *Calls) uint64 { return c.Calls }},
+	{"panics", "Panics recovered in %s.", "{panic}", func(c *Calls) uint64 { return c.Panics }},
+}
+
+// OfHook and OfHandler complete a CallCounter's Help.
+const (
+	OfHook    = "the hook's handlers, including handlers removed since"
+	OfHandler = "the handler"
+)
+
 func callsOf(s event.Stats) Calls { return Calls{Calls: s.Calls, Panics: s.Panics, Time: s.Total} }
 
 func (c *Calls) add(o Calls) {

@@ -113,3 +113,15 @@ func mustRegister(t *testing.T, e *engine.Engine, tp topic.Topic, h event.Handle
 	}
 	return id
 }
+
+func TestCallCounters(t *testing.T) {
+	seen := map[string]bool{}
+	c := Calls{Calls: 7, Panics: 2}
+	want := map[string]uint64{"calls": 7, "panics": 2}
+	for _, m := range CallCounters {
+		if seen[m.Name] || strings.Count(m.Help, "%s") != 1 || m.Unit == "" || m.Value(&c) != want[m.Name] {
+			t.Errorf("counter %+v (value %d)", m, m.Value(&c))
+		}
+		seen[m.Name] = true
+	}
+}
