@@ -41,14 +41,18 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eventengine bench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	// 0 is the flag's unset value: an explicit --messages 0 (or less) is an
+	// error, not a request for the default.
 	n := *messages
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "messages" })
 	switch {
-	case n < 0:
-		fmt.Fprintf(stderr, "eventengine bench: --messages must be positive, got %d\n", n)
+	case set && n < 1:
+		fmt.Fprintf(stderr, "eventengine bench: --messages must be at least 1, got %d\n", n)
 		return 2
-	case n == 0 && *quick:
+	case !set && *quick:
 		n = 200_000
-	case n == 0:
+	case !set:
 		n = 2_000_000
 	}
 	systems := []scenario.System{scenario.Channel{}, scenario.Engine{}}

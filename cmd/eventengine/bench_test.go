@@ -31,8 +31,12 @@ func TestBenchQuick(t *testing.T) {
 	if !strings.Contains(errOut, "eventengine") || !strings.Contains(errOut, "msgs/s") {
 		t.Errorf("no progress on stderr: %q", errOut)
 	}
-	if code, _, _ := runCmd(t, "", "bench", "--messages", "-1"); code != 2 {
-		t.Error("negative --messages accepted")
+	// Regression: --messages 0 ran the default 2,000,000 messages.
+	for _, n := range []string{"0", "-1"} {
+		if code, out, errOut := runCmd(t, "", "bench", "--messages", n); code != 2 || out != "" ||
+			errOut != "eventengine bench: --messages must be at least 1, got "+n+"\n" {
+			t.Errorf("--messages %s: exit %d, stdout %q, stderr %q", n, code, out, errOut)
+		}
 	}
 	if code, out, _ := runCmd(t, "", "bench", "--help"); code != 0 || !strings.Contains(out, "Usage: eventengine bench") {
 		t.Error("--help")

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestDemoPlainAndSummary(t *testing.T) {
@@ -15,7 +19,7 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"summary:", " 0 lost", "latency: publish → handler p50 ", "queue peak ", "VWAP:    AAPL ",
+	for _, want := range []string{"summary:", " 0 lost", "latency:  publish → handler p50 ", "queue:    peak ", "VWAP:     AAPL ",
 		"Market.Data.{symbol}", "wildcard", "Market.(Equity|Futures).Trade", "range", `Market.Data./^[A-Z]{4}$/`, "pattern",
 		"Market.Data.AAPL", "exact", "EventEngine.Internal.Timer.Second", "timer"} {
 		if !strings.Contains(out, want) {
@@ -24,6 +28,13 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	}
 	if strings.Contains(out, "\x1b[") {
 		t.Error("ANSI escapes in output that is not a terminal")
+	}
+	// The summary fits 80 columns (the per-second log lines before it need
+	// not: they are for logs).
+	for l := range strings.Lines(out[strings.Index(out, "\nsummary:"):]) {
+		if n := utf8.RuneCountInString(strings.TrimRight(l, "\n")); n > 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
 	}
 }
 
@@ -93,9 +104,33 @@ func TestDemoTerminalView(t *testing.T) {
 	if ups := regexp.MustCompile(`\x1b\[[0-9]+A`).FindAllString(out, -1); frames < 2 || len(ups) != frames-1 {
 		t.Errorf("%d frames:\n%q", frames, out)
 	}
-	for _, want := range []string{"throughput", "queue       peak", "subscription", "Market.Data.{symbol}", "VWAP        AAPL"} {
+	for _, want := range []string{"rate      target 10,000/s   achieved ", "queue     peak", "hook topic", "Market.Data.{symbol}", "VWAP      AAPL",
+		"messages  published ", "latency   p50 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("view lacks %q", want)
+		}
+	}
+	// Every line fits an 80-column terminal (wider lines wrap and break the
+	// redraw), counting characters, not bytes, and without the escapes.
+	esc := regexp.MustCompile(`\x1b\[[0-9?;]*[A-Za-z]`)
+	for l := range strings.Lines(esc.ReplaceAllString(out, "")) {
+		if n := utf8.RuneCountInString(strings.TrimRight(l, "\r\n")); n > 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
+	}
+	// The last frame (after the shutdown) adds up: published + timer
+	// ticks = delivered, nothing queued; and it agrees with the summary.
+	last := out[strings.LastIndex(out, "eventengine demo: 4 symbols"):]
+	if n := strings.Count(last, "\n"); n != viewHeight(cfg) {
+		t.Errorf("the last frame has %d lines, viewHeight says %d", n, viewHeight(cfg))
+	}
+	want := fmt.Sprintf("messages  published %s + timer ticks %d; delivered %s, queued 0", group(s.Published), s.TimerTicks, group(s.Delivered))
+	if !strings.Contains(last, want) || s.Delivered != s.Published+uint64(s.TimerTicks) {
+		t.Errorf("last frame lacks %q:\n%s", want, last)
+	}
+	for _, sym := range wellKnown[:4] { // --symbols 4: the same symbols in the view and the summary
+		if _, ok := s.VWAP[sym]; !ok || !strings.Contains(last, sym+" ") {
+			t.Errorf("VWAP of %s: summary %v, view:\n%s", sym, s.VWAP, last)
 		}
 	}
 }
@@ -159,5 +194,40 @@ func TestHistogram(t *testing.T) {
 	}
 	if bucketOf(5) != 5 || bucketValue(bucketOf(1<<40)) < 1<<40 {
 		t.Fatal("bucket bounds")
+	}
+}
+
+// TestDemoTargetNotReached: a rate no machine reaches (one feed goroutine
+// at 50 M msgs/s) is reported as not reached, in the summary and the JSON.
+func TestDemoTargetNotReached(t *testing.T) {
+	code, out, errOut := runCmd(t, "", "demo", "--duration", "300ms", "--rate", "50000000", "--symbols", "4")
+	if code != 0 || !strings.Contains(out, "rate:     target 50,000,000 msgs/s, achieved ") || !strings.Contains(out, ": target not reached") {
+		t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	code, out, _ = runCmd(t, "", "demo", "--duration", "300ms", "--rate", "50000000", "--symbols", "4", "--json")
+	var s demoSummary
+	if err := json.Unmarshal([]byte(out), &s); code != 0 || err != nil || s.TargetReached || s.MsgsPerSec <= 0 || s.MsgsPerSec >= 50e6 {
+		t.Errorf("exit %d, %v: %+v", code, err, s)
+	}
+	if !targetReached(95, 100) || targetReached(94, 100) {
+		t.Error("targetReached: the bound is 95% of the target")
+	}
+}
+
+// TestDemoSVG writes the charts and checks they are an SVG with both.
+func TestDemoSVG(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.svg")
+	code, _, errOut := runCmd(t, "", "demo", "--duration", "300ms", "--rate", "20000", "--symbols", "4", "--svg", path)
+	b, err := os.ReadFile(path)
+	if code != 0 || err != nil || !strings.Contains(errOut, "wrote "+path) {
+		t.Fatalf("exit %d, %v, stderr %q", code, err, errOut)
+	}
+	svg := string(b)
+	if !strings.HasPrefix(svg, "<svg ") || !strings.HasSuffix(svg, "</svg>\n") || !strings.Contains(svg, "achieved rate per second") ||
+		!strings.Contains(svg, "publish → handler latency") || strings.Count(svg, `fill="#2a9d8f"`) < 2 {
+		t.Errorf("svg:\n%s", svg)
+	}
+	if code, _, errOut := runCmd(t, "", "demo", "--duration", "100ms", "--svg", filepath.Join(path, "x.svg")); code != 2 || !strings.Contains(errOut, "--svg "+filepath.Join(path, "x.svg")+": the directory "+path+" does not exist") {
+		t.Errorf("unwritable --svg: exit %d, %q", code, errOut)
 	}
 }

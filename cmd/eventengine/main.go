@@ -6,6 +6,7 @@
 //	eventengine demo  [flags]           run the live market-data demo
 //	eventengine topic parse|match|format [flags] ...
 //	eventengine bench [flags]           measure the engine on this machine
+//	eventengine version                 print the version of this build
 //
 // Every subcommand takes --help.
 package main

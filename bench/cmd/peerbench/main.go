@@ -56,18 +56,22 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "peerbench: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	// 0 is the unset value of these flags (the mode's default): given
+	// explicitly, 0 or less is an error, not a request for the default.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
-	case *messages < 0:
-		fmt.Fprintf(stderr, "peerbench: --messages must be positive, got %d\n", *messages)
+	case set["messages"] && *messages < 1:
+		fmt.Fprintf(stderr, "peerbench: --messages must be at least 1, got %d\n", *messages)
 		return 2
-	case *budget < 0:
-		fmt.Fprintf(stderr, "peerbench: --budget must be positive, got %v\n", *budget)
+	case set["budget"] && *budget <= 0:
+		fmt.Fprintf(stderr, "peerbench: --budget must be positive, got %v (--fixed runs without a budget)\n", *budget)
 		return 2
-	case *paced < 0:
+	case set["paced"] && *paced <= 0:
 		fmt.Fprintf(stderr, "peerbench: --paced must be positive, got %v\n", *paced)
 		return 2
-	case *repeats < 0:
-		fmt.Fprintf(stderr, "peerbench: --repeats must be positive, got %d\n", *repeats)
+	case set["repeats"] && *repeats < 1:
+		fmt.Fprintf(stderr, "peerbench: --repeats must be at least 1, got %d\n", *repeats)
 		return 2
 	}
 	cfg := bench.Full()
@@ -110,6 +114,10 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "peerbench:", err)
 			return 2
 		}
+	} else if err := outDir(dir); err != nil {
+		// Before running anything: a full run takes minutes.
+		fmt.Fprintln(stderr, "peerbench:", err)
+		return 2
 	}
 
 	if *render != "" {
@@ -149,6 +157,20 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// outDir makes sure results can be written into dir: it creates dir (and
+// its parents) if needed and checks that a file can be created in it.
+func outDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out %s: cannot create the directory: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".peerbench-*")
+	if err != nil {
+		return fmt.Errorf("--out %s: cannot write there: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // benchDir finds the bench module's directory: the working directory if

@@ -18,6 +18,7 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--messages", "-1"}, {"--budget", "-1s"}, {"--repeats", "-2"}, {"--paced", "-1ms"}, {"--nope"}, {"extra"},
+		{"--messages", "0"}, {"--budget", "0s"}, {"--repeats", "0"}, {"--paced", "0s"}, // regression: 0 ran the default
 		{"--systems", "no-such-system"}, {"--render", filepath.Join(t.TempDir(), "missing.json")},
 	} {
 		var errOut bytes.Buffer
@@ -28,6 +29,30 @@ func TestBadFlags(t *testing.T) {
 	var errOut bytes.Buffer
 	if code := run([]string{"--help"}, &errOut); code != 0 || !strings.Contains(errOut.String(), "Usage: go run ./bench/cmd/peerbench") {
 		t.Errorf("--help: exit %d, %q", code, errOut.String())
+	}
+}
+
+// TestOutDir: --out creates its directory, and a directory that cannot
+// be made is refused before anything runs (regression: peerbench ran every
+// benchmark and then failed to write the results).
+func TestOutDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	if code := run([]string{"--out", filepath.Join(file, "sub"), "--systems", "channel"}, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "cannot create the directory") || strings.Contains(errOut.String(), "mode") {
+		t.Errorf("--out under a file: exit %d, %q", code, errOut.String())
+	}
+	dir := filepath.Join(t.TempDir(), "new", "results")
+	errOut.Reset()
+	code := run([]string{"--quick", "--fixed", "--messages", "200", "--paced", "10ms", "--systems", "channel", "--out", dir}, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err != nil {
+		t.Error(err)
 	}
 }
 
