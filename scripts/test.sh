@@ -5,7 +5,8 @@
 # Every step runs even after a failure; the last line is
 # "N passed, N failed" (test packages and fuzz targets, plus the gofmt and
 # vet checks), and the exit status is non-zero when anything failed.
-# Usage: ./scripts/test.sh            (FUZZTIME=300000x ./scripts/test.sh for longer fuzzing)
+# Usage: ./scripts/test.sh            (FUZZTIME=300000x ./scripts/test.sh for longer fuzzing;
+#        PROMETHEUS_CHECK=1 also scrapes the demo with a real Prometheus server, as CI does)
 # The race detector needs cgo: a C compiler (gcc or clang) must be installed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +90,13 @@ for pkg in $(for m in "${modules[@]}"; do (cd "$m" && go list ./...); done); do
     fi
   done
 done
+
+# Against a real Prometheus server (Debian's prometheus package, installed
+# by the script if absent): on in CI, or with PROMETHEUS_CHECK=1.
+if [ "${PROMETHEUS_CHECK:-${CI:-}}" = "1" ] || [ "${PROMETHEUS_CHECK:-${CI:-}}" = "true" ]; then
+  step "prometheus server check"
+  if ./scripts/prometheus-check.sh; then pass 1; else fail "prometheus-check"; fi
+fi
 
 step "summary"
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
