@@ -178,17 +178,17 @@ type item struct {
 // fewer than 1<<59 elements, so the length never reaches this bit.
 const hasKwargs = uint64(1) << 63
 
-// The build fails if item is not 24 bytes, or if event.Message gains,
-// loses or changes a field (pack and unpack would then have to follow).
+// The build fails if item is not 24 bytes, or if event.Message changes
+// size or moves a field (pack and unpack would then have to follow). Its
+// one unexported field, the hook delivering it, is set by the hook and
+// never queued.
 var (
 	_ [24 - unsafe.Sizeof(item{})]byte
 	_ [unsafe.Sizeof(item{}) - 24]byte
-	_ = struct {
-		Topic  topic.Topic
-		Args   []any
-		Kwargs map[string]any
-		Seq    uint64
-	}(event.Message{})
+	_ [56 - unsafe.Sizeof(event.Message{})]byte
+	_ [unsafe.Sizeof(event.Message{}) - 56]byte
+	_ [unsafe.Offsetof(event.Message{}.Seq) - 40]byte
+	_ [40 - unsafe.Offsetof(event.Message{}.Seq)]byte
 )
 
 // pack makes the queued item of m (its Kwargs are stored apart, see item).

@@ -17,14 +17,16 @@ import (
 type entry struct {
 	h          Handler
 	id         ID
+	name       string // for logs and Stats: given, or from the handler
 	comparable bool // Comparable(h), computed once at Add
 	calls      atomic.Uint64
 	panics     atomic.Uint64
-	ticks      atomic.Int64 // clock.Ticks, converted when read
+	errors     atomic.Uint64 // errors returned (AddErrorFunc)
+	ticks      atomic.Int64  // clock.Ticks, converted when read
 }
 
 func newEntry(handler Handler) *entry {
-	return &entry{h: handler, id: nextID(), comparable: Comparable(handler)}
+	return &entry{h: handler, id: nextID(), comparable: Comparable(handler), name: HandlerName(handler)}
 }
 
 // snapshot is an immutable handler list. fns repeats the handlers of
@@ -46,6 +48,7 @@ var emptySnapshot = &snapshot{}
 type Hook struct {
 	handlers atomic.Pointer[snapshot]
 	topic    topic.Topic
+	params   []param // the named wildcards of topic, for Message.Param
 	stats    bool
 	logger   atomic.Pointer[slog.Logger]
 	mu       sync.Mutex // serialises writers
@@ -53,6 +56,7 @@ type Hook struct {
 	// Lifetime counters (see Totals). panics is kept by every hook; calls
 	// and nanos only by an extended hook, added once per trigger.
 	panics atomic.Uint64
+	errors atomic.Uint64
 	calls  atomic.Uint64
 	ticks  atomic.Int64 // clock.Ticks, converted when read
 }
@@ -65,7 +69,7 @@ func NewHook(t topic.Topic, opts ...Option) *Hook {
 			o(&c)
 		}
 	}
-	h := &Hook{topic: t, stats: c.stats}
+	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats}
 	h.logger.Store(c.logger)
 	h.handlers.Store(emptySnapshot)
 	return h
@@ -125,7 +129,11 @@ func (h *Hook) Add(handler Handler) ID {
 	if handler == nil {
 		return 0
 	}
-	e := newEntry(handler)
+	return h.insert(newEntry(handler))
+}
+
+// insert appends e and returns its ID.
+func (h *Hook) insert(e *entry) ID {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.publish(append(slices.Clip(h.list()), e))

@@ -11,8 +11,10 @@ import (
 // HandlerStats) or, from Totals, of the whole hook.
 type Stats struct {
 	ID     ID            // the registration (0 in Totals)
+	Name   string        // the handler's name (see HandlerName; "" in Totals)
 	Calls  uint64        // calls that returned or panicked (extended hooks only)
 	Panics uint64        // recovered panics (every hook)
+	Errors uint64        // errors returned by the handler (every hook; see Hook.AddErrorFunc)
 	Total  time.Duration // time spent in the handler (extended hooks only)
 }
 
@@ -25,7 +27,7 @@ func (s Stats) Mean() time.Duration {
 }
 
 func (e *entry) stats() Stats {
-	return Stats{ID: e.id, Calls: e.calls.Load(), Panics: e.panics.Load(), Total: time.Duration(clock.TicksToNanos(e.ticks.Load()))}
+	return Stats{ID: e.id, Name: e.name, Calls: e.calls.Load(), Panics: e.panics.Load(), Errors: e.errors.Load(), Total: time.Duration(clock.TicksToNanos(e.ticks.Load()))}
 }
 
 // Stats returns the statistics of registration id (the reference's
@@ -72,5 +74,5 @@ func (h *Hook) AllStats() iter.Seq2[Handler, Stats] {
 // an extended hook; a trigger adds its calls and time when it ends, so a
 // trigger under way is not yet included.
 func (h *Hook) Totals() Stats {
-	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Total: time.Duration(clock.TicksToNanos(h.ticks.Load()))}
+	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Errors: h.errors.Load(), Total: time.Duration(clock.TicksToNanos(h.ticks.Load()))}
 }
