@@ -79,6 +79,9 @@ var (
 	ErrNoHook     = errors.New("no hook for the topic")
 	ErrNoHandler  = errors.New("no such handler in the hook")
 	ErrOption     = errors.New("invalid option")
+	// ErrPanic wraps the value of a panic that the Recover middleware
+	// turned into an error.
+	ErrPanic = errors.New("handler panicked")
 )
 
 // Option configures an Engine.
@@ -91,6 +94,8 @@ type config struct {
 	stats     bool
 	clock     clock.Clock
 	cacheSize int
+	// middleware wraps every subscription's handler (middleware.go)
+	middleware []Middleware
 }
 
 // WithCapacity sets the queue capacity (at least 1; default DefaultCapacity).

@@ -31,6 +31,7 @@ type registry struct {
 	gen     atomic.Uint64
 	// panics of hooks no longer registered, so the engine total never drops
 	panicsGone uint64
+	errorsGone uint64 // and their errors
 }
 
 func (r *registry) init() {
@@ -69,6 +70,7 @@ func (r *registry) remove(t topic.Topic) *event.Hook {
 		return nil
 	}
 	r.panicsGone += s.hook.Panics()
+	r.errorsGone += s.hook.Errors()
 	r.gen.Add(1)
 	return s.hook
 }

@@ -21,6 +21,7 @@ type Stats struct {
 	// returned ErrFull rather than wait for the loop they run on.
 	FullOnLoop    uint64
 	HandlerPanics uint64 // panics recovered in handlers, over all hooks ever registered
+	HandlerErrors uint64 // errors returned by handlers (SubscribeErr and others), over all hooks ever registered
 	Hooks         int    // registered hooks
 	ExactHooks    int
 	GenericHooks  int
@@ -59,10 +60,11 @@ func (e *Engine) Stats() Stats {
 	}
 	r := &e.reg
 	r.mu.Lock()
-	s.HandlerPanics = r.panicsGone
+	s.HandlerPanics, s.HandlerErrors = r.panicsGone, r.errorsGone
 	for _, m := range []map[topic.Topic]*slot{r.exact, r.generic} {
 		for _, sl := range m {
 			s.HandlerPanics += sl.hook.Panics()
+			s.HandlerErrors += sl.hook.Errors()
 		}
 	}
 	s.ExactHooks, s.GenericHooks = len(r.exact), len(r.generic)
