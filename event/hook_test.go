@@ -236,8 +236,9 @@ func TestDefaultLoggerAtLogTime(t *testing.T) {
 	}
 }
 
-// A handler that calls runtime.Goexit ends the trigger and its goroutine;
-// the hook is not harmed.
+// A handler that calls runtime.Goexit ends its own call and its goroutine;
+// the handlers after it still get the message (before the goroutine ends),
+// an extended hook counts the exiting call, and the hook is not harmed.
 func TestGoexit(t *testing.T) {
 	for _, stats := range []bool{false, true} {
 		var opts []Option
@@ -246,7 +247,7 @@ func TestGoexit(t *testing.T) {
 		}
 		h := NewHook(testTopic, opts...)
 		exit := true
-		h.AddFunc(func(Message) {
+		first := h.AddFunc(func(Message) {
 			if exit {
 				runtime.Goexit()
 			}
@@ -254,15 +255,23 @@ func TestGoexit(t *testing.T) {
 		n := 0
 		h.AddFunc(func(Message) { n++ })
 		done := make(chan struct{})
+		returned := false
 		go func() {
 			defer close(done)
 			h.Trigger(Message{})
+			returned = true
 		}()
 		<-done
+		if returned || n != 1 {
+			t.Fatalf("stats=%v: after a Goexit: trigger returned %v, later handler called %d times", stats, returned, n)
+		}
 		exit = false
 		h.Trigger(Message{})
-		if n != 1 || h.Panics() != 0 {
+		if n != 2 || h.Panics() != 0 {
 			t.Fatalf("stats=%v: n %d, panics %d", stats, n, h.Panics())
+		}
+		if st, _ := h.Stats(first); stats && (st.Calls != 2 || h.Totals().Calls != 4) {
+			t.Fatalf("stats=%v: exiting handler %+v, totals %+v", stats, st, h.Totals())
 		}
 	}
 }
