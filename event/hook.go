@@ -18,7 +18,7 @@ type entry struct {
 	h          Handler
 	id         ID
 	name       string // for logs and Stats: given, or from the handler
-	comparable bool // Comparable(h), computed once at Add
+	comparable bool   // Comparable(h), computed once at Add
 	calls      atomic.Uint64
 	panics     atomic.Uint64
 	errors     atomic.Uint64 // errors returned (AddErrorFunc)

@@ -163,7 +163,7 @@ func TestPanicsIsolatedAndLogged(t *testing.T) {
 				}
 				rec := findRecord(t, records, fmt.Sprintf("boom %d", i))
 				if rec["level"] != "ERROR" || rec["topic"] != "Test.Hook" || rec["hook"] != "Test.Hook" ||
-					rec["handler"] != "event.HandlerFunc" || rec["handler_id"] != float64(ids[i]) ||
+					rec["handler"] != "event.TestPanicsIsolatedAndLogged.func1" || rec["handler_id"] != float64(ids[i]) ||
 					!strings.HasPrefix(fmt.Sprint(rec["stack"]), "goroutine ") ||
 					!strings.Contains(fmt.Sprint(rec["stack"]), "hook_test.go") {
 					t.Fatalf("%s: record %v", name, rec)

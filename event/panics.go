@@ -1,7 +1,6 @@
 package event
 
 import (
-	"fmt"
 	"log/slog"
 	"runtime/debug"
 )
@@ -15,7 +14,7 @@ func (h *Hook) recovered(e *entry, m *Message, r any) {
 		slog.String("hook", h.topic.String()),
 		slog.Uint64("seq", m.Seq),
 		slog.Uint64("handler_id", uint64(e.id)),
-		slog.String("handler", fmt.Sprintf("%T", e.h)),
+		slog.String("handler", e.name),
 		slog.Any("panic", r),
 		slog.String("stack", string(debug.Stack())))
 }

@@ -29,6 +29,7 @@ func (h *Hook) Trigger(m Message) {
 	if s == nil || len(s.entries) == 0 {
 		return // the zero Hook, or no handlers
 	}
+	m.via = h // for Message.Param and Pattern
 	if h.stats {
 		var t tally
 		h.run(s, 0, &m, &t)
