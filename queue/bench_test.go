@@ -27,6 +27,21 @@ func BenchmarkTryPutTryGet(b *testing.B) {
 	}
 }
 
+// BenchmarkTryPutAtTryGet is BenchmarkTryPutTryGet with a position callback
+// writing beside the queue, as the engine's publish does (TryPutAt): what
+// calling it through callAt, whose deferred publish covers a panicking
+// callback, costs.
+func BenchmarkTryPutAtTryGet(b *testing.B) {
+	q, _ := New[item](4096)
+	side := make([]uint64, 4096)
+	at := func(pos uint64) { side[pos&4095] = pos }
+	b.ReportAllocs()
+	for b.Loop() {
+		q.TryPutAt(item{n: 1}, at)
+		q.TryGet()
+	}
+}
+
 // BenchmarkChannel1P1C is the baseline: a buffered channel between two
 // goroutines.
 func BenchmarkChannel1P1C(b *testing.B) {

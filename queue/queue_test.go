@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -279,5 +280,176 @@ func TestPutAt(t *testing.T) {
 	q.Close()
 	if _, err := q.TryPutAt(1, func(uint64) { called = true }); !errors.Is(err, ErrClosed) || called {
 		t.Fatalf("TryPutAt on a closed queue: %v, at called %v", err, called)
+	}
+}
+
+// A put whose tail is stale (other producers put, and consumers took, past
+// it while it was away) must look again instead of refusing (issue 13,
+// defect 2): tail-head wrapped below zero, and TryPut said ErrFull on an
+// empty queue. testHookFull runs the other goroutines' work at the point
+// where that put has loaded tail and is about to load head.
+func TestTryPutStaleTail(t *testing.T) {
+	q := mustNew[int](t, 4)
+	for i := range 4 {
+		q.TryPut(i)
+	}
+	hooked := false
+	testHookFull = func(uint64) {
+		testHookFull = nil // the puts below run without the hook
+		hooked = true
+		for range 4 {
+			q.TryGet()
+		}
+		q.TryPut(10)
+		q.TryPut(11)
+		q.TryGet()
+		q.TryGet()
+	}
+	t.Cleanup(func() { testHookFull = nil })
+	seq, err := q.TryPut(99)
+	if !hooked {
+		t.Fatal("the put did not take the slow path: the test no longer sets up a stale tail")
+	}
+	if err != nil || seq != 7 {
+		t.Fatalf("put with a stale tail behind head on an empty queue: seq %d, %v; want 7, nil", seq, err)
+	}
+	if v, s, err := q.TryGet(); v != 99 || s != 7 || err != nil || q.Len() != 0 {
+		t.Fatalf("TryGet after it: %d %d %v, Len %d", v, s, err, q.Len())
+	}
+}
+
+// The issue's reproduction of defect 2: four producers keep at most 64 items
+// in a queue of capacity 65,536 and must never see ErrFull. Left alone it
+// showed within seconds; here testHookFull holds each producer that takes
+// the slow path (every time the cached head has fallen a capacity behind,
+// every 65,536 puts) until the consumer has taken past that producer's tail,
+// so every such put meets a stale tail.
+func TestTryPutNeverFullWhenNearlyEmpty(t *testing.T) {
+	const producers, capacity, occupancy = 4, 1 << 16, 64
+	per := 40000 // 160,000 puts: the slow path is taken at least twice
+	q := mustNew[int](t, capacity)
+	var active, held, spurious atomic.Int64
+	var holding atomic.Bool
+	active.Store(producers)
+	testHookFull = func(tail uint64) {
+		if !holding.CompareAndSwap(false, true) {
+			return
+		}
+		defer holding.Store(false)
+		held.Add(1)
+		for q.head.Load() <= tail && active.Load() > 1 {
+			runtime.Gosched()
+		}
+	}
+	defer func() { testHookFull = nil }()
+	var wg sync.WaitGroup
+	for range producers {
+		wg.Go(func() {
+			defer active.Add(-1)
+			for range per {
+				for q.Len() >= occupancy-producers {
+					runtime.Gosched()
+				}
+				for {
+					_, err := q.TryPut(1)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrFull) {
+						t.Error(err)
+						return
+					}
+					spurious.Add(1) // and retry, so that the consumer's count is met
+				}
+			}
+		})
+	}
+	for got := 0; got < producers*per; {
+		n, err := q.TryConsume(occupancy, func(*int, uint64) bool { return true })
+		if err == ErrEmpty {
+			runtime.Gosched()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+	}
+	wg.Wait()
+	if held.Load() == 0 {
+		t.Fatal("no put took the slow path: the test no longer meets a stale tail")
+	}
+	if n := spurious.Load(); n != 0 {
+		t.Fatalf("%d puts refused with ErrFull, occupancy at most %d of %d (%d slow-path puts held)", n, occupancy, capacity, held.Load())
+	}
+}
+
+// A TryPutAt callback that panics (or calls runtime.Goexit) still lets its
+// put complete (issue 13, defect 6): the item is published and taken in
+// order, later items stay visible, a consumer parked on the empty queue is
+// woken, and a consumer of the closed, drained queue gets ErrClosed. The old
+// push left the claimed position unpublished: TryGet said ErrEmpty with Len
+// 2, and after Close a consumer spun on the slot at full CPU.
+func TestTryPutAtCallbackPanicsOrExits(t *testing.T) {
+	for _, goexit := range []bool{false, true} {
+		q := mustNew[int](t, 4, WithMaxSpin(0))
+		got := make(chan int, 1)
+		go func() {
+			v, _, err := q.Get(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			got <- v
+		}()
+		parked(q, getWaiter, 1)
+		ended := make(chan any, 1)
+		go func() {
+			exited := true
+			defer func() {
+				r := recover()
+				if r == nil && exited {
+					r = "Goexit"
+				}
+				ended <- r
+			}()
+			q.TryPutAt(1, func(uint64) {
+				if goexit {
+					runtime.Goexit()
+				}
+				panic("at")
+			})
+			exited = false
+		}()
+		want := "at"
+		if goexit {
+			want = "Goexit"
+		}
+		if r := <-ended; r != want {
+			t.Fatalf("goexit %v: the put's goroutine ended with %v, want %v", goexit, r, want)
+		}
+		if !q.Ready(1) && q.Taken() == 0 { // published, or taken already
+			t.Fatalf("goexit %v: the item whose callback stopped was not published", goexit)
+		}
+		if v := <-got; v != 1 {
+			t.Fatalf("goexit %v: the parked consumer got %d, want 1", goexit, v)
+		}
+		if q.Accepted() != 1 || q.Len() != 0 {
+			t.Fatalf("goexit %v: Accepted %d Len %d, want 1 and 0", goexit, q.Accepted(), q.Len())
+		}
+
+		func() {
+			defer func() { recover() }()
+			q.TryPutAt(2, func(uint64) { panic("at") })
+		}()
+		if s, err := q.TryPut(3); err != nil || s != 3 {
+			t.Fatalf("goexit %v: TryPut after it: %d %v", goexit, s, err)
+		}
+		for want := 2; want <= 3; want++ {
+			if v, s, err := q.TryGet(); err != nil || v != want || s != uint64(want) {
+				t.Fatalf("goexit %v: TryGet %d seq %d %v (Len %d), want %d", goexit, v, s, err, q.Len(), want)
+			}
+		}
+		q.Close()
+		if _, _, err := q.Get(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("goexit %v: Get on the closed, drained queue: %v", goexit, err)
+		}
 	}
 }

@@ -441,6 +441,45 @@ func TestPutSpin(t *testing.T) {
 	}
 }
 
+// PutSpin never parks even when WithMaxSpin is below its spin count (issue
+// 13, defect 1): a queue made WithMaxSpin(0) used to park PutSpin(ctx, v, 5)
+// at its first round, so a consumer putting into its own full queue (the
+// engine's loop, whose handler publishes) waited for itself forever. The
+// test watches the waiter count instead of a clock: a parked PutSpin counts
+// itself as a waiter before it parks.
+func TestPutSpinNeverParks(t *testing.T) {
+	for _, maxSpin := range []int{0, 1, 4} {
+		for _, spins := range []int{1, 5, 32} {
+			q := mustNew[int](t, 1, WithMaxSpin(maxSpin))
+			q.TryPut(1)
+			done := make(chan error, 1)
+			go func() {
+				_, err := q.PutSpinAt(context.Background(), 2, spins, func(uint64) {})
+				done <- err
+			}()
+			for returned := false; !returned; {
+				select {
+				case err := <-done:
+					if !errors.Is(err, ErrFull) {
+						t.Fatalf("maxSpin %d: PutSpinAt(%d spins) on a full queue: %v, want ErrFull", maxSpin, spins, err)
+					}
+					returned = true
+				default:
+					if p, _ := q.Waiters(); p != 0 {
+						q.Close() // releases it, so that the test ends
+						<-done
+						t.Fatalf("maxSpin %d: PutSpinAt(%d spins) parked on a full queue", maxSpin, spins)
+					}
+					runtime.Gosched()
+				}
+			}
+			if q.Accepted() != 1 {
+				t.Fatalf("maxSpin %d: a refused PutSpin consumed a sequence id: Accepted %d", maxSpin, q.Accepted())
+			}
+		}
+	}
+}
+
 // A blocked producer that waits for room for a batch still takes a single
 // freed slot of a small queue, and a capacity that is not a power of two is
 // kept exactly while producers wait.
@@ -575,5 +614,88 @@ func TestReadyAndGather(t *testing.T) {
 	q.Close()
 	if q.Gather(8, time.Hour) { // would wait an hour if Close did not end it
 		t.Fatal("Gather on a closed queue reported 8 items")
+	}
+}
+
+// A TryConsume callback that panics (and a caller that recovers) or calls
+// runtime.Goexit ends the batch without wedging the queue (issue 13, defect
+// 5): the consumer lock is released, the item given to the callback counts
+// as taken, the next consume gets the item after it, and a producer parked
+// on the full queue is woken by the room the batch made. The old TryConsume
+// kept the lock: every later TryGet blocked.
+func TestTryConsumeCallbackPanicsOrExits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		at     uint64 // sequence id whose callback ends abnormally
+		goexit bool
+	}{
+		{"panic first", 1, false},
+		{"panic third", 3, false},
+		{"panic at a publish", publishEvery, false},
+		{"Goexit first", 1, true},
+		{"Goexit at a publish", publishEvery, true},
+	} {
+		const capacity = publishEvery + 8
+		q := mustNew[int](t, capacity, WithMaxSpin(0))
+		for i := range capacity {
+			q.TryPut(i + 1)
+		}
+		put := make(chan error, 1)
+		go func() { _, err := q.Put(context.Background(), -1); put <- err }()
+		parked(q, putWaiter, 1)
+
+		var got []uint64
+		ended := make(chan any, 1)
+		go func() {
+			exited := true
+			defer func() {
+				r := recover()
+				if r == nil && exited {
+					r = "Goexit"
+				}
+				ended <- r
+			}()
+			q.TryConsume(capacity, func(v *int, seq uint64) bool {
+				got = append(got, seq)
+				if seq == tc.at {
+					if tc.goexit {
+						runtime.Goexit()
+					}
+					panic("callback")
+				}
+				return true
+			})
+			exited = false
+		}()
+		want := "callback"
+		if tc.goexit {
+			want = "Goexit"
+		}
+		if r := <-ended; r != want {
+			t.Fatalf("%s: the goroutine ended with %v, want %v", tc.name, r, want)
+		}
+		if uint64(len(got)) != tc.at {
+			t.Fatalf("%s: callback saw %v", tc.name, got)
+		}
+		if !q.cmu.TryLock() {
+			q.Close() // releases the parked producer, so that the test ends
+			<-put
+			t.Fatalf("%s: the consumer lock is still held after the callback ended abnormally", tc.name)
+		}
+		q.cmu.Unlock()
+		if err := <-put; err != nil {
+			t.Fatalf("%s: producer parked on the full queue: %v", tc.name, err)
+		}
+		if q.Taken() != tc.at {
+			t.Fatalf("%s: Taken %d, want %d (the item of the callback counts as taken)", tc.name, q.Taken(), tc.at)
+		}
+		v, seq, err := q.TryGet()
+		if err != nil || seq != tc.at+1 || v != int(tc.at)+1 {
+			t.Fatalf("%s: TryGet after it: %d seq %d %v, want %d seq %d", tc.name, v, seq, err, tc.at+1, tc.at+1)
+		}
+		n, err := q.TryConsume(capacity, func(*int, uint64) bool { return true })
+		if want := capacity - int(tc.at) - 1 + 1; n != want || err != nil {
+			t.Fatalf("%s: the rest: %d items %v, want %d", tc.name, n, err, want)
+		}
 	}
 }
