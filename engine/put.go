@@ -19,22 +19,29 @@ import (
 // Put does not copy args: the handlers receive the same elements (as
 // args[:len(args):len(args)]), so the caller must not change them after
 // Put. Put(t, args...) with an existing slice allocates nothing.
+//
+// An event.Kw as the last argument holds keyword arguments:
+// Put(t, 187.5, event.Kw{"exchange": "XNAS"}) publishes one positional and
+// one keyword argument. A map[string]any of another type stays a
+// positional argument, as it always was (Send refuses one).
 func (e *Engine) Put(t topic.Topic, args ...any) error {
-	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, true)
+	return e.publish(context.Background(), withKw(t, args), true)
 }
 
 // TryPut is Put without waiting: it returns ErrFull when the queue is full.
 func (e *Engine) TryPut(t topic.Topic, args ...any) error {
-	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, false)
+	return e.publish(context.Background(), withKw(t, args), false)
 }
 
-// PutContext is Put that gives up when ctx ends, returning ctx.Err(); use
+// PutContext is Put that gives up when ctx ends, returning an error that
+// wraps both ErrFull and ctx.Err(), so that one errors.Is(err, ErrFull)
+// covers both, as the reference's single Full does; use
 // context.WithTimeout for the reference's timeout.
 func (e *Engine) PutContext(ctx context.Context, t topic.Topic, args ...any) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return e.publish(ctx, event.Message{Topic: t, Args: args}, true)
+	return e.publish(ctx, withKw(t, args), true)
 }
 
 // Publish publishes with explicit positional and keyword arguments, waiting
@@ -56,15 +63,20 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 	if !m.Topic.IsExact() {
 		return e.refuse(badTopic(m.Topic))
 	}
-	it := pack(m)
-	_, err := e.q.TryPutAt(it, e.keepKwargs(m.Kwargs))
+	return e.push(ctx, pack(m), e.keepKwargs(m.Kwargs), block)
+}
+
+// push queues it, calling at (if not nil) with its queue position before
+// the queue publishes it (see item).
+func (e *Engine) push(ctx context.Context, it item, at func(pos uint64), block bool) error {
+	_, err := e.q.TryPutAt(it, at)
 	if err == nil {
 		return nil
 	}
 	if !block || !errors.Is(err, ErrFull) {
 		return e.refuse(err)
 	}
-	return e.putSlow(ctx, it, m.Kwargs)
+	return e.putSlow(ctx, it, at)
 }
 
 // putSlow waits for room. A put from a handler on the loop's own goroutine
@@ -72,9 +84,8 @@ func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error
 // putSlow asks only after spinning loopCheckSpins rounds (some tens of
 // microseconds) without finding room for a batch. A running loop makes room
 // sooner, so a producer waiting for it does not pay for the question.
-func (e *Engine) putSlow(ctx context.Context, it item, kwargs map[string]any) error {
+func (e *Engine) putSlow(ctx context.Context, it item, at func(pos uint64)) error {
 	e.waited.Add(1)
-	at := e.keepKwargs(kwargs)
 	_, err := e.q.PutSpinAt(ctx, it, loopCheckSpins, at)
 	if errors.Is(err, ErrFull) {
 		if e.onLoop() {
@@ -83,7 +94,7 @@ func (e *Engine) putSlow(ctx context.Context, it item, kwargs map[string]any) er
 		_, err = e.q.PutAt(ctx, it, at)
 	}
 	if err != nil {
-		return e.refuse(err)
+		return e.refuse(gaveUp(ctx, err, ErrFull))
 	}
 	return nil
 }
@@ -110,7 +121,8 @@ func badTopic(t topic.Topic) error {
 }
 
 // Get takes the next message from the queue for a caller that pulls messages
-// itself, waiting until one arrives or ctx ends. Get competes with a running
+// itself, waiting until one arrives or ctx ends (the error then wraps both
+// ErrEmpty and ctx.Err(), as the reference's single Empty). Get competes with a running
 // loop for messages; use it on a stopped engine. It returns ErrClosed once
 // the engine is shut down and the queue is empty.
 func (e *Engine) Get(ctx context.Context) (event.Message, error) {
@@ -125,7 +137,7 @@ func (e *Engine) Get(ctx context.Context) (event.Message, error) {
 		m = e.take(it, seq)
 		return true
 	})
-	return e.took(m, err)
+	return e.took(m, gaveUp(ctx, err, ErrEmpty))
 }
 
 // TryGet is Get without waiting: it returns ErrEmpty when the queue is empty.
