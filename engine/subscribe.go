@@ -115,7 +115,7 @@ func (e *Engine) SubscribeErr(pattern string, fn func(event.Message) error, opts
 	if fn == nil {
 		return nil, e.nilHandler(t)
 	}
-	return e.subscribe(t, fn, opts, func(_ context.Context, m event.Message) error { return fn(m) })
+	return e.subscribeErr(t, fn, opts, fn)
 }
 
 // SubscribeContext is SubscribeErr for a handler that also gets a context:
@@ -133,7 +133,10 @@ func (e *Engine) SubscribeContext(pattern string, fn func(context.Context, event
 	if fn == nil {
 		return nil, e.nilHandler(t)
 	}
-	return e.subscribe(t, fn, opts, fn)
+	if e.middleware() {
+		return e.subscribe(t, fn, opts, fn)
+	}
+	return e.subscribeErr(t, fn, opts, func(m event.Message) error { return fn(e.runContext(), m) })
 }
 
 // HandleFunc is the form every subscription's handler takes inside the
@@ -151,6 +154,23 @@ func (e *Engine) subscribe(pattern topic.Topic, user any, opts []SubscribeOption
 				return nil
 			}
 			return h(e.runContext(), m)
+		}
+	})
+}
+
+// subscribeErr registers f, a handler that returns an error, made for the
+// user's function user, under pattern; wrapped in the engine's middleware
+// if it has any.
+func (e *Engine) subscribeErr(pattern topic.Topic, user any, opts []SubscribeOption, f func(event.Message) error) (*Subscription, error) {
+	if e.middleware() {
+		return e.subscribe(pattern, user, opts, func(_ context.Context, m event.Message) error { return f(m) })
+	}
+	return e.subscribeFunc(pattern, user, opts, func(s *Subscription) func(event.Message) error {
+		return func(m event.Message) error {
+			if s.gone.Load() {
+				return nil
+			}
+			return f(m)
 		}
 	})
 }
@@ -217,7 +237,16 @@ func (s *Subscription) Name() string { return s.name }
 // Active reports whether the subscription still receives messages: it
 // has not been unsubscribed, and the engine's registry still holds it
 // (Clear and UnregisterHook remove it too).
-func (s *Subscription) Active() bool { return !s.gone.Load() && s.hook.Has(s.id) }
+func (s *Subscription) Active() bool {
+	if s.gone.Load() || !s.hook.Has(s.id) {
+		return false
+	}
+	r := &s.e.reg
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sl := r.lookup(s.topic)
+	return sl != nil && sl.hook == s.hook
+}
 
 // Unsubscribe ends the subscription: once it returns, the handler is
 // not called again (a call under way finishes), so the next message no
