@@ -210,7 +210,10 @@ func pack(m event.Message) item {
 // still counts the item (inside Consume's fn).
 func (e *Engine) unpack(it *item, seq uint64) event.Message {
 	n := it.n
-	m := event.Message{Topic: it.t, Args: argsOf(it.args, n&^hasKwargs), Seq: seq}
+	m := event.Message{Topic: it.t, Args: argsOf(it.args, n&lenMask), Seq: seq}
+	if n&hasValue != 0 {
+		valueTaken(&m, it.args, seq)
+	}
 	if n&hasKwargs != 0 {
 		m.Kwargs = e.takeKwargs(seq)
 	}
@@ -260,6 +263,7 @@ type Engine struct {
 	kw     []map[string]any
 	kwMask uint64
 	reg    registry
+	rings  rings // typed payloads by type (typed.go)
 
 	// lifecycle, guarded by mu
 	mu       sync.Mutex
@@ -431,9 +435,14 @@ func (e *Engine) deliver(it *item, seq uint64) bool {
 	// the registry unchanged) written out: the compiler inlines neither,
 	// and the calls cost about 10 ns a message (BenchmarkDeliver).
 	n := it.n
-	msg := event.Message{Topic: it.t, Args: argsOf(it.args, n&^hasKwargs), Seq: seq}
-	if n&hasKwargs != 0 {
-		msg.Kwargs = e.takeKwargs(seq)
+	msg := event.Message{Topic: it.t, Args: argsOf(it.args, n&lenMask), Seq: seq}
+	if n&(hasKwargs|hasValue) != 0 {
+		if n&hasValue != 0 {
+			valueArgs(&msg, it.args, seq) // a typed payload (typed.go)
+		}
+		if n&hasKwargs != 0 {
+			msg.Kwargs = e.takeKwargs(seq)
+		}
 	}
 	c := &e.cache
 	hooks := c.lastHooks
@@ -442,6 +451,9 @@ func (e *Engine) deliver(it *item, seq uint64) bool {
 	}
 	for _, h := range hooks {
 		h.Trigger(msg)
+	}
+	if n&hasValue != 0 {
+		valueDone(it.args, seq) // after a runtime.Goexit it stays: overwritten later
 	}
 	return !e.stopping.Load()
 }
