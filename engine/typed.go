@@ -54,7 +54,7 @@ type typedRing[T any] struct {
 // on the first put of that type and kept for the engine's life.
 type rings struct {
 	mu   sync.Mutex
-	list []*valueRing                  // guarded by mu
+	list []*valueRing                 // guarded by mu
 	cur  atomic.Pointer[[]*valueRing] // list, for readers that take no lock
 }
 
