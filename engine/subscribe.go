@@ -18,11 +18,12 @@ type Subject interface{ string | topic.Topic }
 
 // subjectTopic returns the topic of s; op names the caller in an error.
 func subjectTopic[S Subject](op string, s S) (topic.Topic, error) {
-	switch v := any(s).(type) {
-	case topic.Topic:
-		return v, nil
-	case string:
-		return parseSubject(op, v)
+	// A switch on any(&s), not any(s): boxing a string allocates.
+	switch v := any(&s).(type) {
+	case *topic.Topic:
+		return *v, nil
+	case *string:
+		return parseSubject(op, *v)
 	}
 	return topic.Topic{}, fmt.Errorf("%s: subject of type %T", op, s) // not reached: Subject has no other types
 }
