@@ -46,8 +46,8 @@ func TestPublishValue(t *testing.T) {
 	}
 	e.Put(topic.MustParse("Market.Data.MSFT"), quote{"MSFT", 1, 2})  // a boxed value
 	e.Put(topic.MustParse("Market.Data.MSFT"), &quote{"MSFT", 3, 4}) // a pointer
-	e.Put(topic.MustParse("Market.Data.IBM"), 187.5)                // another type
-	e.Put(topic.MustParse("Market.Data.IBM"))                       // nothing
+	e.Put(topic.MustParse("Market.Data.IBM"), 187.5)                 // another type
+	e.Put(topic.MustParse("Market.Data.IBM"))                        // nothing
 	shutdown(t, e)
 	if len(got) != 12 || got[0] != "1 AAPL {Symbol:AAPL Price:187.5 Size:0}" || got[9] != "10 AAPL {Symbol:AAPL Price:196.5 Size:9}" ||
 		got[10] != "11 MSFT {Symbol:MSFT Price:1 Size:2}" || got[11] != "12 MSFT {Symbol:MSFT Price:3 Size:4}" {
