@@ -293,13 +293,14 @@ func (s *Subscription) Stats() event.Stats {
 }
 
 // String returns a readable form such as
-// `subscription 7 main.onTick to Market.Data.{symbol}`.
+// `subscription main.onTick to Market.Data.{symbol}`, followed by
+// ` (unsubscribed)` once it is no longer active.
 func (s *Subscription) String() string {
 	state := ""
 	if !s.Active() {
 		state = " (unsubscribed)"
 	}
-	return fmt.Sprintf("subscription %d %s to %s%s", s.id, s.name, s.topic.String(), state)
+	return fmt.Sprintf("subscription %s to %s%s", s.name, s.topic.String(), state)
 }
 
 // UnregisterID removes the registration id from whichever hook holds it

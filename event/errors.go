@@ -8,15 +8,12 @@ import (
 	"strings"
 )
 
-// ErrorFunc is a handler that can fail. A hook logs the error it returns,
-// at Error level through the hook's logger, and counts it in the
-// handler's Stats.Errors and in the hook's Totals, as it does a panic; the
-// remaining handlers still run.
-type ErrorFunc func(Message) error
-
-// AddErrorFunc appends f, a handler that returns an error (see ErrorFunc),
-// and returns the ID of this registration, the only way to remove it. A
-// nil f is not added and gets the invalid ID 0.
+// AddErrorFunc appends f, a handler that can fail, and returns the ID of
+// this registration, the only way to remove it. A nil f is not added and
+// gets the invalid ID 0. The hook logs an error f returns, at Error level
+// through the hook's logger (with the topic, the sequence id and the
+// handler's name), and counts it in the handler's Stats.Errors and in the
+// hook's Totals, as it does a panic; the remaining handlers still run.
 func (h *Hook) AddErrorFunc(f func(Message) error) ID { return h.AddNamed("", f) }
 
 // AddNamed is AddErrorFunc with the name that logs and Stats.Name give the
