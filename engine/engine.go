@@ -3,6 +3,44 @@
 // order, to the hook of its exact topic and then to every generic (wildcard)
 // hook whose topic matches it.
 //
+//	e := engine.MustNew()
+//	sub, err := engine.SubscribeValue(e, "Market.Data.{symbol}", func(m event.Message, t Tick) {
+//		fmt.Println(m.Param("symbol"), t.Price) // the symbol the wildcard bound
+//	})
+//	e.Start()
+//	engine.PublishValue(e, "Market.Data.AAPL", Tick{Price: 187.5})
+//	e.Send("Orders.Buy", 100, event.Kw{"venue": "XNAS"})
+//	e.Shutdown(ctx)
+//	sub.Unsubscribe()
+//
+// # The forms to reach for
+//
+//   - [Engine.Subscribe] (a topic's text), [Engine.SubscribeTopic] (a
+//     topic.Topic), [Engine.SubscribeErr] (a handler that returns an
+//     error) and [Engine.SubscribeContext] (one that also gets a context
+//     that ends when the engine stops) return a [*Subscription]:
+//     Unsubscribe, Topic, Stats, Name. A pattern that does not parse is an
+//     error with its offset, never a panic.
+//   - [Engine.Send], [Engine.TrySend] and [Engine.SendContext] publish on
+//     a topic given as text: they are Put's string form (a text seen
+//     before costs no allocation). An [event.Kw] as the last argument of
+//     Send or Put holds keyword arguments.
+//   - [PublishValue] and [SubscribeValue] carry a value of the user's type
+//     (a Tick, a *Tick) without []any or boxing; a message of another type
+//     is an error logged and counted for the subscription.
+//   - In a handler, [event.Message.Param] reads what a wildcard of the
+//     subscription bound, without matching again; [event.ArgErr] and
+//     [event.Value] read arguments and say why one is not there.
+//   - [WithMiddleware] wraps every subscription's handler (timing,
+//     logging, tracing, [Recover]); handler errors and panics are logged
+//     and counted per handler ([event.Stats]) and per engine ([Stats]).
+//
+// The reference-shaped calls stay: [Engine.RegisterHandler],
+// [Engine.RegisterFunc], [Engine.RegisterUnique] and [Engine.RegisterHook]
+// with a topic.Topic, [Engine.Put] and [Engine.Publish],
+// [Engine.UnregisterHandler] (and [Engine.UnregisterID], which needs no
+// topic).
+//
 // # Delivery rules
 //
 //   - Only exact topics can be published (ErrNotExact). Every accepted message
