@@ -134,6 +134,7 @@ type config struct {
 	cacheSize int
 	// middleware wraps every subscription's handler (middleware.go)
 	middleware []Middleware
+	slow       time.Duration // WithSlowHandler
 }
 
 // WithCapacity sets the queue capacity (at least 1; default DefaultCapacity).

@@ -177,6 +177,9 @@ func (e *Engine) hookFor(t topic.Topic) *event.Hook {
 	if e.cfg.stats {
 		opts = append(opts, event.WithStats())
 	}
+	if e.cfg.slow > 0 {
+		opts = append(opts, event.WithSlowHandler(e.cfg.slow))
+	}
 	h := event.NewHook(t, opts...)
 	e.reg.add(h)
 	return h

@@ -366,3 +366,58 @@ func TestGaveUpIsFullOrEmpty(t *testing.T) {
 		t.Fatalf("get: %v", err)
 	}
 }
+
+func TestStringsAndHook(t *testing.T) {
+	e := newEngine(t, WithCapacity(8), WithHandlerStats())
+	if got := e.String(); got != "engine stopped: 0/8 queued, 0 hooks (0 exact, 0 generic), 0 timers" {
+		t.Fatalf("%q", got)
+	}
+	e.Subscribe("A.{x}", func(event.Message) {})
+	e.Subscribe("A.{x}", func(event.Message) {})
+	e.Subscribe("B", func(event.Message) {})
+	e.Send("B")
+	if got := e.String(); got != "engine stopped: 1/8 queued, 2 hooks (1 exact, 1 generic), 0 timers" {
+		t.Fatalf("%q", got)
+	}
+	h, ok := e.Hook(topic.MustParse("A.{x}"))
+	if !ok || h.String() != "hook A.{x} (2 handlers, with stats)" {
+		t.Fatalf("%v %v", h, ok)
+	}
+	if _, ok := e.Hook(topic.MustParse("A.b")); ok {
+		t.Fatal("Hook of a topic without its own hook")
+	}
+	e.Start()
+	if got := e.String(); !strings.HasPrefix(got, "engine running: ") {
+		t.Fatalf("%q", got)
+	}
+	shutdown(t, e)
+	if got := e.String(); got != "engine shut down: 0/8 queued, 2 hooks (1 exact, 1 generic), 0 timers" {
+		t.Fatalf("%q", got)
+	}
+}
+
+func TestSlowHandlerWarning(t *testing.T) {
+	var buf syncBuffer
+	e := newEngine(t, WithSlowHandler(time.Nanosecond), WithLogger(logTo(&buf)))
+	sub, _ := e.Subscribe("Jobs.{id}", func(event.Message) {
+		n := 0
+		for i := range 2000 {
+			n += i
+		}
+		benchSink += float64(n)
+	}, WithName("slowpoke"))
+	for range 20 {
+		e.Send("Jobs.1")
+	}
+	drain(t, e)
+	st := sub.Stats()
+	if st.Calls != 20 || st.Slow != 20 || st.Max <= 0 || len(st.Buckets) == 0 || st.LastEnd.IsZero() {
+		t.Fatalf("stats %+v", st)
+	}
+	if n := strings.Count(buf.String(), "slow handler"); n != 1 || !strings.Contains(buf.String(), `"handler":"slowpoke"`) {
+		t.Fatalf("%d warnings: %s", n, buf.String())
+	}
+	if _, err := New(WithSlowHandler(0)); !errors.Is(err, ErrOption) {
+		t.Fatalf("zero threshold: %v", err)
+	}
+}
