@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventengine/eventengine/topic"
 )
@@ -23,6 +24,7 @@ type entry struct {
 	panics     atomic.Uint64
 	errors     atomic.Uint64 // errors returned (AddErrorFunc)
 	ticks      atomic.Int64  // clock.Ticks, converted when read
+	lat        *latency      // extended hooks only (latency.go); set before the entry is published
 }
 
 func newEntry(handler Handler) *entry {
@@ -50,8 +52,12 @@ type Hook struct {
 	topic    topic.Topic
 	params   []param // the named wildcards of topic, for Message.Param
 	stats    bool
-	logger   atomic.Pointer[slog.Logger]
-	mu       sync.Mutex // serialises writers
+	// slow-call warnings (WithSlowHandler): the threshold, and it and the
+	// least time between two warnings in clock ticks (0: no warnings)
+	slow                 time.Duration
+	slowTicks, warnTicks int64
+	logger               atomic.Pointer[slog.Logger]
+	mu                   sync.Mutex // serialises writers
 
 	// Lifetime counters (see Totals). panics is kept by every hook; calls
 	// and nanos only by an extended hook, added once per trigger.
@@ -69,7 +75,10 @@ func NewHook(t topic.Topic, opts ...Option) *Hook {
 			o(&c)
 		}
 	}
-	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats}
+	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats, slow: c.slow}
+	if c.slow > 0 {
+		h.slowTicks, h.warnTicks = nanosToTicks(c.slow), nanosToTicks(slowWarnEvery)
+	}
 	h.logger.Store(c.logger)
 	h.handlers.Store(emptySnapshot)
 	return h
@@ -110,6 +119,9 @@ func (h *Hook) publish(l []*entry) {
 	fns := make([]Handler, len(l))
 	for i, e := range l {
 		fns[i] = e.h
+		if h.stats && e.lat == nil {
+			e.lat = new(latency) // a new entry, not yet published
+		}
 	}
 	h.handlers.Store(&snapshot{entries: l, fns: fns})
 }

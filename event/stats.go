@@ -16,6 +16,20 @@ type Stats struct {
 	Panics uint64        // recovered panics (every hook)
 	Errors uint64        // errors returned by the handler (every hook; see Hook.AddErrorFunc)
 	Total  time.Duration // time spent in the handler (extended hooks only)
+
+	// Latency of one registration of an extended hook (zero in Totals and
+	// for a plain hook): the start and end of its last call (the
+	// reference's last_call_start and last_call_complete; zero before the
+	// first), its longest call, its calls that took at least the hook's
+	// slow threshold (WithSlowHandler), and the histogram of its calls:
+	// log-linear buckets (four per power of two of the tick counter, so
+	// bounds about 19 % apart) in increasing order, up to the last
+	// non-empty one; nil before the first call.
+	LastStart time.Time
+	LastEnd   time.Time
+	Max       time.Duration
+	Slow      uint64
+	Buckets   []Bucket
 }
 
 // Mean returns Total/Calls, or 0 before the first call.
@@ -27,6 +41,14 @@ func (s Stats) Mean() time.Duration {
 }
 
 func (e *entry) stats() Stats {
+	s := e.counters()
+	if e.lat != nil {
+		e.lat.fill(&s)
+	}
+	return s
+}
+
+func (e *entry) counters() Stats {
 	return Stats{ID: e.id, Name: e.name, Calls: e.calls.Load(), Panics: e.panics.Load(), Errors: e.errors.Load(), Total: time.Duration(clock.TicksToNanos(e.ticks.Load()))}
 }
 

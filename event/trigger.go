@@ -102,7 +102,7 @@ func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
 		for ; next < len(s.entries); next++ {
 			e := s.entries[next]
 			e.h.Handle(*m)
-			t0 = e.account(t, t0)
+			t0 = e.account(h, t, t0)
 		}
 		return
 	}
@@ -111,13 +111,17 @@ func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
 	}
 }
 
-// account adds a call of e that started at t0 to e's statistics and to t,
-// and returns the tick reading that ends it.
-func (e *entry) account(t *tally, t0 int64) int64 {
+// account adds a call of e, a registration of h, that started at t0 to
+// e's statistics (and latency record) and to t, and returns the tick
+// reading that ends it.
+func (e *entry) account(h *Hook, t *tally, t0 int64) int64 {
 	t1 := clock.Ticks()
 	d := max(t1-t0, 0)
 	e.calls.Add(1)
 	e.ticks.Add(d)
+	if l := e.lat; l != nil {
+		l.record(h, e, t0, t1, d)
+	}
 	t.calls++
 	t.ticks += d
 	return t1
@@ -132,7 +136,7 @@ func (e *entry) account(t *tally, t0 int64) int64 {
 func (h *Hook) stopped(s *snapshot, i int, m *Message, t *tally, t0 int64, r any) {
 	e := s.entries[i]
 	if h.stats {
-		e.account(t, t0)
+		e.account(h, t, t0)
 	}
 	if r != nil {
 		h.recovered(e, m, r)
