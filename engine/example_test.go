@@ -266,3 +266,55 @@ func ExampleEngine_TryGet() {
 	// 1 a
 	// 2 b
 }
+
+// String summarises an engine; Hook finds the hook of a topic.
+func ExampleEngine_String() {
+	e := engine.MustNew(engine.WithCapacity(16))
+	e.Subscribe("Market.Data.{symbol}", func(event.Message) {})
+	e.Subscribe("Market.Data.{symbol}", func(event.Message) {})
+	e.Send("Market.Data.AAPL")
+	fmt.Println(e)
+	h, _ := e.Hook(topic.MustParse("Market.Data.{symbol}"))
+	fmt.Println(h)
+	// Output:
+	// engine stopped: 1/16 queued, 1 hook (0 exact, 1 generic), 0 timers
+	// hook Market.Data.{symbol} (2 handlers)
+}
+
+// With handler statistics, a subscription's Stats has its calls, the
+// time of its last call, its longest call and a latency histogram;
+// WithSlowHandler also warns of slow calls.
+func ExampleSubscription_Stats() {
+	e := engine.MustNew(engine.WithSlowHandler(time.Second))
+	sub, _ := e.Subscribe("Jobs.{id}", func(event.Message) {}, engine.WithName("jobs"))
+	e.Start()
+	for range 3 {
+		e.Send("Jobs.1")
+	}
+	e.Shutdown(context.Background())
+	s := sub.Stats()
+	var inHistogram uint64
+	for _, b := range s.Buckets {
+		inHistogram += b.Count
+	}
+	fmt.Println(s.Name, s.Calls, inHistogram, s.Slow, s.Max > 0, !s.LastEnd.Before(s.LastStart))
+	// Output: jobs 3 3 0 true true
+}
+
+// PublishValue takes the topic as text or as a topic.Topic.
+func ExamplePublishValue() {
+	e := engine.MustNew()
+	engine.SubscribeValue(e, "Fills.{venue}", func(m event.Message, qty int) {
+		fmt.Println(m.Param("venue"), qty)
+	})
+	e.Start()
+	engine.PublishValue(e, "Fills.XNAS", 100)
+	engine.PublishValue(e, topic.MustParse("Fills.XLON"), 200)
+	err := engine.PublishValue(e, "Fills.{venue}", 300) // only exact topics are published
+	e.Shutdown(context.Background())
+	fmt.Println(errors.Is(err, engine.ErrNotExact))
+	// Output:
+	// XNAS 100
+	// XLON 200
+	// true
+}
