@@ -47,14 +47,19 @@ func benchUser(b *testing.B, sub func(e *Engine, done func()), put func(e *Engin
 
 var benchSink float64
 
+// readPrice is the handler of the benchmarks with positional arguments.
+func readPrice(done func()) func(event.Message) {
+	return func(m event.Message) {
+		p, _ := event.Arg[float64](m, 0)
+		benchSink += p
+		done()
+	}
+}
+
 func BenchmarkUserPutArgs(b *testing.B) {
 	tp := topic.MustParse("Market.Data.AAPL")
 	benchUser(b, func(e *Engine, done func()) {
-		e.Subscribe("Market.Data.{symbol}", func(m event.Message) {
-			p, _ := event.Arg[float64](m, 0)
-			benchSink += p
-			done()
-		})
+		e.Subscribe("Market.Data.{symbol}", readPrice(done))
 	}, func(e *Engine, i int) error { return e.Put(tp, 187.5+float64(i&7), 100+i) })
 }
 
@@ -83,22 +88,14 @@ func BenchmarkUserPublishPointer(b *testing.B) {
 
 func BenchmarkUserSendString(b *testing.B) {
 	benchUser(b, func(e *Engine, done func()) {
-		e.Subscribe("Market.Data.{symbol}", func(m event.Message) {
-			p, _ := event.Arg[float64](m, 0)
-			benchSink += p
-			done()
-		})
+		e.Subscribe("Market.Data.{symbol}", readPrice(done))
 	}, func(e *Engine, i int) error { return e.Send("Market.Data.AAPL", 187.5+float64(i&7), 100+i) })
 }
 
 func BenchmarkUserPutKw(b *testing.B) {
 	tp := topic.MustParse("Market.Data.AAPL")
 	benchUser(b, func(e *Engine, done func()) {
-		e.Subscribe("Market.Data.{symbol}", func(m event.Message) {
-			p, _ := event.Arg[float64](m, 0)
-			benchSink += p
-			done()
-		})
+		e.Subscribe("Market.Data.{symbol}", readPrice(done))
 	}, func(e *Engine, i int) error { return e.Put(tp, 187.5+float64(i&7), event.Kw{"exchange": "XNAS"}) })
 }
 

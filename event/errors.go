@@ -1,6 +1,7 @@
 package event
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -52,13 +53,21 @@ func (c *errorCall) Handle(m Message) {
 func (h *Hook) failed(e *entry, m *Message, err error) {
 	e.errors.Add(1)
 	h.errors.Add(1)
-	h.Logger().Error("eventengine: handler failed",
+	h.logCall("eventengine: handler failed", e, m, slog.Any("error", err))
+}
+
+// logCall logs, at Error level, what went wrong in a call of registration
+// e with m: the topic, the hook, the sequence id, the handler's ID and
+// name, and more.
+func (h *Hook) logCall(msg string, e *entry, m *Message, more ...slog.Attr) {
+	attrs := append([]slog.Attr{
 		slog.String("topic", m.Topic.String()),
 		slog.String("hook", h.topic.String()),
 		slog.Uint64("seq", m.Seq),
 		slog.Uint64("handler_id", uint64(e.id)),
 		slog.String("handler", e.name),
-		slog.Any("error", err))
+	}, more...)
+	h.Logger().LogAttrs(context.Background(), slog.LevelError, msg, attrs...)
 }
 
 // Errors returns the number of errors the hook's handlers returned in its
