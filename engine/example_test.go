@@ -285,7 +285,7 @@ func ExampleEngine_String() {
 // time of its last call, its longest call and a latency histogram;
 // WithSlowHandler also warns of slow calls.
 func ExampleSubscription_Stats() {
-	e := engine.MustNew(engine.WithSlowHandler(time.Second))
+	e := engine.MustNew(engine.WithSlowHandler(time.Hour))
 	sub, _ := e.Subscribe("Jobs.{id}", func(event.Message) {}, engine.WithName("jobs"))
 	e.Start()
 	for range 3 {
@@ -316,5 +316,33 @@ func ExamplePublishValue() {
 	// Output:
 	// XNAS 100
 	// XLON 200
+	// true
+}
+
+// SubscribeTopic takes a parsed topic.Topic, for a pattern the program
+// already holds.
+func ExampleEngine_SubscribeTopic() {
+	e := engine.MustNew()
+	orders := topic.MustParse("Orders.(New|Cancel)")
+	e.SubscribeTopic(orders, func(m event.Message) { fmt.Println(m.Topic) })
+	e.Start()
+	e.Send("Orders.Cancel")
+	e.Shutdown(context.Background())
+	// Output: Orders.Cancel
+}
+
+// A put that gave up because its context ended is also ErrFull, as the
+// reference's single Full: one check covers the non-blocking and the
+// timed-out put.
+func ExampleEngine_SendContext() {
+	e := engine.MustNew(engine.WithCapacity(1))
+	e.Send("Jobs.Build") // the queue is now full, and nothing delivers
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	err := e.SendContext(ctx, "Jobs.Build")
+	fmt.Println(errors.Is(err, engine.ErrFull), errors.Is(err, context.DeadlineExceeded))
+	fmt.Println(errors.Is(e.TrySend("Jobs.Build"), engine.ErrFull))
+	// Output:
+	// true true
 	// true
 }

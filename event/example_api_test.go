@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -70,4 +71,39 @@ func ExampleHook_AddErrorFunc() {
 	s, _ := h.Stats(id)
 	fmt.Println(s.Errors, h.Errors(), s.Name)
 	// Output: 1 1 event_test.ExampleHook_AddErrorFunc.func1
+}
+
+// Kw marks keyword arguments at the end of a put; a message built by hand
+// takes them as Kwargs.
+func ExampleKw() {
+	kw := event.Kw{"exchange": "XNAS"}
+	m := event.Message{Args: []any{187.5}, Kwargs: kw}
+	ex, _ := event.Kwarg[string](m, "exchange")
+	fmt.Println(ex)
+	// Output: XNAS
+}
+
+func onTick(event.Message) {}
+
+// HandlerName is how logs and Stats name a handler registered without a
+// name: by its function.
+func ExampleHandlerName() {
+	fmt.Println(event.HandlerName(onTick))
+	fmt.Println(event.HandlerName(event.HandlerFunc(onTick)))
+	fmt.Println(event.HandlerName(func(event.Message) {}))
+	// Output:
+	// event_test.onTick
+	// event_test.onTick
+	// event_test.ExampleHandlerName.func1
+}
+
+// WithSlowHandler warns (at most once a minute per handler) of calls that
+// took longer than a threshold, and counts them.
+func ExampleWithSlowHandler() {
+	h := event.NewHook(topic.MustParse("Jobs"), event.WithSlowHandler(time.Hour), event.WithLogger(slog.New(slog.DiscardHandler)))
+	id := h.AddFunc(func(event.Message) {})
+	h.Trigger(event.Message{})
+	s, _ := h.Stats(id)
+	fmt.Println(s.Calls, s.Slow, len(s.Buckets) > 0)
+	// Output: 1 0 true
 }
