@@ -6,12 +6,25 @@
 // The tree has one level per topic position. A node branches on:
 //   - exact literals and range options (a map from literal to child: a range
 //     (a|b) is stored under both a and b),
-//   - one child for all named wildcards ({x} and {y} share it: names do not
-//     change what matches),
-//   - one child per distinct regular expression, tried in turn.
+//   - one child for all named wildcards and stars ({x}, {y} and * share it:
+//     names do not change what matches),
+//   - one child per distinct regular expression,
+//   - one child for >, whose values every topic with at least one more part
+//     reaches, without descending further.
 //
-// An Index is not safe for concurrent use; the engine guards it with its
-// registry lock and caches the results per exact topic.
+// Regular expressions are indexed by what they say about the literals they
+// accept, so that a topic never seen before does not evaluate every one: an
+// anchored regexp with a small finite language (^Z12$, ^(AAPL|MSFT)$) is
+// stored like a range and never evaluated; one with an anchored literal
+// prefix (^Z1\d+$) is evaluated only for literals with that prefix; the
+// others are evaluated once per literal in use, whose answers a bounded
+// memo per node remembers (two generations, sized by the number of
+// interned topics, no goroutine). Match allocates nothing when dst has
+// room.
+//
+// An Index is not safe for concurrent use, and Match counts as a write (it
+// fills the memo). The engine guards it with its registry lock and caches
+// the results per exact topic.
 package index
 
 import (
@@ -29,17 +42,13 @@ type Index[V comparable] struct {
 
 type node[V comparable] struct {
 	exact    map[string]*node[V]
-	any      *node[V]
-	patterns []patternEdge[V]
+	any      *node[V]     // {name} and *
+	rest     *node[V]     // >: a leaf, one level down
+	patterns *patterns[V] // nil when there are none
 	leaf     []leafEntry[V]
 	// size is the number of (topic, value) pairs stored at or below this node,
 	// counting a range subscription once per option; an empty node is pruned.
 	size int
-}
-
-type patternEdge[V comparable] struct {
-	part  topic.Part
-	child *node[V]
 }
 
 type leafEntry[V comparable] struct {
@@ -116,7 +125,7 @@ func (ix *Index[V]) walk(n *node[V], t topic.Topic, depth int, fn func(*node[V])
 				ix.walkExact(n, opt, t, depth, fn, add)
 			}
 		}
-	case topic.KindAny:
+	case topic.KindAny, topic.KindStar:
 		if n.any == nil {
 			n.any = &node[V]{}
 		}
@@ -124,20 +133,25 @@ func (ix *Index[V]) walk(n *node[V], t topic.Topic, depth int, fn func(*node[V])
 		if !add && n.any.size == 0 {
 			n.any = nil
 		}
+	case topic.KindRest: // the last part: the child is the leaf
+		if n.rest == nil {
+			n.rest = &node[V]{}
+		}
+		ix.walk(n.rest, t, depth+1, fn, add)
+		if !add && n.rest.size == 0 {
+			n.rest = nil
+		}
 	case topic.KindPattern:
-		i := 0
-		for ; i < len(n.patterns); i++ {
-			if n.patterns[i].part.Pattern() == p.Pattern() {
-				break
+		if n.patterns == nil {
+			n.patterns = &patterns[V]{}
+		}
+		e := n.patterns.edge(p, true)
+		ix.walk(e.child, t, depth+1, fn, add)
+		if !add && e.child.size == 0 {
+			n.patterns.drop(e)
+			if n.patterns.empty() {
+				n.patterns = nil
 			}
-		}
-		if i == len(n.patterns) {
-			n.patterns = append(n.patterns, patternEdge[V]{part: p, child: &node[V]{}})
-		}
-		child := n.patterns[i].child
-		ix.walk(child, t, depth+1, fn, add)
-		if !add && child.size == 0 {
-			n.patterns = append(n.patterns[:i], n.patterns[i+1:]...)
 		}
 	}
 }
@@ -176,11 +190,13 @@ func (ix *Index[V]) visitPaths(n *node[V], t topic.Topic, depth int, fn func(*no
 				return false
 			}
 		}
-	case topic.KindAny:
+	case topic.KindAny, topic.KindStar:
 		return ix.visitPaths(n.any, t, depth+1, fn)
+	case topic.KindRest:
+		return ix.visitPaths(n.rest, t, depth+1, fn)
 	case topic.KindPattern:
-		for _, e := range n.patterns {
-			if e.part.Pattern() == p.Pattern() {
+		if n.patterns != nil {
+			if e := n.patterns.edge(p, false); e != nil {
 				return ix.visitPaths(e.child, t, depth+1, fn)
 			}
 		}
@@ -207,6 +223,11 @@ func (ix *Index[V]) match(n *node[V], t topic.Topic, depth int, dst []V) []V {
 		}
 		return dst
 	}
+	if n.rest != nil { // at least one part is left for the >
+		for _, e := range n.rest.leaf {
+			dst = append(dst, e.v)
+		}
+	}
 	lit := t.Part(depth).Literal()
 	if c := n.exact[lit]; c != nil {
 		dst = ix.match(c, t, depth+1, dst)
@@ -214,10 +235,8 @@ func (ix *Index[V]) match(n *node[V], t topic.Topic, depth int, dst []V) []V {
 	if n.any != nil {
 		dst = ix.match(n.any, t, depth+1, dst)
 	}
-	for _, e := range n.patterns {
-		if e.part.Accepts(lit) {
-			dst = ix.match(e.child, t, depth+1, dst)
-		}
+	if n.patterns != nil {
+		dst = ix.matchPatterns(n.patterns, lit, t, depth, dst)
 	}
 	return dst
 }
@@ -245,9 +264,14 @@ func (ix *Index[V]) All() iter.Seq2[topic.Topic, V] {
 			if n.any != nil && !visit(n.any) {
 				return false
 			}
-			for _, e := range n.patterns {
-				if !visit(e.child) {
-					return false
+			if n.rest != nil && !visit(n.rest) {
+				return false
+			}
+			if n.patterns != nil {
+				for _, e := range n.patterns.bySrc {
+					if !visit(e.child) {
+						return false
+					}
 				}
 			}
 			return true

@@ -72,6 +72,18 @@ func ExampleTopic_Format() {
 	// topic "Market.{kind}.{symbol}": no value for wildcard ({symbol}) at offset 14
 }
 
+func ExampleTopic_FormatPartial() {
+	tmpl := topic.MustParse("realtime.{ticker}.{dtype}")
+	t, err := tmpl.FormatPartial(map[string]string{"ticker": "600010_SH"})
+	fmt.Println(t, t.IsExact(), err)
+
+	_, err = tmpl.FormatPartial(map[string]string{"ticker": "600010.SH"})
+	fmt.Println(err)
+	// Output:
+	// realtime.600010_SH.{dtype} false <nil>
+	// topic "realtime.{ticker}.{dtype}": invalid value ({ticker} = "600010.SH": reserved character "." at byte 6 of the value) at offset 9
+}
+
 func ExampleJoin() {
 	t, err := topic.Join("Market", "Data", "AAPL")
 	fmt.Println(t, err, t == topic.MustParse("Market.Data.AAPL"))
@@ -80,7 +92,21 @@ func ExampleJoin() {
 	fmt.Println(err)
 	// Output:
 	// Market.Data.AAPL <nil> true
-	// topic "a.b": reserved character (".") at offset 1
+	// topic "a.b": reserved character ("."; a literal is one part: to join topics, use Topic.Join) at offset 1
+}
+
+func ExampleTopic_Join() {
+	base := topic.MustParse("Market.Data")
+	t, err := base.Join(topic.MustParse("AAPL"))
+	fmt.Println(t, t.IsExact(), err)
+	sub, err := base.Join(topic.MustParse("{symbol}.>"))
+	fmt.Println(sub, err)
+	_, err = topic.MustParse("Market.>").Join(topic.MustParse("AAPL"))
+	fmt.Println(errors.Is(err, topic.ErrRestNotLast))
+	// Output:
+	// Market.Data.AAPL true <nil>
+	// Market.Data.{symbol}.> <nil>
+	// true
 }
 
 func ExampleTopic_Append() {
@@ -98,4 +124,27 @@ func ExampleLookup() {
 	fmt.Println(got == t, ok)
 	// Output:
 	// true true
+}
+
+func ExampleTopic_Bound() {
+	sub := topic.MustParse("Market.{kind}.{symbol}.>")
+	pub := topic.MustParse("Market.Data.AAPL.Last.Bid")
+	symbol, ok := sub.Bound(pub, "symbol")
+	rest, _ := sub.Rest(pub)
+	fmt.Println(symbol, ok, rest)
+	// Output:
+	// AAPL true Last.Bid
+}
+
+func ExampleTopic_Matches_natsWildcards() {
+	pub := topic.MustParse("Market.Data.AAPL")
+	for _, s := range []string{"Market.*.AAPL", "Market.>", "Market.*", ">", "Market.Data.AAPL.>"} {
+		fmt.Println(s, topic.MustParse(s).Matches(pub))
+	}
+	// Output:
+	// Market.*.AAPL true
+	// Market.> true
+	// Market.* false
+	// > true
+	// Market.Data.AAPL.> false
 }

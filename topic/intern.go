@@ -231,6 +231,13 @@ func Interned() iter.Seq[Topic] {
 	}
 }
 
+// InternedLen returns about how many topics are interned: the live ones,
+// and those collected since their part of the table last dropped its dead
+// entries (which it does as it grows). It takes a lock per shard; a cache
+// that holds something per topic in use can size itself with it (the
+// index's regexp memo does).
+func InternedLen() int { return tableLen() }
+
 // tableLen returns the number of entries in the table, dead or alive.
 func tableLen() int {
 	n := 0
