@@ -346,3 +346,22 @@ func ExampleEngine_SendContext() {
 	// true true
 	// true
 }
+
+// A subscription to > taps every message, as a recorder or a bridge
+// does; m.Rest reads what > covered.
+func ExampleEngine_Subscribe_tapAll() {
+	e := engine.MustNew()
+	e.Subscribe(">", func(m event.Message) { fmt.Println("tap", m.Topic) })
+	e.Subscribe("Market.>", func(m event.Message) {
+		rest, _ := m.Rest()
+		fmt.Println("market", rest)
+	})
+	e.Start()
+	e.Send("Market.Data.AAPL")
+	e.Send("Orders.New")
+	e.Shutdown(context.Background())
+	// Output:
+	// tap Market.Data.AAPL
+	// market Data.AAPL
+	// tap Orders.New
+}

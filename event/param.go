@@ -74,6 +74,18 @@ func (m Message) Params() iter.Seq2[string, string] {
 	}
 }
 
+// Rest returns the parts of m.Topic that the > ending the delivering
+// subscription's topic covers, as one text: "Data.AAPL" for a handler of
+// Market.> and a message on Market.Data.AAPL. ok is false when that topic
+// does not end in >, and for a message no hook delivered. It does not
+// match again and allocates nothing (topic.Topic.Rest).
+func (m Message) Rest() (rest string, ok bool) {
+	if m.via == nil {
+		return "", false
+	}
+	return m.via.topic.Rest(m.Topic)
+}
+
 // Pattern returns the topic of the hook that delivers m: the subscription
 // pattern that matched m.Topic (m.Topic itself for an exact hook), or the
 // zero Topic for a message no hook delivered.

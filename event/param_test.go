@@ -81,3 +81,23 @@ func BenchmarkParam(b *testing.B) {
 		paramSink = m.Param("symbol")
 	}
 }
+
+func TestRest(t *testing.T) {
+	h := NewHook(topic.MustParse("Market.{kind}.>"))
+	var rest, kind string
+	var ok bool
+	h.AddFunc(func(m Message) { rest, ok = m.Rest(); kind = m.Param("kind") })
+	h.Trigger(Message{Topic: topic.MustParse("Market.Data.AAPL.Bid")})
+	if rest != "AAPL.Bid" || !ok || kind != "Data" {
+		t.Fatalf("Rest %q %v, kind %q", rest, ok, kind)
+	}
+	plain := NewHook(topic.MustParse("Market.{kind}"))
+	plain.AddFunc(func(m Message) { rest, ok = m.Rest() })
+	plain.Trigger(Message{Topic: topic.MustParse("Market.Data")})
+	if ok {
+		t.Fatalf("Rest without >: %q", rest)
+	}
+	if _, ok := (Message{Topic: topic.MustParse("A.B")}).Rest(); ok {
+		t.Fatal("Rest of a message no hook delivered")
+	}
+}
