@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"runtime"
 	"testing"
 
@@ -111,4 +112,44 @@ func BenchmarkUserParam(b *testing.B) {
 			}
 		})
 	}, func(e *Engine, i int) error { return e.Put(tp, args...) })
+}
+
+// BenchmarkHandlerForm is the cost of one call of a trivial handler
+// through each registration form, triggered directly on its hook (no
+// queue): what a form adds per message, and what middleware costs when
+// installed (none is wrapped without it).
+func BenchmarkHandlerForm(b *testing.B) {
+	tp := topic.MustParse("Market.Data.AAPL")
+	n := 0
+	noop := func(s *Subscription, next HandleFunc) HandleFunc { return next }
+	for _, f := range []struct {
+		name string
+		opts []Option
+		sub  func(e *Engine)
+	}{
+		{"RegisterFunc", nil, func(e *Engine) { e.RegisterFunc(tp, func(event.Message) { n++ }) }},
+		{"Subscribe", nil, func(e *Engine) { e.SubscribeTopic(tp, func(event.Message) { n++ }) }},
+		{"SubscribeErr", nil, func(e *Engine) {
+			e.SubscribeErr(tp.String(), func(event.Message) error { n++; return nil })
+		}},
+		{"SubscribeContext", nil, func(e *Engine) {
+			e.SubscribeContext(tp.String(), func(context.Context, event.Message) error { n++; return nil })
+		}},
+		{"SubscribeValue", nil, func(e *Engine) { SubscribeValue(e, tp, func(_ event.Message, q *quote) { n += q.Size }) }},
+		{"SubscribeMiddleware1", []Option{WithMiddleware(noop)}, func(e *Engine) { e.SubscribeTopic(tp, func(event.Message) { n++ }) }},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			e, err := New(f.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f.sub(e)
+			h, _ := e.Hook(tp)
+			m := event.Message{Topic: tp, Args: []any{&quote{Size: 1}}}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.Trigger(m)
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -206,8 +207,25 @@ func (e *Engine) nilHandler(t topic.Topic) error {
 }
 
 // runContext returns the context of the running loop (see
-// SubscribeContext).
-func (e *Engine) runContext() context.Context {
+// SubscribeContext) for a handler call. It is looked up only when the
+// handler uses it (loopContext), so a handler or a middleware that does
+// not pays nothing for it (BenchmarkHandlerForm).
+func (e *Engine) runContext() context.Context { return loopContext{e} }
+
+// loopContext is the context of the loop running a handler call, looked
+// up when one of its methods is called: during the call the loop cannot
+// change (it is running the call), so that is the loop's own context. A
+// struct of one pointer, it converts to an interface without allocating.
+type loopContext struct{ e *Engine }
+
+func (c loopContext) Deadline() (time.Time, bool) { return c.e.loopContext().Deadline() }
+func (c loopContext) Done() <-chan struct{}       { return c.e.loopContext().Done() }
+func (c loopContext) Err() error                  { return c.e.loopContext().Err() }
+func (c loopContext) Value(key any) any           { return c.e.loopContext().Value(key) }
+
+// loopContext returns the context of the running loop, or one that has
+// ended if the engine is not running.
+func (e *Engine) loopContext() context.Context {
 	ts := &e.timers
 	ts.mu.Lock()
 	ctx := ts.ctx

@@ -218,12 +218,12 @@ func SubscribeValue[T any, S Subject](e *Engine, pattern S, fn func(event.Messag
 	return e.subscribeErr(t, fn, opts, call)
 }
 
-// valueOf is event.ValueErr with a fast path for the *T of a typed put.
+// valueOf is event.ValueErr, which describes the payload only when it is
+// not a T (event.Value is two type assertions:
+// BenchmarkHandlerForm/SubscribeValue).
 func valueOf[T any](m event.Message) (T, error) {
-	if len(m.Args) == 1 {
-		if p, ok := m.Args[0].(*T); ok && p != nil {
-			return *p, nil
-		}
+	if v, ok := event.Value[T](m); ok {
+		return v, nil
 	}
 	return event.ValueErr[T](m)
 }
