@@ -13,11 +13,18 @@ import (
 	"github.com/eventengine/eventengine/topic"
 )
 
-// slot is one registered hook and its registration order.
+// slot is one registered hook, its registration order and the hook's
+// panic count when it was registered: the engine counts the panics a hook
+// recovers while it is registered (Stats.HandlerPanics), so registering a
+// hook again does not count its earlier panics twice.
 type slot struct {
-	hook  *event.Hook
-	order uint64
+	hook   *event.Hook
+	order  uint64
+	panics uint64
 }
+
+// panicsHere returns the panics s's hook recovered since it was registered.
+func (s *slot) panicsHere() uint64 { return s.hook.Panics() - s.panics }
 
 // registry holds the hooks. Writers and route resolution take mu; gen
 // changes with every change that can alter a route, so the loop's cache
@@ -41,7 +48,7 @@ func (r *registry) init() {
 // add registers h under its topic; the caller holds mu.
 func (r *registry) add(h *event.Hook) {
 	r.order++
-	s := &slot{hook: h, order: r.order}
+	s := &slot{hook: h, order: r.order, panics: h.Panics()}
 	t := h.Topic()
 	if t.IsExact() {
 		r.exact[t] = s
@@ -68,7 +75,7 @@ func (r *registry) remove(t topic.Topic) *event.Hook {
 	if s == nil {
 		return nil
 	}
-	r.panicsGone += s.hook.Panics()
+	r.panicsGone += s.panicsHere()
 	r.gen.Add(1)
 	return s.hook
 }
