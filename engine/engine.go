@@ -10,14 +10,23 @@
 //   - Messages are delivered one at a time, in the order they were accepted,
 //     on the loop's goroutine: first to the exact hook, then to the matching
 //     generic hooks in the order they were registered, each hook once.
-//   - Stop ends the loop after the message in hand; messages still queued stay
-//     queued. A later Start delivers them, or Get takes them. Nothing
-//     accepted is dropped.
-//   - Shutdown refuses new puts (ErrClosed), delivers everything queued, then
-//     stops. A later Start reopens the queue.
-//   - A handler may publish, register and unregister. A blocking put made
-//     from the loop's own goroutine while the queue is full would wait for
-//     itself forever, so it returns ErrFull instead (see Put).
+//   - A handler never waits for its own loop. Its blocking put on a full
+//     queue, and any put it makes while Shutdown drains the queue, is kept
+//     as a follow-up beside the queue (up to WithFollowUpLimit) and
+//     delivered after every message accepted before it, with the next
+//     sequence id at that point (see Put).
+//   - Stop ends the loop after the message in hand; messages still queued
+//     (and follow-ups) stay. A later Start delivers them, or Get takes them.
+//     Nothing accepted is dropped. Stop, Shutdown and the end of Run's
+//     context are one stop signal, seen after every message.
+//   - Shutdown refuses puts from other goroutines (ErrClosed), delivers
+//     everything queued and every follow-up, then stops. A later Start
+//     reopens the queue. Its context bounds the wait, even for a handler
+//     that blocks.
+//   - A handler may publish, register and unregister, Stop and Start
+//     (the last call wins), panic (recovered, logged, counted) and call
+//     runtime.Goexit (the loop goes on in a new goroutine). Shutdown from a
+//     handler returns ErrRunning: it cannot wait for its own loop.
 //
 // # Waiting
 //
@@ -300,6 +309,16 @@ type Engine struct {
 	// pull lets Get and TryGet take messages while the loop does not run.
 	pull pull
 
+	// counters off the hot path
+	gets     atomic.Uint64
+	refused  atomic.Uint64
+	waited   atomic.Uint64
+	selfFull atomic.Uint64
+	restarts atomic.Uint64
+
+	cache     routeCache // owned by the loop goroutine
+	gatherLag int        // min(gatherLag, capacity/2): see loop
+
 	// fu keeps the follow-ups of handlers that found no room (see
 	// followUps).
 	fu followUps
@@ -310,16 +329,6 @@ type Engine struct {
 	hand      event.Message
 	handHooks []*event.Hook
 	handAt    int
-
-	// counters off the hot path
-	gets     atomic.Uint64
-	refused  atomic.Uint64
-	waited   atomic.Uint64
-	selfFull atomic.Uint64
-	restarts atomic.Uint64
-
-	cache     routeCache // owned by the loop goroutine
-	gatherLag int        // min(gatherLag, capacity/2): see loop
 
 	timers timers
 }
