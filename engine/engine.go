@@ -48,14 +48,23 @@
 //   - Messages are delivered one at a time, in the order they were accepted,
 //     on the loop's goroutine: first to the exact hook, then to the matching
 //     generic hooks in the order they were registered, each hook once.
-//   - Stop ends the loop after the message in hand; messages still queued stay
-//     queued. A later Start delivers them, or Get takes them. Nothing
-//     accepted is dropped.
-//   - Shutdown refuses new puts (ErrClosed), delivers everything queued, then
-//     stops. A later Start reopens the queue.
-//   - A handler may publish, register and unregister. A blocking put made
-//     from the loop's own goroutine while the queue is full would wait for
-//     itself forever, so it returns ErrFull instead (see Put).
+//   - A handler never waits for its own loop. Its blocking put on a full
+//     queue, and any put it makes while Shutdown drains the queue, is kept
+//     as a follow-up beside the queue (up to WithFollowUpLimit) and
+//     delivered after every message accepted before it, with the next
+//     sequence id at that point (see Put).
+//   - Stop ends the loop after the message in hand; messages still queued
+//     (and follow-ups) stay. A later Start delivers them, or Get takes them.
+//     Nothing accepted is dropped. Stop, Shutdown and the end of Run's
+//     context are one stop signal, seen after every message.
+//   - Shutdown refuses puts from other goroutines (ErrClosed), delivers
+//     everything queued and every follow-up, then stops. A later Start
+//     reopens the queue. Its context bounds the wait, even for a handler
+//     that blocks.
+//   - A handler may publish, register and unregister, Stop and Start
+//     (the last call wins), panic (recovered, logged, counted) and call
+//     runtime.Goexit (the loop goes on in a new goroutine). Shutdown from a
+//     handler returns ErrRunning: it cannot wait for its own loop.
 //
 // # Waiting
 //
@@ -90,7 +99,6 @@ import (
 
 	"github.com/eventengine/eventengine/clock"
 	"github.com/eventengine/eventengine/event"
-	"github.com/eventengine/eventengine/internal/goid"
 	"github.com/eventengine/eventengine/queue"
 	"github.com/eventengine/eventengine/topic"
 )
@@ -98,6 +106,10 @@ import (
 // DefaultCapacity is the queue capacity of an engine made without
 // WithCapacity, as in the reference.
 const DefaultCapacity = 4095
+
+// DefaultFollowUpLimit is the default number of follow-ups the loop keeps
+// (see WithFollowUpLimit): 65,536 messages, some megabytes at most.
+const DefaultFollowUpLimit = 1 << 16
 
 // DefaultCacheSize is the default number of exact topics whose routes the
 // dispatch loop caches (per generation).
@@ -132,6 +144,7 @@ type config struct {
 	stats     bool
 	clock     clock.Clock
 	cacheSize int
+	followUps int
 	// middleware wraps every subscription's handler (middleware.go)
 	middleware []Middleware
 	slow       time.Duration // WithSlowHandler
@@ -201,6 +214,20 @@ func WithCacheSize(n int) Option {
 	}
 }
 
+// WithFollowUpLimit sets how many follow-ups (messages that handlers
+// publish with a blocking put while the queue is full, or during Shutdown)
+// the loop keeps beside the queue at most (default DefaultFollowUpLimit;
+// 0 keeps none: such a put returns ErrFull at once). See Put.
+func WithFollowUpLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: follow-up limit %d, want at least 0", ErrOption, n)
+		}
+		c.followUps = n
+		return nil
+	}
+}
+
 // item is what the queue holds: a message packed into 24 bytes, so that a
 // queue slot (an 8-byte stamp and the item) is 32 bytes and one 64-byte
 // cache line holds two slots: a producer and the loop hand a line over once
@@ -244,16 +271,25 @@ func pack(m event.Message) item {
 	return item{t: m.Topic, args: unsafe.Pointer(unsafe.SliceData(m.Args)), n: n}
 }
 
+// message rebuilds the message of it, taken from queue position seq-1,
+// but for its Kwargs (see unpack). Its sequence id is the queue position
+// plus one plus the follow-ups delivered before it (see followUps). It is
+// inlined, in deliver too (the call would cost a few nanoseconds a
+// message: BenchmarkDeliver).
+func (e *Engine) message(it *item, seq uint64) event.Message {
+	return event.Message{Topic: it.t, Args: argsOf(it.args, it.n&lenMask), Seq: seq + e.fu.shift}
+}
+
 // unpack rebuilds the message of it, taken from queue position seq-1, and
-// takes its Kwargs out of kw. Only the consumer calls it, while the queue
-// still counts the item (inside Consume's fn).
+// takes its Kwargs out of kw. Only the consumer calls it (the loop, or a
+// Get while the loop does not run), while the queue still counts the item
+// (inside Consume's fn).
 func (e *Engine) unpack(it *item, seq uint64) event.Message {
-	n := it.n
-	m := event.Message{Topic: it.t, Args: argsOf(it.args, n&lenMask), Seq: seq}
-	if n&hasValue != 0 {
-		valueTaken(&m, it.args, seq)
+	m := e.message(it, seq)
+	if it.n&hasValue != 0 {
+		valueTaken(&m, it.args, seq) // a typed payload (typed.go): a copy
 	}
-	if n&hasKwargs != 0 {
+	if it.n&hasKwargs != 0 {
 		m.Kwargs = e.takeKwargs(seq)
 	}
 	return m
@@ -305,22 +341,42 @@ type Engine struct {
 	rings  rings // typed payloads by type (typed.go)
 
 	// lifecycle, guarded by mu
-	mu       sync.Mutex
-	running  bool
-	cancel   context.CancelFunc
-	done     chan struct{}
+	mu      sync.Mutex
+	running bool // a loop runs, or is ending (until end)
+	cur     *run // the current run while running
+	// restart is set by a Start from a handler while the loop is
+	// stopping: the loop starts again when it ends (see Start).
+	restart bool
+	// stopping is the stop signal, read by deliver after every message.
+	// Only halt sets it (for Stop, Shutdown and the end of Run's
+	// context), together with ending the run's context, which the loop's
+	// waits and the timers watch: one signal, two ways to read it.
 	stopping atomic.Bool
 	active   atomic.Bool
-	loopG    atomic.Uint64 // goroutine id of the running loop, 0 if none
+	loopG    atomic.Uintptr // self() of the running loop's goroutine, 0 if none
+	// pull lets Get and TryGet take messages while the loop does not run.
+	pull pull
 
 	// counters off the hot path
 	gets     atomic.Uint64
 	refused  atomic.Uint64
 	waited   atomic.Uint64
 	selfFull atomic.Uint64
+	restarts atomic.Uint64
 
 	cache     routeCache // owned by the loop goroutine
 	gatherLag int        // min(gatherLag, capacity/2): see loop
+
+	// fu keeps the follow-ups of handlers that found no room (see
+	// followUps).
+	fu followUps
+	// hand is the message the loop is delivering to more than one hook,
+	// handHooks its hooks and handAt the index of the hook it is in, so
+	// that the hooks after one whose handler called runtime.Goexit still
+	// get it (see dispatch, loopExited). Loop-owned.
+	hand      event.Message
+	handHooks []*event.Hook
+	handAt    int
 
 	timers timers
 }
@@ -332,6 +388,7 @@ func New(opts ...Option) (*Engine, error) {
 		maxSpin:   queue.DefaultMaxSpin,
 		clock:     clock.Real,
 		cacheSize: DefaultCacheSize,
+		followUps: DefaultFollowUpLimit,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -350,6 +407,8 @@ func New(opts ...Option) (*Engine, error) {
 		gatherLag: max(1, min(gatherLag, cfg.capacity/2))}
 	e.reg.init()
 	e.cache.init(cfg.cacheSize)
+	e.fu.init(cfg.followUps)
+	e.pull.init()
 	return e, nil
 }
 
@@ -380,66 +439,160 @@ func (e *Engine) Occupied() int { return e.q.Len() }
 // Active reports whether the dispatch loop is running.
 func (e *Engine) Active() bool { return e.active.Load() }
 
+// run is one run of the dispatch loop, from begin to end.
+type run struct {
+	ctx    context.Context // ended by halt, and with Run's context
+	cancel context.CancelFunc
+	done   chan struct{} // closed by end
+	unhook func() bool   // stops watching Run's context
+	byCall atomic.Bool   // Stop or Shutdown halted the run (not Run's context)
+}
+
 // Start runs the dispatch loop in a new goroutine and returns once it is
 // active. Starting a running engine does nothing but log.
+//
+// Starting a stopping engine (a Stop, or a Shutdown whose context ended,
+// waits for the message in hand) waits for its loop to end and then starts
+// it again. Called from a handler, Start cannot wait for the loop it runs
+// on: it makes the loop start again once it has ended. So a handler that
+// calls Stop and then Start leaves the engine running (the timers restart
+// with it), as the same calls made anywhere else do; a Stop after the Start
+// cancels it again.
 func (e *Engine) Start() {
-	ctx, ok := e.begin(context.Background(), true)
-	if !ok {
-		return
+	if r, ok := e.begin(context.Background(), true, false); ok {
+		go e.loop(r, false)
 	}
-	go e.loop(ctx)
 }
 
 // Run runs the dispatch loop on the calling goroutine until Stop, Shutdown or
 // the end of ctx. It returns ErrRunning if the loop already runs, ctx.Err()
-// if ctx ended the loop, and nil otherwise.
+// if ctx ended the loop, and nil otherwise. The end of ctx stops the loop
+// as Stop does: after the message in hand, even while messages keep coming.
+// If a handler ends Run's goroutine (runtime.Goexit), the loop goes on in
+// a new goroutine until Stop, Shutdown or the end of ctx (see Stats.LoopRestarts).
 func (e *Engine) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	lctx, ok := e.begin(ctx, true)
+	r, ok := e.begin(ctx, true, false)
 	if !ok {
 		return ErrRunning
 	}
-	e.loop(lctx)
-	if !e.stopping.Load() && ctx.Err() != nil {
+	e.loop(r, false)
+	if ctx.Err() != nil && !r.byCall.Load() {
 		return ctx.Err()
 	}
 	return nil
 }
 
 // begin marks the engine running and starts its timers; reopen reopens a
-// shut-down queue.
-func (e *Engine) begin(parent context.Context, reopen bool) (context.Context, bool) {
+// shut-down queue, and quiet says nothing when the engine already runs
+// (Shutdown's restarts). On a stopping engine it waits for the loop to end
+// first, unless it is called from that loop's goroutine: then it sets
+// restart and returns false.
+func (e *Engine) begin(parent context.Context, reopen, quiet bool) (*run, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.running {
-		e.Logger().Warn("eventengine: start ignored: engine already running")
-		return nil, false
+	for e.running {
+		if !e.stopping.Load() {
+			if !quiet {
+				e.Logger().Warn("eventengine: start ignored: engine already running")
+			}
+			return nil, false
+		}
+		if e.onLoop() {
+			e.restart = true
+			return nil, false
+		}
+		done := e.cur.done
+		e.mu.Unlock()
+		select {
+		case <-done:
+		case <-parent.Done():
+		}
+		e.mu.Lock()
+		if parent.Err() != nil && e.running {
+			return nil, false
+		}
 	}
 	if reopen && e.q.Closed() {
 		e.q.Reopen()
 	}
+	e.pull.close() // a Get under way returns ErrRunning
 	ctx, cancel := context.WithCancel(parent)
+	r := &run{ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	r.unhook = context.AfterFunc(parent, func() { e.halt(r, false) })
 	e.running = true
+	e.cur = r
+	e.restart = false
 	e.stopping.Store(false)
 	e.active.Store(true)
-	e.cancel = cancel
-	e.done = make(chan struct{})
 	e.timers.start(e, ctx)
-	return ctx, true
+	return r, true
 }
 
-// loop delivers messages until stopped, ctx ends or a shut-down queue drains.
-func (e *Engine) loop(ctx context.Context) {
-	e.loopG.Store(goid.Get())
-	defer e.end()
-	for !e.stopping.Load() {
-		n, err := e.q.Consume(ctx, batchSize, e.deliver)
-		if err != nil {
-			return // ctx ended (Stop) or the queue was closed and drained (Shutdown)
+// halt is the one way a run is told to stop: it raises the stop signal
+// (stopping, read after every message) and ends the run's context (which
+// the loop's waits and the timers watch), and cancels a restart a handler
+// asked for. It does not wait. byCall tells Stop and Shutdown from the end
+// of Run's context.
+func (e *Engine) halt(r *run, byCall bool) {
+	e.mu.Lock()
+	if e.cur == r {
+		e.stopping.Store(true)
+		e.restart = false
+		if byCall {
+			r.byCall.Store(true)
 		}
-		if n == batchSize {
+	}
+	e.mu.Unlock()
+	r.cancel()
+}
+
+// loop delivers messages until the run is halted or a shut-down queue
+// drains, then ends the run. resume is set for a loop that takes over
+// from a goroutine a handler ended (see loopExited): it first delivers the
+// message in hand to the hooks after the one whose handler exited.
+func (e *Engine) loop(r *run, resume bool) {
+	e.loopG.Store(self())
+	ended := false
+	defer func() {
+		if !ended {
+			e.loopExited(r)
+		}
+	}()
+	if resume && e.handHooks != nil {
+		e.dispatchFrom(e.handAt + 1)
+	}
+	e.drive(r)
+	ended = true
+	e.end(r)
+}
+
+// drive is the loop proper: follow-ups that are due, then batches from the
+// queue, until the run is halted or a shut-down queue and the follow-ups
+// are drained.
+func (e *Engine) drive(r *run) {
+	done := r.ctx.Done()
+	f := &e.fu
+	for !e.stopping.Load() {
+		select {
+		case <-done:
+			return // seen here at once, before halt's flag, for Run's context
+		default:
+		}
+		if f.due <= e.q.Taken() {
+			e.deliverDue()
+			continue
+		}
+		n, err := e.q.Consume(r.ctx, batchSize, e.deliver)
+		if err != nil {
+			if errors.Is(err, ErrClosed) && f.due != noDue {
+				continue // shut down and drained: the follow-ups left are due
+			}
+			return // halted, or the queue was closed and drained (Shutdown)
+		}
+		if n == batchSize && f.due == noDue {
 			// A full batch: messages come at least as fast as the loop
 			// delivers them. Let a backlog build up before the next batch,
 			// so that the loop reads cache lines the producers are done
@@ -454,131 +607,193 @@ const batchSize = 64
 
 // After a full batch the loop waits up to gatherWait for gatherLag messages
 // to be queued (128 cache lines of slots; half the capacity if that is
-// less, so that the backlog can build up) before it takes the next batch.
-// Measured on the 2-core VM with one producer, alternated runs: in the
-// machine's fast state Engine1P1C 28.9 -> 20.9 ns (-28 %), Engine4P1C
-// 27.8 -> 20.7 ns; in its slow state no change (51.7 vs 51.8 ns). A message
-// at the end of a burst waits at most gatherWait more; paced messages
-// (batches of one) do not wait.
+// less, so that the backlog can build up) before it takes the next batch,
+// so that it stops chasing the producer's cache lines (BenchmarkEngine1P1C,
+// BenchmarkEngine4P1C; figures in docs/benchmarks.md). A message at the end
+// of a burst waits at most gatherWait more; paced messages (batches of one)
+// do not wait.
 const (
 	gatherLag  = 256
 	gatherWait = 2 * time.Microsecond
 )
 
 // deliver dispatches one message, in place in the queue's slot, and tells
-// the queue whether to go on.
+// the queue whether to go on: not once the run is halted, nor after the
+// message that the first follow-up waits for (see followUps).
 func (e *Engine) deliver(it *item, seq uint64) bool {
 	// The slot is only read, so the loop never writes a cache line a
 	// producer may be writing (but kw, for a message with Kwargs).
-	// unpack and the common case of route (the previous message's topic,
-	// the registry unchanged) written out: the compiler inlines neither,
-	// and the calls cost about 10 ns a message (BenchmarkDeliver).
-	n := it.n
-	msg := event.Message{Topic: it.t, Args: argsOf(it.args, n&lenMask), Seq: seq}
-	if n&(hasKwargs|hasValue) != 0 {
+	// The common case of route (the previous message's topic, the
+	// registry unchanged) is written out: route is not inlined, and the
+	// call costs several nanoseconds a message (BenchmarkDeliver).
+	// unpack, whose call would cost as much as message's (it is not
+	// inlined), with one test for the rare Kwargs and typed payloads:
+	m := e.message(it, seq)
+	if n := it.n; n&(hasKwargs|hasValue) != 0 {
 		if n&hasValue != 0 {
-			valueArgs(&msg, it.args, seq) // a typed payload (typed.go)
+			valueArgs(&m, it.args, seq) // a typed payload (typed.go)
 		}
 		if n&hasKwargs != 0 {
-			msg.Kwargs = e.takeKwargs(seq)
+			m.Kwargs = e.takeKwargs(seq)
 		}
 	}
 	c := &e.cache
 	hooks := c.lastHooks
-	if msg.Topic != c.lastTopic || e.reg.gen.Load() != c.gen {
-		hooks = e.route(msg.Topic)
+	if m.Topic != c.lastTopic || e.reg.gen.Load() != c.gen {
+		hooks = e.route(m.Topic)
 	}
-	for _, h := range hooks {
-		h.Trigger(msg)
+	if len(hooks) > 1 {
+		e.dispatch(m, hooks)
+	} else {
+		for _, h := range hooks { // dispatch's case of one hook (or none)
+			h.Trigger(m)
+		}
 	}
-	if n&hasValue != 0 {
+	if it.n&hasValue != 0 {
 		valueDone(it.args, seq) // after a runtime.Goexit it stays: overwritten later
 	}
-	return !e.stopping.Load()
+	return seq != e.fu.due && !e.stopping.Load()
 }
 
-// end marks the engine stopped after the loop returned.
-func (e *Engine) end() {
+// dispatch triggers hooks with m. For more than one hook it keeps m, the
+// hooks and the index of the hook it is in, so that the hooks after one
+// whose handler called runtime.Goexit still get m (see loopExited); with
+// one hook there is nothing to keep: the hook gives m to the handlers
+// after the one that exited itself. Keeping costs a few nanoseconds a
+// message (BenchmarkDeliver), so the common case of one hook does not.
+func (e *Engine) dispatch(m event.Message, hooks []*event.Hook) {
+	if len(hooks) == 1 {
+		hooks[0].Trigger(m)
+		return
+	}
+	e.hand, e.handHooks = m, hooks
+	e.dispatchFrom(0)
+}
+
+// dispatchFrom triggers the kept hooks from index i on with the kept
+// message, then forgets them.
+func (e *Engine) dispatchFrom(i int) {
+	for e.handAt = i; e.handAt < len(e.handHooks); e.handAt++ {
+		e.handHooks[e.handAt].Trigger(e.hand)
+	}
+	e.hand, e.handHooks = event.Message{}, nil
+}
+
+// loopExited runs when the loop's goroutine ends in the middle of the
+// loop: a handler called runtime.Goexit (t.FailNow in a test, say). The
+// hook of that handler has already given the message to its other
+// handlers (event.Hook.Trigger); the loop goes on in a new goroutine, which
+// first gives the message to the hooks after that one. The queue counts
+// the message as taken (queue.TryConsume). A panic escaping the loop
+// (never a handler's: hooks recover those) still crashes the program, but
+// the loop goes on meanwhile.
+func (e *Engine) loopExited(r *run) {
 	e.loopG.Store(0)
-	e.mu.Lock()
-	cancel, done := e.cancel, e.done
-	e.mu.Unlock()
-	cancel() // stops the timers when the loop ended on its own
+	e.restarts.Add(1)
+	e.Logger().Error("eventengine: a handler ended the dispatch loop's goroutine (runtime.Goexit); the loop goes on in a new goroutine",
+		slog.Uint64("restarts", e.restarts.Load()))
+	go e.loop(r, true)
+}
+
+// end marks the engine stopped after the loop returned, and starts it
+// again if a handler asked for that (see Start).
+func (e *Engine) end(r *run) {
+	e.loopG.Store(0)
+	r.unhook()
+	r.cancel() // stops the timers when the loop ended on its own
 	e.timers.wait()
 	e.mu.Lock()
 	e.running = false
+	e.cur = nil
 	e.active.Store(false)
-	e.cancel = nil
+	restart := e.restart
+	e.restart = false
+	e.pull.open()
 	e.mu.Unlock()
-	close(done)
+	close(r.done)
+	if restart {
+		e.Start()
+	}
 }
 
 // Stop ends the dispatch loop after the message in hand and returns once the
-// loop and the timers have finished. Messages still queued stay queued.
-// Stopping a stopped engine does nothing but log. Called from a handler, Stop
-// cannot wait for the loop it runs on: it returns at once and the loop ends
-// when the handler returns.
+// loop and the timers have finished. Messages still queued stay queued, and
+// so do follow-ups waiting for them (see Put). Stopping a stopped engine
+// does nothing but log. Called from a handler, Stop cannot wait for the
+// loop it runs on: it returns at once and the loop ends when the handler
+// returns.
 func (e *Engine) Stop() {
 	e.mu.Lock()
-	if !e.running {
-		e.mu.Unlock()
+	r := e.cur
+	e.mu.Unlock()
+	if r == nil {
 		e.Logger().Warn("eventengine: stop ignored: engine not running")
 		return
 	}
-	e.stopping.Store(true)
-	cancel, done := e.cancel, e.done
-	e.mu.Unlock()
-	cancel()
+	e.halt(r, true)
 	if e.onLoop() {
 		return
 	}
-	<-done
+	<-r.done
 }
 
-// Shutdown refuses new puts (they return ErrClosed), delivers every message
-// already queued, and stops. If the engine is not running, or its loop ends
-// with messages still queued (a Stop from a handler or another goroutine
-// while Shutdown waits), the loop is started again to deliver them. If ctx
-// ends first, the loop is stopped, the undelivered messages stay queued and
-// ctx.Err() is returned. A later Start reopens the queue.
+// Shutdown refuses new puts from other goroutines (they return ErrClosed),
+// delivers every message already queued and every follow-up the handlers
+// publish meanwhile (see Put), and stops once the queue is empty and no
+// handler runs. If the engine is not running, or its loop ends with
+// messages still queued (a Stop from a handler or another goroutine while
+// Shutdown waits), the loop is started again to deliver them. A later
+// Start reopens the queue.
+//
+// If ctx ends first, Shutdown returns ctx.Err() at once, without waiting
+// for a handler that blocks: the loop is told to stop after the message in
+// hand (Active reports true until that handler returns), the queue stays
+// closed, and what is undelivered stays queued; a later Shutdown goes on
+// draining, a later Start (which waits for the loop to end) reopens the
+// queue and delivers it.
+//
+// Called from a handler, Shutdown cannot wait for its own loop to drain:
+// it changes nothing and returns an error wrapping ErrRunning. A handler
+// that wants the engine shut down calls go e.Shutdown(ctx), or Stop.
 func (e *Engine) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	e.q.Close()
 	if e.onLoop() {
-		return fmt.Errorf("%w: Shutdown called from a handler cannot wait for its own loop", ErrRunning)
+		return fmt.Errorf("shutdown: %w: called from a handler, it cannot wait for its own loop to drain (use go e.Shutdown(ctx), or Stop)", ErrRunning)
 	}
+	e.q.Close()
 	for {
 		e.mu.Lock()
-		running := e.running
+		r := e.cur
 		e.mu.Unlock()
-		if !running {
-			if e.q.Len() == 0 {
+		if r == nil {
+			if e.q.Len() == 0 && e.fu.pending() == 0 {
 				return nil
 			}
-			// Either this call starts the loop, or another Start or
-			// Shutdown did just now; both leave e.done to wait on.
-			if lctx, ok := e.begin(context.Background(), false); ok {
-				go e.loop(lctx)
+			if err := ctx.Err(); err != nil {
+				return err
 			}
+			// Either this call starts the loop, or another Start or
+			// Shutdown did just now; look again either way.
+			if r, ok := e.begin(ctx, false, true); ok {
+				go e.loop(r, false)
+			}
+			continue
 		}
-		e.mu.Lock()
-		done := e.done
-		e.mu.Unlock()
 		select {
-		case <-done:
+		case <-r.done:
 			// The loop ended: drained, or stopped early; look again.
 		case <-ctx.Done():
-			e.Stop()
+			e.halt(r, true)
 			return ctx.Err()
 		}
 	}
 }
 
-// onLoop reports whether the caller runs on the dispatch loop's goroutine.
-// It costs about a microsecond and is used on slow paths only.
+// onLoop reports whether the caller runs on the dispatch loop's goroutine:
+// whether it is a handler (see self for its cost).
 func (e *Engine) onLoop() bool {
 	id := e.loopG.Load()
-	return id != 0 && id == goid.Get()
+	return id != 0 && id == self()
 }

@@ -13,11 +13,24 @@ import (
 	"github.com/eventengine/eventengine/topic"
 )
 
-// slot is one registered hook and its registration order.
+// slot is one registered hook, its registration order and the hook's
+// panic and error counts when it was registered: the engine counts the
+// panics a hook recovers while it is registered (Stats.HandlerPanics), so
+// registering a hook again does not count its earlier panics twice; and
+// its handlers' errors alike (Stats.HandlerErrors).
 type slot struct {
-	hook  *event.Hook
-	order uint64
+	hook   *event.Hook
+	order  uint64
+	panics uint64
+	errors uint64
 }
+
+// panicsHere returns the panics s's hook recovered since it was registered.
+func (s *slot) panicsHere() uint64 { return s.hook.Panics() - s.panics }
+
+// errorsHere returns the errors s's hook's handlers returned since it was
+// registered.
+func (s *slot) errorsHere() uint64 { return s.hook.Errors() - s.errors }
 
 // registry holds the hooks. Writers and route resolution take mu; gen
 // changes with every change that can alter a route, so the loop's cache
@@ -42,7 +55,7 @@ func (r *registry) init() {
 // add registers h under its topic; the caller holds mu.
 func (r *registry) add(h *event.Hook) {
 	r.order++
-	s := &slot{hook: h, order: r.order}
+	s := &slot{hook: h, order: r.order, panics: h.Panics(), errors: h.Errors()}
 	t := h.Topic()
 	if t.IsExact() {
 		r.exact[t] = s
@@ -69,8 +82,8 @@ func (r *registry) remove(t topic.Topic) *event.Hook {
 	if s == nil {
 		return nil
 	}
-	r.panicsGone += s.hook.Panics()
-	r.errorsGone += s.hook.Errors()
+	r.panicsGone += s.panicsHere()
+	r.errorsGone += s.errorsHere()
 	r.gen.Add(1)
 	return s.hook
 }

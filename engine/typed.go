@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/topic"
 )
 
 // Typed payloads. PublishValue[T] queues one value of type T with no []any
@@ -30,6 +31,18 @@ const lenMask = hasValue - 1
 
 // valueRing is the type-independent head of a typedRing: the loop reads
 // the Args of a typed message from it.
+//
+// A ring has twice as many positions as the queue can hold. The value of
+// queue position p is read by the handlers while the loop delivers p; the
+// put that overwrites it claims position p plus the ring's size, which
+// the queue allows once the loop has taken more than that size less the
+// capacity. One ring's size of positions would do while deliver runs,
+// since the queue counts p as taken only when deliver returns. But a
+// handler that ends the loop's goroutine (runtime.Goexit) has the queue
+// count p as taken while the hooks after its own are still to get the
+// message, from the loop's next goroutine (see loopExited): with twice
+// the positions, producers cannot reach p's slot again before the loop
+// takes another capacity of messages, which it does only after that.
 type valueRing struct {
 	// boxes[i] is a *T pointing at the ring's value i, set when the ring is
 	// made and never changed: Args are boxes[i:i+1:i+1].
@@ -93,13 +106,15 @@ func newRing[T any](e *Engine, key unsafe.Pointer) *typedRing[T] {
 			return (*typedRing[T])(unsafe.Pointer(r))
 		}
 	}
-	size := len(e.kw) // a power of two at least the capacity, as for kw
+	// Twice kw's size (a power of two at least the capacity): see
+	// valueRing.
+	size := 2 * len(e.kw)
 	r := &typedRing[T]{vals: make([]T, size)}
 	r.boxes = make([]any, size)
 	for i := range r.vals {
 		r.boxes[i] = &r.vals[i]
 	}
-	r.mask, r.key = e.kwMask, key
+	r.mask, r.key = uint64(size-1), key
 	r.copyOut = func(i uint64) any { v := r.vals[i]; return &v }
 	if hasPointers[T]() {
 		r.clear = func(i uint64) { var zero T; r.vals[i] = zero }
@@ -188,7 +203,25 @@ func publishValue[T any, S Subject](ctx context.Context, e *Engine, subject S, v
 	}
 	r := ringFor[T](e)
 	it := item{t: t, args: unsafe.Pointer(&r.valueRing), n: hasValue}
-	return e.push(ctx, it, func(pos uint64) { r.vals[pos&r.mask] = v }, block)
+	at := func(pos uint64) { r.vals[pos&r.mask] = v }
+	_, err = e.q.TryPutAt(it, at)
+	if err == nil {
+		return nil
+	}
+	if e.isFollowUp(err, block) {
+		return e.followUp(boxedValue(t, v))
+	}
+	return e.waitRoom(ctx, it, at, err, block)
+}
+
+// boxedValue is the message of a typed put that becomes a follow-up (see
+// Put): it waits beside the queue, where the ring has no position for it,
+// so its one argument is a *T to a copy of v, which SubscribeValue and
+// event.Value read as they read the ring's. Only this path allocates.
+func boxedValue[T any](t topic.Topic, v T) event.Message {
+	p := new(T)
+	*p = v
+	return event.Message{Topic: t, Args: []any{p}}
 }
 
 // SubscribeValue calls fn with the payload of every message on a topic

@@ -207,3 +207,28 @@ func TestPublishValueAllocs(t *testing.T) {
 		t.Fatalf("PublishValue: %v allocations", n)
 	}
 }
+
+// A handler's typed put on a full queue becomes a follow-up, delivered in
+// order with its value.
+func TestPublishValueFollowUp(t *testing.T) {
+	e := newEngine(t, WithCapacity(1))
+	var got []int
+	SubscribeValue(e, "Out", func(m event.Message, v int) { got = append(got, v) })
+	SubscribeValue(e, "In", func(m event.Message, v int) {
+		for i := range 3 {
+			if err := PublishValue(e, "Out", v*10+i); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	e.Start()
+	PublishValue(e, "In", 1)
+	PublishValue(e, "In", 2)
+	shutdown(t, e)
+	if !slices.Equal(got, []int{10, 11, 12, 20, 21, 22}) {
+		t.Fatalf("got %v", got)
+	}
+	if st := e.Stats(); st.FollowUps == 0 {
+		t.Fatalf("no follow-ups: %+v", st)
+	}
+}
