@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/eventengine/eventengine/event"
@@ -44,19 +45,22 @@ func WithMiddleware(mw ...Middleware) Option {
 // middleware reports whether the engine has middleware.
 func (e *Engine) middleware() bool { return len(e.cfg.middleware) > 0 }
 
-// wrap returns call wrapped in the engine's middleware for s.
-func (e *Engine) wrap(s *Subscription, call HandleFunc) HandleFunc {
+// wrap returns call wrapped in the engine's middleware for s, or an error
+// (ErrMiddleware) if one returns nil: every call would then panic, so the
+// subscription is refused, naming the middleware.
+func (e *Engine) wrap(s *Subscription, call HandleFunc) (HandleFunc, error) {
 	mw := e.cfg.middleware
 	for i := len(mw) - 1; i >= 0; i-- {
-		call = mw[i](s, call)
-		if call == nil {
-			// A middleware that returns nil would make every call
-			// panic; say which one when the subscription is made.
-			panic(fmt.Sprintf("eventengine: middleware %d returned a nil handler for %s", i, s))
+		if call = mw[i](s, call); call == nil {
+			return nil, fmt.Errorf("subscribe to %q: %w: middleware %d (of %d) returned a nil handler", s.topic.String(), ErrMiddleware, i, len(mw))
 		}
 	}
-	return call
+	return call, nil
 }
+
+// ErrMiddleware is wrapped by the error of a subscription that a
+// middleware returned no handler for.
+var ErrMiddleware = errors.New("middleware returned no handler")
 
 // Recover is a Middleware with a recovery policy: a panic in the handler
 // it wraps becomes an error (the panic value, wrapped in ErrPanic), which

@@ -95,13 +95,13 @@ func (e *Engine) SubscribeTopic(pattern topic.Topic, fn func(event.Message), opt
 	if e.middleware() {
 		return e.subscribe(pattern, fn, opts, func(_ context.Context, m event.Message) error { fn(m); return nil })
 	}
-	return e.subscribeFunc(pattern, fn, opts, func(s *Subscription) func(event.Message) error {
+	return e.subscribeFunc(pattern, fn, opts, func(s *Subscription) (func(event.Message) error, error) {
 		return func(m event.Message) error {
 			if !s.gone.Load() {
 				fn(m)
 			}
 			return nil
-		}
+		}, nil
 	})
 }
 
@@ -149,14 +149,17 @@ type HandleFunc func(ctx context.Context, m event.Message) error
 // subscribe registers call, the handler of the user's function user (for
 // its name), under pattern, wrapped in the engine's middleware.
 func (e *Engine) subscribe(pattern topic.Topic, user any, opts []SubscribeOption, call HandleFunc) (*Subscription, error) {
-	return e.subscribeFunc(pattern, user, opts, func(s *Subscription) func(event.Message) error {
-		h := e.wrap(s, call)
+	return e.subscribeFunc(pattern, user, opts, func(s *Subscription) (func(event.Message) error, error) {
+		h, err := e.wrap(s, call)
+		if err != nil {
+			return nil, err
+		}
 		return func(m event.Message) error {
 			if s.gone.Load() {
 				return nil
 			}
 			return h(e.runContext(), m)
-		}
+		}, nil
 	})
 }
 
@@ -167,19 +170,19 @@ func (e *Engine) subscribeErr(pattern topic.Topic, user any, opts []SubscribeOpt
 	if e.middleware() {
 		return e.subscribe(pattern, user, opts, func(_ context.Context, m event.Message) error { return f(m) })
 	}
-	return e.subscribeFunc(pattern, user, opts, func(s *Subscription) func(event.Message) error {
+	return e.subscribeFunc(pattern, user, opts, func(s *Subscription) (func(event.Message) error, error) {
 		return func(m event.Message) error {
 			if s.gone.Load() {
 				return nil
 			}
 			return f(m)
-		}
+		}, nil
 	})
 }
 
 // subscribeFunc registers the func that handler makes for the new
 // subscription under pattern.
-func (e *Engine) subscribeFunc(pattern topic.Topic, user any, opts []SubscribeOption, handler func(*Subscription) func(event.Message) error) (*Subscription, error) {
+func (e *Engine) subscribeFunc(pattern topic.Topic, user any, opts []SubscribeOption, handler func(*Subscription) (func(event.Message) error, error)) (*Subscription, error) {
 	if err := checkTopic("subscribe", pattern); err != nil {
 		return nil, err
 	}
@@ -193,7 +196,10 @@ func (e *Engine) subscribeFunc(pattern topic.Topic, user any, opts []SubscribeOp
 		c.name = event.HandlerName(user)
 	}
 	s := &Subscription{e: e, topic: pattern, name: c.name}
-	f := handler(s)
+	f, err := handler(s)
+	if err != nil {
+		return nil, err
+	}
 	r := &e.reg
 	r.mu.Lock()
 	defer r.mu.Unlock()

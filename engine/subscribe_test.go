@@ -421,3 +421,14 @@ func TestSlowHandlerWarning(t *testing.T) {
 		t.Fatalf("zero threshold: %v", err)
 	}
 }
+
+func TestMiddlewareNil(t *testing.T) {
+	bad := func(*Subscription, HandleFunc) HandleFunc { return nil }
+	e := newEngine(t, WithMiddleware(bad))
+	if _, err := e.Subscribe("A", func(event.Message) {}); !errors.Is(err, ErrMiddleware) || !strings.Contains(err.Error(), "middleware 0") {
+		t.Fatalf("nil from a middleware: %v", err)
+	}
+	if e.Len() != 0 {
+		t.Fatalf("%d hooks left", e.Len())
+	}
+}
