@@ -10,10 +10,19 @@
 // mismatch only when it calls the handler; in Go the compiler checks every
 // handler's signature, so there is nothing to retry and no such option.
 //
-// A handler returns nothing. The reference's handlers fail by raising, which
-// the hook logs and goes on; the Go counterpart is a panic, which the hook
-// recovers, logs and counts. A handler that meets an ordinary error handles
-// or logs it itself, as code on a goroutine of its own would.
+// The reference's handlers fail by raising, which the hook logs and goes
+// on. The Go counterparts are a panic, which the hook recovers, logs and
+// counts (Stats.Panics), and, for a handler added with AddErrorFunc, a
+// returned error, which the hook logs and counts the same way
+// (Stats.Errors). ArgErr, KwargErr and ValueErr make such errors out of
+// arguments that are missing or of another type.
+//
+// # Bound values
+//
+// A hook tells each message it delivers which hook that is, so a handler
+// reads what its topic's wildcards bound without matching again:
+// m.Param("symbol"), m.Params(), m.Rest() for a topic ending in >, and
+// m.Pattern() for the topic itself.
 //
 // # Identity
 //
@@ -48,4 +57,12 @@
 // started). One reading ends a call and starts the next, so n handlers cost
 // n+1 readings per trigger, and each call's time includes a few
 // nanoseconds of the hook's own bookkeeping. The counters only grow.
+//
+// An extended hook also keeps, per registration, the start and end of the
+// last call, the longest call and a log-linear histogram of calls, in
+// ticks (a bucket index is a bits.Len64 and a shift), converted when read
+// (Stats.LastStart, LastEnd, Max, Buckets); with WithSlowHandler it warns,
+// at most once a minute per handler, of calls past a threshold. Handlers
+// are named in logs and Stats by the name given (AddNamed) or by their
+// function (HandlerName), computed when they are added.
 package event
