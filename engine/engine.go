@@ -362,7 +362,9 @@ type Engine struct {
 	refused  atomic.Uint64
 	waited   atomic.Uint64
 	selfFull atomic.Uint64
-	restarts atomic.Uint64
+	// warnedMapArg: a put got a map[string]any as its last argument (send.go)
+	warnedMapArg atomic.Bool
+	restarts     atomic.Uint64
 
 	cache     routeCache // owned by the loop goroutine
 	gatherLag int        // min(gatherLag, capacity/2): see loop

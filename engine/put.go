@@ -29,17 +29,18 @@ import (
 //
 // An event.Kw as the last argument holds keyword arguments:
 // Put(t, 187.5, event.Kw{"exchange": "XNAS"}) publishes one positional and
-// one keyword argument. A map[string]any of another type stays a
-// positional argument, as it always was (Send refuses one).
+// one keyword argument. A map[string]any there stays a positional
+// argument, as it always was, and the engine logs a warning the first time
+// (it is almost always a forgotten event.Kw; Send refuses one).
 func (e *Engine) Put(t topic.Topic, args ...any) error {
-	return e.publish(context.Background(), withKw(t, args), true)
+	return e.publish(context.Background(), e.withKw(t, args), true)
 }
 
 // TryPut is Put without waiting: it returns ErrFull when the queue is full,
 // also from a handler (only a handler's TryPut during Shutdown becomes a
 // follow-up; see Put).
 func (e *Engine) TryPut(t topic.Topic, args ...any) error {
-	return e.publish(context.Background(), withKw(t, args), false)
+	return e.publish(context.Background(), e.withKw(t, args), false)
 }
 
 // PutContext is Put that gives up when ctx ends, returning an error that
@@ -50,7 +51,7 @@ func (e *Engine) PutContext(ctx context.Context, t topic.Topic, args ...any) err
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return e.publish(ctx, withKw(t, args), true)
+	return e.publish(ctx, e.withKw(t, args), true)
 }
 
 // Publish publishes with explicit positional and keyword arguments, waiting

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -15,15 +16,30 @@ import (
 var ErrMapArg = errors.New("a map[string]any as a positional argument")
 
 // withKw makes the message of a put: an event.Kw as the last argument
-// holds its keyword arguments. The test is one comparison of a type word
-// per put.
-func withKw(t topic.Topic, args []any) event.Message {
+// holds its keyword arguments. A map[string]any there stays positional,
+// as Put always kept it, but is almost always a forgotten event.Kw, so
+// the engine says so once (mapArg). The test is a comparison of a type
+// word per put.
+func (e *Engine) withKw(t topic.Topic, args []any) event.Message {
 	if n := len(args); n > 0 {
-		if kw, ok := args[n-1].(event.Kw); ok {
+		switch kw := args[n-1].(type) {
+		case event.Kw:
 			return event.Message{Topic: t, Args: args[: n-1 : n-1], Kwargs: kw}
+		case map[string]any:
+			e.mapArg(t, n-1)
 		}
 	}
 	return event.Message{Topic: t, Args: args}
+}
+
+// mapArg warns, once per engine, of a put whose last positional argument
+// is a map[string]any.
+func (e *Engine) mapArg(t topic.Topic, i int) {
+	if e.warnedMapArg.Swap(true) {
+		return
+	}
+	e.Logger().Warn("eventengine: a put's last positional argument is a map[string]any; keyword arguments are an event.Kw (warned once per engine)",
+		slog.String("topic", t.String()), slog.Int("argument", i))
 }
 
 // Send publishes a message on the exact topic whose text is subject, the
@@ -66,7 +82,7 @@ func (e *Engine) send(ctx context.Context, subject string, args []any, block boo
 	if err != nil {
 		return e.refuse(fmt.Errorf("send: %w", err))
 	}
-	m := withKw(t, args)
+	m := e.withKw(t, args)
 	for i, a := range m.Args {
 		if _, ok := a.(map[string]any); ok {
 			return e.refuse(fmt.Errorf("send on %q: argument %d: %w: pass keyword arguments as event.Kw{...} (the last argument), or use Put to send the map positionally", subject, i, ErrMapArg))

@@ -322,7 +322,8 @@ func TestMiddleware(t *testing.T) {
 }
 
 func TestKeywordArguments(t *testing.T) {
-	e := newEngine(t)
+	var buf syncBuffer
+	e := newEngine(t, WithLogger(logTo(&buf)))
 	var got []string
 	e.Subscribe("Orders.New", func(m event.Message) {
 		id, _ := event.Kwarg[string](m, "id")
@@ -332,15 +333,19 @@ func TestKeywordArguments(t *testing.T) {
 	e.Put(tp, 100, event.Kw{"id": "A-1"})
 	e.Send("Orders.New", 200, event.Kw{"id": "A-2"})
 	e.Put(tp, 300, map[string]any{"id": "A-3"}) // a plain map stays positional in Put
+	e.Put(tp, 301, map[string]any{"id": "A-3b"}) // and is warned of once only
 	e.TryPut(tp, event.Kw{"id": "A-4"})
 	err := e.Send("Orders.New", 400, map[string]any{"id": "A-5"})
 	if !errors.Is(err, ErrMapArg) || !strings.Contains(err.Error(), "argument 1") {
 		t.Fatalf("Send with a map: %v", err)
 	}
 	drain(t, e)
-	want := []string{"[100] A-1 1", "[200] A-2 1", "[300 map[id:A-3]]  0", "[] A-4 1"}
+	want := []string{"[100] A-1 1", "[200] A-2 1", "[300 map[id:A-3]]  0", "[301 map[id:A-3b]]  0", "[] A-4 1"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+	if n := strings.Count(buf.String(), "map[string]any"); n != 1 || !strings.Contains(buf.String(), `"argument":1`) {
+		t.Fatalf("%d warnings of a map argument: %s", n, buf.String())
 	}
 }
 
