@@ -332,7 +332,7 @@ func TestKeywordArguments(t *testing.T) {
 	tp := topic.MustParse("Orders.New")
 	e.Put(tp, 100, event.Kw{"id": "A-1"})
 	e.Send("Orders.New", 200, event.Kw{"id": "A-2"})
-	e.Put(tp, 300, map[string]any{"id": "A-3"}) // a plain map stays positional in Put
+	e.Put(tp, 300, map[string]any{"id": "A-3"})  // a plain map stays positional in Put
 	e.Put(tp, 301, map[string]any{"id": "A-3b"}) // and is warned of once only
 	e.TryPut(tp, event.Kw{"id": "A-4"})
 	err := e.Send("Orders.New", 400, map[string]any{"id": "A-5"})
