@@ -437,3 +437,20 @@ func TestMiddlewareNil(t *testing.T) {
 		t.Fatalf("%d hooks left", e.Len())
 	}
 }
+
+// Send parses a text seen before without allocating: with an existing
+// argument slice, a Send allocates nothing.
+func TestSendAllocs(t *testing.T) {
+	e := newEngine(t, WithCapacity(1024))
+	args := []any{187.5, 100}
+	subject := strings.Clone("Market.Data.AAPL") // not a constant: parsed each time
+	e.TrySend(subject, args...)
+	if n := testing.AllocsPerRun(100, func() {
+		if err := e.TrySend(subject, args...); err != nil {
+			t.Fatal(err)
+		}
+		e.TryGet()
+	}); n != 0 {
+		t.Fatalf("Send: %v allocations", n)
+	}
+}
