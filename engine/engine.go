@@ -147,7 +147,8 @@ func WithHandlerStats() Option {
 	return func(c *config) error { c.stats = true; return nil }
 }
 
-// WithClock sets the clock the timers use (default clock.Real).
+// WithClock sets the clock the timers use, and the hooks the engine creates
+// for their panic summaries (default clock.Real; see event.WithPanicLog).
 func WithClock(clk clock.Clock) Option {
 	return func(c *config) error {
 		if clk == nil {

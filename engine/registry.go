@@ -175,7 +175,7 @@ func (e *Engine) hookFor(t topic.Topic) *event.Hook {
 	if s := e.reg.lookup(t); s != nil {
 		return s.hook
 	}
-	opts := []event.Option{}
+	opts := []event.Option{event.WithClock(e.cfg.clock)}
 	if e.cfg.logger != nil {
 		opts = append(opts, event.WithLogger(e.cfg.logger))
 	}

@@ -21,6 +21,13 @@ type entry struct {
 	calls      atomic.Uint64
 	panics     atomic.Uint64
 	ticks      atomic.Int64 // clock.Ticks, converted when read
+	// panic log (see WithPanicLog): the panics accounted for in records
+	// so far, and the time (panicLog.now) before which no summary is
+	// written
+	logged      atomic.Uint64
+	nextSummary atomic.Int64
+	checkAt     atomic.Uint64 // the panic count at which to read the clock again
+	stride      atomic.Uint64
 }
 
 func newEntry(handler Handler) *entry {
@@ -47,6 +54,7 @@ type Hook struct {
 	handlers atomic.Pointer[snapshot]
 	topic    topic.Topic
 	stats    bool
+	plog     panicLog
 	logger   atomic.Pointer[slog.Logger]
 	mu       sync.Mutex // serialises writers
 
@@ -59,13 +67,13 @@ type Hook struct {
 
 // NewHook returns an empty hook for t.
 func NewHook(t topic.Topic, opts ...Option) *Hook {
-	var c hookConfig
+	c := hookConfig{panics: defaultPanicLog}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
 		}
 	}
-	h := &Hook{topic: t, stats: c.stats}
+	h := &Hook{topic: t, stats: c.stats, plog: c.panics}
 	h.logger.Store(c.logger)
 	h.handlers.Store(emptySnapshot)
 	return h

@@ -9,6 +9,7 @@ type Option func(*hookConfig)
 type hookConfig struct {
 	logger *slog.Logger
 	stats  bool
+	panics panicLog
 }
 
 // WithLogger sets the hook's logger. The default (and nil) means
