@@ -38,6 +38,20 @@
 // a full queue likewise spins, retrying once the loop has made room for a
 // batch, and then parks until the loop makes room.
 //
+// # Timers
+//
+// Timer(d) (the reference's get_timer) returns the topic of a timer that
+// publishes every d while the engine runs; asked for before Start, it
+// starts with the engine. Registering a handler on a timer's exact topic
+// (SecondTimer, MinuteTimer, or TimerPrefix + "." + IntervalName(d)) also
+// creates the timer; a hook on a topic under TimerPrefix that no timer
+// can publish on is logged as a warning. Every tick has the keyword
+// argument "time" (KwargTime) with the scheduled time it stands for,
+// whatever the interval, and "interval" (KwargInterval); it also has the
+// reference's names for the scheduled time, "timestamp" for the 1-second
+// and 1-minute timers and "trigger_time" for the others. RemoveTimer
+// removes one timer, Clear removes every hook and every timer.
+//
 // # Registry
 //
 // Hooks are kept in a map (exact topics) and in a subscription tree (generic
@@ -359,6 +373,8 @@ func New(opts ...Option) (*Engine, error) {
 	e := &Engine{q: q, cfg: cfg, kw: make([]map[string]any, size), kwMask: size - 1,
 		gatherLag: max(1, min(gatherLag, cfg.capacity/2))}
 	e.reg.init()
+	e.timers.e = e
+	e.reg.added = e.timers.registered
 	e.cache.init(cfg.cacheSize)
 	e.fu.init(cfg.followUps)
 	e.pull.init()

@@ -38,6 +38,8 @@ type registry struct {
 	gen     atomic.Uint64
 	// panics of hooks no longer registered, so the engine total never drops
 	panicsGone uint64
+	// added is told of every hook added, under mu (timers.registered)
+	added func(topic.Topic)
 }
 
 func (r *registry) init() {
@@ -57,6 +59,9 @@ func (r *registry) add(h *event.Hook) {
 		r.ix.Insert(t, s)
 	}
 	r.gen.Add(1)
+	if r.added != nil {
+		r.added(t)
+	}
 }
 
 // remove drops the hook of t; the caller holds mu.
@@ -381,7 +386,8 @@ func (e *Engine) Len() int {
 	return len(r.exact) + len(r.generic)
 }
 
-// Clear removes every hook. It returns ErrRunning while the loop runs.
+// Clear removes every hook and every timer (as the reference's clear). It
+// returns ErrRunning while the loop runs.
 func (e *Engine) Clear() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -397,5 +403,6 @@ func (e *Engine) Clear() error {
 	for t := range r.generic {
 		r.remove(t)
 	}
+	e.timers.clear()
 	return nil
 }
