@@ -91,8 +91,8 @@ const DefaultFollowUpLimit = 1 << 16
 // dispatch loop caches (per generation).
 const DefaultCacheSize = 8192
 
-// Errors. ErrFull, ErrEmpty and ErrClosed are the queue package's, so
-// errors.Is works with either name.
+// Errors. ErrFull, ErrEmpty, ErrClosed and ErrOption are the queue
+// package's, so errors.Is works with either name.
 var (
 	ErrFull       = queue.ErrFull
 	ErrEmpty      = queue.ErrEmpty
@@ -104,10 +104,13 @@ var (
 	ErrHookExists = errors.New("another hook holds the topic")
 	ErrNoHook     = errors.New("no hook for the topic")
 	ErrNoHandler  = errors.New("no such handler in the hook")
-	ErrOption     = errors.New("invalid option")
+	ErrOption     = queue.ErrOption
+	ErrNilHook    = errors.New("nil hook")
 )
 
-// Option configures an Engine.
+// Option configures an Engine. An option given an invalid value makes New
+// return an error wrapping ErrOption that names the option and the value,
+// as the queue package's options do; a nil Option is ignored.
 type Option func(*config) error
 
 type config struct {
@@ -124,7 +127,7 @@ type config struct {
 func WithCapacity(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: capacity %d, want at least 1", ErrOption, n)
+			return fmt.Errorf("%w: WithCapacity(%d): the capacity must be at least 1", ErrOption, n)
 		}
 		c.capacity = n
 		return nil
@@ -136,7 +139,7 @@ func WithCapacity(n int) Option {
 func WithMaxSpin(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: max spin %d, want at least 0", ErrOption, n)
+			return fmt.Errorf("%w: WithMaxSpin(%d): a retry count cannot be negative (0 parks at once)", ErrOption, n)
 		}
 		c.maxSpin = n
 		return nil
@@ -148,7 +151,7 @@ func WithMaxSpin(n int) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
-			return fmt.Errorf("%w: nil logger", ErrOption)
+			return fmt.Errorf("%w: WithLogger(nil): give a logger (slog.Default() is the default)", ErrOption)
 		}
 		c.logger = l
 		return nil
@@ -166,7 +169,7 @@ func WithHandlerStats() Option {
 func WithClock(clk clock.Clock) Option {
 	return func(c *config) error {
 		if clk == nil {
-			return fmt.Errorf("%w: nil clock", ErrOption)
+			return fmt.Errorf("%w: WithClock(nil): give a clock (clock.Real is the default)", ErrOption)
 		}
 		c.clock = clk
 		return nil
@@ -178,7 +181,7 @@ func WithClock(clk clock.Clock) Option {
 func WithCacheSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: cache size %d, want at least 1", ErrOption, n)
+			return fmt.Errorf("%w: WithCacheSize(%d): the cache size must be at least 1", ErrOption, n)
 		}
 		c.cacheSize = n
 		return nil
@@ -192,7 +195,7 @@ func WithCacheSize(n int) Option {
 func WithFollowUpLimit(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: follow-up limit %d, want at least 0", ErrOption, n)
+			return fmt.Errorf("%w: WithFollowUpLimit(%d): the limit cannot be negative (0 keeps no follow-ups)", ErrOption, n)
 		}
 		c.followUps = n
 		return nil

@@ -139,7 +139,7 @@ func checkTopic(op string, t topic.Topic) error {
 // does nothing.
 func (e *Engine) RegisterHook(h *event.Hook) error {
 	if h == nil {
-		return fmt.Errorf("register hook: nil hook")
+		return fmt.Errorf("register hook: %w", ErrNilHook)
 	}
 	t := h.Topic()
 	if err := checkTopic("register hook", t); err != nil {
@@ -200,7 +200,7 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 		return 0, err
 	}
 	if handler == nil {
-		return 0, fmt.Errorf("register handler for %q: nil handler", t.String())
+		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
@@ -210,7 +210,7 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 // RegisterFunc is RegisterHandler for a func.
 func (e *Engine) RegisterFunc(t topic.Topic, f func(event.Message)) (event.ID, error) {
 	if f == nil {
-		return 0, fmt.Errorf("register handler for %q: nil func", t.String())
+		return 0, fmt.Errorf("register func for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	return e.RegisterHandler(t, event.HandlerFunc(f))
 }
@@ -224,7 +224,7 @@ func (e *Engine) RegisterUnique(t topic.Topic, handler event.Handler) (event.ID,
 		return 0, err
 	}
 	if handler == nil {
-		return 0, fmt.Errorf("register handler for %q: nil handler", t.String())
+		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
