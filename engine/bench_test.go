@@ -88,8 +88,20 @@ func BenchmarkEngine4P1C(b *testing.B) { benchEngine(b, 4, 0) }
 // generic subscriptions registered.
 func BenchmarkEngine1P1CGeneric10k(b *testing.B) { benchEngine(b, 1, 10000) }
 
+// BenchmarkEngine1P1CPanicking is Engine1P1C with a handler that panics
+// on every message (recovered and counted; logged in full a few times,
+// then summarised): issue 13 wants at least a quarter of Engine1P1C's
+// throughput.
+func BenchmarkEngine1P1CPanicking(b *testing.B) { benchEngine(b, 1, -1) }
+
+// benchEngine runs the engine benchmarks; generic < 0 makes the handler
+// panic after counting.
 func benchEngine(b *testing.B, producers, generic int) {
-	e, err := New()
+	var opts []Option
+	if generic < 0 {
+		opts = append(opts, WithLogger(discardLogger()))
+	}
+	e, err := New(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +112,14 @@ func benchEngine(b *testing.B, producers, generic int) {
 		}
 	}
 	c := newCounter(b.N)
-	if _, err := e.RegisterHandler(tp, c); err != nil {
+	var h event.Handler = c
+	if generic < 0 {
+		h = event.HandlerFunc(func(m event.Message) {
+			c.Handle(m)
+			panic("benchmark")
+		})
+	}
+	if _, err := e.RegisterHandler(tp, h); err != nil {
 		b.Fatal(err)
 	}
 	args := []any{1, 2.5}
@@ -114,6 +133,39 @@ func benchEngine(b *testing.B, producers, generic int) {
 			b.Error(err)
 		}
 	})
+	<-c.done
+}
+
+// BenchmarkEngineWork and BenchmarkEngineWorkPanicking: one producer, a
+// handler that works for about a microsecond and then returns, or panics
+// (issue 13's panic storm: at least a quarter of the throughput).
+func BenchmarkEngineWork(b *testing.B) { benchWork(b, false) }
+
+// BenchmarkEngineWorkPanicking: see BenchmarkEngineWork.
+func BenchmarkEngineWorkPanicking(b *testing.B) { benchWork(b, true) }
+
+func benchWork(b *testing.B, panics bool) {
+	e := MustNew(WithLogger(discardLogger()))
+	tp := topic.MustParse("Bench.Work")
+	c := newCounter(b.N)
+	if _, err := e.RegisterFunc(tp, func(m event.Message) {
+		for start := time.Now(); time.Since(start) < time.Microsecond; {
+		}
+		c.Handle(m)
+		if panics {
+			panic("benchmark")
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	e.Start()
+	defer e.Stop()
+	b.ResetTimer()
+	for range b.N {
+		if err := e.Put(tp); err != nil {
+			b.Fatal(err)
+		}
+	}
 	<-c.done
 }
 

@@ -76,6 +76,20 @@
 // a full queue likewise spins, retrying once the loop has made room for a
 // batch, and then parks until the loop makes room.
 //
+// # Timers
+//
+// Timer(d) (the reference's get_timer) returns the topic of a timer that
+// publishes every d while the engine runs; asked for before Start, it
+// starts with the engine. Registering a handler on a timer's exact topic
+// (SecondTimer, MinuteTimer, or TimerPrefix + "." + IntervalName(d)) also
+// creates the timer; a hook on a topic under TimerPrefix that no timer
+// can publish on is logged as a warning. Every tick has the keyword
+// argument "time" (KwargTime) with the scheduled time it stands for,
+// whatever the interval, and "interval" (KwargInterval); it also has the
+// reference's names for the scheduled time, "timestamp" for the 1-second
+// and 1-minute timers and "trigger_time" for the others. RemoveTimer
+// removes one timer, Clear removes every hook and every timer.
+//
 // # Registry
 //
 // Hooks are kept in a map (exact topics) and in a subscription tree (generic
@@ -115,8 +129,8 @@ const DefaultFollowUpLimit = 1 << 16
 // dispatch loop caches (per generation).
 const DefaultCacheSize = 8192
 
-// Errors. ErrFull, ErrEmpty and ErrClosed are the queue package's, so
-// errors.Is works with either name.
+// Errors. ErrFull, ErrEmpty, ErrClosed and ErrOption are the queue
+// package's, so errors.Is works with either name.
 var (
 	ErrFull       = queue.ErrFull
 	ErrEmpty      = queue.ErrEmpty
@@ -128,13 +142,16 @@ var (
 	ErrHookExists = errors.New("another hook holds the topic")
 	ErrNoHook     = errors.New("no hook for the topic")
 	ErrNoHandler  = errors.New("no such handler in the hook")
-	ErrOption     = errors.New("invalid option")
+	ErrOption     = queue.ErrOption
+	ErrNilHook    = errors.New("nil hook")
 	// ErrPanic wraps the value of a panic that the Recover middleware
 	// turned into an error.
 	ErrPanic = errors.New("handler panicked")
 )
 
-// Option configures an Engine.
+// Option configures an Engine. An option given an invalid value makes New
+// return an error wrapping ErrOption that names the option and the value,
+// as the queue package's options do; a nil Option is ignored.
 type Option func(*config) error
 
 type config struct {
@@ -154,7 +171,7 @@ type config struct {
 func WithCapacity(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: capacity %d, want at least 1", ErrOption, n)
+			return fmt.Errorf("%w: WithCapacity(%d): the capacity must be at least 1", ErrOption, n)
 		}
 		c.capacity = n
 		return nil
@@ -166,7 +183,7 @@ func WithCapacity(n int) Option {
 func WithMaxSpin(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: max spin %d, want at least 0", ErrOption, n)
+			return fmt.Errorf("%w: WithMaxSpin(%d): a retry count cannot be negative (0 parks at once)", ErrOption, n)
 		}
 		c.maxSpin = n
 		return nil
@@ -178,7 +195,7 @@ func WithMaxSpin(n int) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
-			return fmt.Errorf("%w: nil logger", ErrOption)
+			return fmt.Errorf("%w: WithLogger(nil): give a logger (slog.Default() is the default)", ErrOption)
 		}
 		c.logger = l
 		return nil
@@ -191,11 +208,12 @@ func WithHandlerStats() Option {
 	return func(c *config) error { c.stats = true; return nil }
 }
 
-// WithClock sets the clock the timers use (default clock.Real).
+// WithClock sets the clock the timers use, and the hooks the engine creates
+// for their panic summaries (default clock.Real; see event.WithPanicLog).
 func WithClock(clk clock.Clock) Option {
 	return func(c *config) error {
 		if clk == nil {
-			return fmt.Errorf("%w: nil clock", ErrOption)
+			return fmt.Errorf("%w: WithClock(nil): give a clock (clock.Real is the default)", ErrOption)
 		}
 		c.clock = clk
 		return nil
@@ -207,7 +225,7 @@ func WithClock(clk clock.Clock) Option {
 func WithCacheSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: cache size %d, want at least 1", ErrOption, n)
+			return fmt.Errorf("%w: WithCacheSize(%d): the cache size must be at least 1", ErrOption, n)
 		}
 		c.cacheSize = n
 		return nil
@@ -221,7 +239,7 @@ func WithCacheSize(n int) Option {
 func WithFollowUpLimit(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("%w: follow-up limit %d, want at least 0", ErrOption, n)
+			return fmt.Errorf("%w: WithFollowUpLimit(%d): the limit cannot be negative (0 keeps no follow-ups)", ErrOption, n)
 		}
 		c.followUps = n
 		return nil
@@ -408,6 +426,8 @@ func New(opts ...Option) (*Engine, error) {
 	e := &Engine{q: q, cfg: cfg, kw: make([]map[string]any, size), kwMask: size - 1,
 		gatherLag: max(1, min(gatherLag, cfg.capacity/2))}
 	e.reg.init()
+	e.timers.e = e
+	e.reg.added = e.timers.registered
 	e.cache.init(cfg.cacheSize)
 	e.fu.init(cfg.followUps)
 	e.pull.init()

@@ -1,16 +1,19 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/queue"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -528,4 +531,69 @@ func TestPipelineThroughShutdown(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 	t.Logf("%d messages per stage, %d of the follow-ups kept beside the queue", n1, s.FollowUps)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers, for logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Registry errors wrap sentinels: event.ErrNilHandler for a nil handler
+// or func, ErrNilHook for a nil hook.
+func TestRegistryErrorsWrapSentinels(t *testing.T) {
+	e := newEngine(t)
+	tp := topic.MustParse("Nil")
+	if err := e.RegisterHook(nil); !errors.Is(err, ErrNilHook) {
+		t.Fatalf("RegisterHook(nil): %v", err)
+	}
+	if _, err := e.RegisterHandler(tp, nil); !errors.Is(err, event.ErrNilHandler) || !strings.Contains(err.Error(), `"Nil"`) {
+		t.Fatalf("RegisterHandler(nil): %v", err)
+	}
+	if _, err := e.RegisterFunc(tp, nil); !errors.Is(err, event.ErrNilHandler) {
+		t.Fatalf("RegisterFunc(nil): %v", err)
+	}
+	if _, err := e.RegisterUnique(tp, nil); !errors.Is(err, event.ErrNilHandler) {
+		t.Fatalf("RegisterUnique(nil): %v", err)
+	}
+	if e.Len() != 0 {
+		t.Fatalf("%d hooks left by refused registrations", e.Len())
+	}
+}
+
+// One rule for invalid options in queue and engine: New returns an error
+// wrapping ErrOption (which is queue.ErrOption) that names the option and
+// the value; nil options are ignored.
+func TestInvalidOptions(t *testing.T) {
+	for _, c := range []struct {
+		opt  Option
+		name string
+	}{
+		{WithCapacity(0), "WithCapacity(0)"},
+		{WithMaxSpin(-1), "WithMaxSpin(-1)"},
+		{WithLogger(nil), "WithLogger(nil)"},
+		{WithClock(nil), "WithClock(nil)"},
+		{WithCacheSize(0), "WithCacheSize(0)"},
+		{WithFollowUpLimit(-1), "WithFollowUpLimit(-1)"},
+	} {
+		e, err := New(nil, c.opt)
+		if e != nil || !errors.Is(err, ErrOption) || !errors.Is(err, queue.ErrOption) || !strings.Contains(err.Error(), c.name) {
+			t.Errorf("New(%s): %v, %v", c.name, e, err)
+		}
+	}
+	if _, err := queue.New[int](1, queue.WithMaxSpin(-1)); !errors.Is(err, ErrOption) {
+		t.Errorf("queue.WithMaxSpin(-1): %v", err)
+	}
 }

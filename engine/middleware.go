@@ -34,7 +34,7 @@ func WithMiddleware(mw ...Middleware) Option {
 	return func(c *config) error {
 		for i, m := range mw {
 			if m == nil {
-				return fmt.Errorf("%w: middleware %d is nil", ErrOption, i)
+				return fmt.Errorf("%w: WithMiddleware: middleware %d is nil", ErrOption, i)
 			}
 		}
 		c.middleware = append(c.middleware, mw...)

@@ -45,6 +45,8 @@ type registry struct {
 	// panics of hooks no longer registered, so the engine total never drops
 	panicsGone uint64
 	errorsGone uint64 // and their errors
+	// added is told of every hook added, under mu (timers.registered)
+	added func(topic.Topic)
 }
 
 func (r *registry) init() {
@@ -64,6 +66,9 @@ func (r *registry) add(h *event.Hook) {
 		r.ix.Insert(t, s)
 	}
 	r.gen.Add(1)
+	if r.added != nil {
+		r.added(t)
+	}
 }
 
 // remove drops the hook of t; the caller holds mu.
@@ -142,7 +147,7 @@ func checkTopic(op string, t topic.Topic) error {
 // does nothing.
 func (e *Engine) RegisterHook(h *event.Hook) error {
 	if h == nil {
-		return fmt.Errorf("register hook: nil hook")
+		return fmt.Errorf("register hook: %w", ErrNilHook)
 	}
 	t := h.Topic()
 	if err := checkTopic("register hook", t); err != nil {
@@ -183,7 +188,7 @@ func (e *Engine) hookFor(t topic.Topic) *event.Hook {
 	if s := e.reg.lookup(t); s != nil {
 		return s.hook
 	}
-	opts := []event.Option{}
+	opts := []event.Option{event.WithClock(e.cfg.clock)}
 	if e.cfg.logger != nil {
 		opts = append(opts, event.WithLogger(e.cfg.logger))
 	}
@@ -206,7 +211,7 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 		return 0, err
 	}
 	if handler == nil {
-		return 0, fmt.Errorf("register handler for %q: nil handler", t.String())
+		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
@@ -216,7 +221,7 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 // RegisterFunc is RegisterHandler for a func.
 func (e *Engine) RegisterFunc(t topic.Topic, f func(event.Message)) (event.ID, error) {
 	if f == nil {
-		return 0, fmt.Errorf("register handler for %q: nil func", t.String())
+		return 0, fmt.Errorf("register func for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	return e.RegisterHandler(t, event.HandlerFunc(f))
 }
@@ -230,7 +235,7 @@ func (e *Engine) RegisterUnique(t topic.Topic, handler event.Handler) (event.ID,
 		return 0, err
 	}
 	if handler == nil {
-		return 0, fmt.Errorf("register handler for %q: nil handler", t.String())
+		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
@@ -392,7 +397,8 @@ func (e *Engine) Len() int {
 	return len(r.exact) + len(r.generic)
 }
 
-// Clear removes every hook. It returns ErrRunning while the loop runs.
+// Clear removes every hook and every timer (as the reference's clear). It
+// returns ErrRunning while the loop runs.
 func (e *Engine) Clear() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -408,5 +414,6 @@ func (e *Engine) Clear() error {
 	for t := range r.generic {
 		r.remove(t)
 	}
+	e.timers.clear()
 	return nil
 }

@@ -58,7 +58,7 @@ func (e *Engine) Hook(t topic.Topic) (h *event.Hook, ok bool) {
 func WithSlowHandler(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: slow handler threshold %v, want more than 0", ErrOption, d)
+			return fmt.Errorf("%w: WithSlowHandler(%v): the threshold must be more than 0", ErrOption, d)
 		}
 		c.slow, c.stats = d, true
 		return nil

@@ -43,6 +43,20 @@
 // calls exactly the handlers registered when it started. A handler that
 // panics is recovered, logged and counted, and the remaining handlers run.
 //
+// # Panic storms
+//
+// Every panic is recovered and counted, per handler and per hook, however
+// many there are. Logging is bounded: the first DefaultPanicDetail panics
+// of each registration are logged in full (topic, hook, sequence id,
+// handler ID and type, panic value, and the stack from the frame that
+// panicked), and after them at most one summary record per registration
+// every DefaultPanicSummary, with the panics since its last record, the
+// total and the last value. A handler that panics on every message thus
+// writes a few kilobytes and then a few short records a minute, and a
+// panic costs the loop its recovery (some hundreds of nanoseconds:
+// BenchmarkTriggerPanicking), not a stack trace and a log write. See
+// WithPanicLog and WithClock.
+//
 // # Statistics
 //
 // A hook made with WithStats (the reference's EventHookEx) counts and times

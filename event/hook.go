@@ -25,6 +25,13 @@ type entry struct {
 	errors     atomic.Uint64 // errors returned (AddErrorFunc)
 	ticks      atomic.Int64  // clock.Ticks, converted when read
 	lat        *latency      // extended hooks only (latency.go); set before the entry is published
+	// panic log (see WithPanicLog): the panics accounted for in records
+	// so far, and the time (panicLog.now) before which no summary is
+	// written
+	logged      atomic.Uint64
+	nextSummary atomic.Int64
+	checkAt     atomic.Uint64 // the panic count at which to read the clock again
+	stride      atomic.Uint64
 }
 
 func newEntry(handler Handler) *entry {
@@ -56,6 +63,7 @@ type Hook struct {
 	// least time between two warnings in clock ticks (0: no warnings)
 	slow                 time.Duration
 	slowTicks, warnTicks int64
+	plog                 panicLog
 	logger               atomic.Pointer[slog.Logger]
 	mu                   sync.Mutex // serialises writers
 
@@ -69,13 +77,13 @@ type Hook struct {
 
 // NewHook returns an empty hook for t.
 func NewHook(t topic.Topic, opts ...Option) *Hook {
-	var c hookConfig
+	c := hookConfig{panics: defaultPanicLog}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
 		}
 	}
-	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats, slow: c.slow}
+	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats, slow: c.slow, plog: c.panics}
 	if c.slow > 0 {
 		h.slowTicks, h.warnTicks = nanosToTicks(c.slow), nanosToTicks(slowWarnEvery)
 	}

@@ -607,3 +607,16 @@ func BenchmarkOverhead(b *testing.B) {
 	b.ReportMetric(per(2)-per(1), "stats1-extra-ns")
 	b.ReportMetric((per(4)-per(3))/10, "stats10-extra-ns/call")
 }
+
+// BenchmarkTriggerPanicking is BenchmarkTrigger1 with a handler that
+// panics on every call: what a panic storm costs the loop per message
+// (recovery, counting and the panic log's policy; logging is discarded).
+func BenchmarkTriggerPanicking(b *testing.B) {
+	h := NewHook(testTopic, WithLogger(slog.New(slog.DiscardHandler)))
+	h.AddFunc(func(Message) { panic("storm") })
+	m := Message{Topic: testTopic}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Trigger(m)
+	}
+}

@@ -13,6 +13,7 @@ type hookConfig struct {
 	logger *slog.Logger
 	stats  bool
 	slow   time.Duration // WithSlowHandler
+	panics panicLog
 }
 
 // WithLogger sets the hook's logger. The default (and nil) means

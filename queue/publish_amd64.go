@@ -9,8 +9,9 @@ import "sync/atomic"
 // stamp, but the producer does not wait, as it would at a sequentially
 // consistent store (an XCHG on amd64), for its earlier stores to reach
 // the cache. Those stores miss whenever the consumer's core last read the
-// slot's line; measured on a 2-core VM (BenchmarkQueue1P1CConsume), one
-// producer and one consumer then move 30 ns per item instead of 44.
+// slot's line, so one producer and one consumer on two cores move an item
+// markedly faster with the release store: BenchmarkQueue1P1CConsume (the
+// engine's Engine1P1C too) shows it; figures in docs/benchmarks.md.
 //
 // Nothing may rely on the stamp being visible before a later load by the
 // same producer (a release store does not order them): the consumer's

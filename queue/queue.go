@@ -74,6 +74,28 @@
 // closed queue is empty. Close wakes every parked goroutine: producers
 // return ErrClosed, consumers drain what is left and then return ErrClosed.
 // Reopen accepts puts again; sequence ids continue where they stopped.
+//
+// # Callbacks
+//
+// TryConsume and Consume call fn for each item under the consumer lock,
+// and TryPutAt, PutAt and PutSpinAt call at between claiming a position and
+// publishing its item. Whatever a callback does (return, panic,
+// runtime.Goexit), the queue stays usable and loses nothing it accepted:
+//
+//   - A consume callback that panics or exits ends its batch as if it had
+//     returned false: the item it was given counts as taken (it is not
+//     delivered again), the items after it stay queued, the lock is
+//     released and waiting producers are woken; then the panic continues
+//     to the caller.
+//   - A put whose at panics or exits still completes: its item is
+//     published and taken in order like any other, with its sequence id
+//     and whatever at wrote before it stopped, and it counts as accepted;
+//     then the panic continues to the caller, which gets no sequence id.
+//
+// # Options
+//
+// An option given an invalid value (WithMaxSpin(-1)) makes New return an
+// error wrapping ErrOption that names the option and the value.
 package queue
 
 import (
@@ -103,6 +125,10 @@ var ErrClosed = errors.New("queue closed")
 // ErrCapacity is returned by New for a capacity outside 1 to MaxCapacity.
 var ErrCapacity = errors.New("invalid capacity")
 
+// ErrOption is returned by New for an option given an invalid value; the
+// error names the option and the value.
+var ErrOption = errors.New("invalid option")
+
 // DefaultMaxSpin is the default number of retries before a blocked Put or
 // Get parks: some tens of microseconds of spinning (see WithMaxSpin).
 const DefaultMaxSpin = 100
@@ -121,17 +147,28 @@ const (
 	getMask   = putWaiter - 1
 )
 
-// Option configures a Queue.
-type Option func(*config)
+// Option configures a Queue. An option given an invalid value makes New
+// return an error wrapping ErrOption.
+type Option func(*config) error
 
 type config struct{ maxSpin int }
 
 // WithMaxSpin sets how many times a blocking Put or Get retries before
 // parking (the reference's max_spin). Each retry pauses for at most about a
 // microsecond (50 ns, doubling to 500 ns, plus a yield), so the default of
-// 100 spins for some tens of microseconds. Negative values count as 0: park
-// at once, as a channel operation does.
-func WithMaxSpin(n int) Option { return func(c *config) { c.maxSpin = max(n, 0) } }
+// 100 spins for some tens of microseconds; 0 parks at once, as a channel
+// operation does. A negative n makes New return an error wrapping
+// ErrOption. It does not apply to PutSpin, which spins for the count it is
+// given and never parks.
+func WithMaxSpin(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: WithMaxSpin(%d): a retry count cannot be negative (0 parks at once)", ErrOption, n)
+		}
+		c.maxSpin = n
+		return nil
+	}
+}
 
 // slot holds one item: 8 bytes of stamp, then the item. A slot is best a
 // whole cache line or an exact fraction of one: then it never straddles two
@@ -188,16 +225,21 @@ type Queue[T any] struct {
 	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
 }
 
-// New returns an empty queue holding at most capacity items. It returns
-// ErrCapacity unless 1 <= capacity <= MaxCapacity.
+// New returns an empty queue holding at most capacity items. It returns an
+// error wrapping ErrCapacity unless 1 <= capacity <= MaxCapacity, and one
+// wrapping ErrOption for an option given an invalid value. Nil options are
+// ignored.
 func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 	if capacity < 1 || capacity > MaxCapacity {
 		return nil, fmt.Errorf("%w: %d, want 1 to %d", ErrCapacity, capacity, MaxCapacity)
 	}
 	c := config{maxSpin: DefaultMaxSpin}
 	for _, o := range opts {
-		if o != nil {
-			o(&c)
+		if o == nil {
+			continue
+		}
+		if err := o(&c); err != nil {
+			return nil, err
 		}
 	}
 	size := uint64(1) << bits.Len64(uint64(capacity-1))
@@ -252,16 +294,17 @@ func (q *Queue[T]) Ready(n int) bool {
 
 // Gather waits, busy and for at most wait, until Ready(n) or the queue is
 // closed, pausing gatherStep between looks, and reports whether n items are
-// ready (never, if n is above Cap). It takes nothing. A consumer that has caught up with a busy
-// producer calls it before its next batch: a consumer that takes each
-// item the moment it is written reads, and its prefetcher fetches, the
-// cache lines the producer is writing, which then travel back and forth
-// between their cores. Letting a backlog build up keeps the two sides on
-// different lines, at the price of delaying the end of a burst by at most
-// wait. It does not yield the processor: the producers that would make
-// progress run on other processors, and a consumer that yielded to one of
-// several producers sharing its processor waits longer than it gains
-// (measured with four producers on two processors: twice as slow).
+// ready (never, if n is above Cap). It takes nothing. A consumer that has
+// caught up with a busy producer calls it before its next batch: a
+// consumer that takes each item the moment it is written reads, and its
+// prefetcher fetches, the cache lines the producer is writing, which then
+// travel back and forth between their cores. Letting a backlog build up
+// keeps the two sides on different lines, at the price of delaying the end
+// of a burst by at most wait. It does not yield the processor: the
+// producers that would make progress run on other processors, and a
+// consumer that yielded to one of several producers sharing its processor
+// waits longer than it gains (the engine's BenchmarkEngine4P1C, with four
+// producers on two processors; figures in docs/benchmarks.md).
 func (q *Queue[T]) Gather(n int, wait time.Duration) bool {
 	end := clock.Nanotime() + int64(wait)
 	for {

@@ -453,3 +453,39 @@ func TestTryPutAtCallbackPanicsOrExits(t *testing.T) {
 		}
 	}
 }
+
+// An option given an invalid value is an error from New that names it (the
+// engine's rule too), not a value silently changed: WithMaxSpin(-1) used to
+// become WithMaxSpin(0).
+func TestInvalidOption(t *testing.T) {
+	q, err := New[int](4, WithMaxSpin(-1))
+	if !errors.Is(err, ErrOption) || q != nil {
+		t.Fatalf("New(4, WithMaxSpin(-1)) = %v, %v; want nil and an ErrOption", q, err)
+	}
+	if want := "invalid option: WithMaxSpin(-1): a retry count cannot be negative (0 parks at once)"; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+	if _, err := New[int](4, nil, WithMaxSpin(0)); err != nil {
+		t.Fatalf("New with a nil option and WithMaxSpin(0): %v", err)
+	}
+}
+
+// The fast paths allocate nothing, with the deferred clean-ups that keep a
+// panicking callback from wedging the queue (callAt, TryConsume's defer).
+func TestFastPathsAllocateNothing(t *testing.T) {
+	q := mustNew[item](t, 64)
+	side := make([]uint64, 64)
+	at := func(pos uint64) { side[pos&63] = pos }
+	consume := func(*item, uint64) bool { return true }
+	n := testing.AllocsPerRun(1000, func() {
+		q.TryPut(item{n: 1})
+		q.TryPutAt(item{n: 2}, at)
+		q.TryGet()
+		q.TryConsume(8, consume)
+		q.PutSpinAt(context.Background(), item{n: 3}, 4, at)
+		q.Get(context.Background())
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per round", n)
+	}
+}
