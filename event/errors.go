@@ -1,9 +1,7 @@
 package event
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"reflect"
 	"runtime"
 	"strings"
@@ -49,25 +47,14 @@ func (c *errorCall) Handle(m Message) {
 	}
 }
 
-// failed counts and logs the error err of registration e.
+// failed counts and logs the error err of registration e, under the
+// hook's panic log policy (WithPanicLog): the first errors of a handler in
+// full, then summaries, so that a handler that fails on every message
+// does not flood the log.
 func (h *Hook) failed(e *entry, m *Message, err error) {
-	e.errors.Add(1)
+	n := e.errors.Add(1)
 	h.errors.Add(1)
-	h.logCall("eventengine: handler failed", e, m, slog.Any("error", err))
-}
-
-// logCall logs, at Error level, what went wrong in a call of registration
-// e with m: the topic, the hook, the sequence id, the handler's ID and
-// name, and more.
-func (h *Hook) logCall(msg string, e *entry, m *Message, more ...slog.Attr) {
-	attrs := append([]slog.Attr{
-		slog.String("topic", m.Topic.String()),
-		slog.String("hook", h.topic.String()),
-		slog.Uint64("seq", m.Seq),
-		slog.Uint64("handler_id", uint64(e.id)),
-		slog.String("handler", e.name),
-	}, more...)
-	h.Logger().LogAttrs(context.Background(), slog.LevelError, msg, attrs...)
+	h.logFailure(&errorFailure, &e.errorLog, n, e, m, err, nil)
 }
 
 // Errors returns the number of errors the hook's handlers returned in its

@@ -25,13 +25,8 @@ type entry struct {
 	errors     atomic.Uint64 // errors returned (AddErrorFunc)
 	ticks      atomic.Int64  // clock.Ticks, converted when read
 	lat        *latency      // extended hooks only (latency.go); set before the entry is published
-	// panic log (see WithPanicLog): the panics accounted for in records
-	// so far, and the time (panicLog.now) before which no summary is
-	// written
-	logged      atomic.Uint64
-	nextSummary atomic.Int64
-	checkAt     atomic.Uint64 // the panic count at which to read the clock again
-	stride      atomic.Uint64
+	// the logging of its panics and of its errors (see WithPanicLog)
+	panicLog, errorLog storm
 }
 
 func newEntry(handler Handler) *entry {

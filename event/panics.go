@@ -2,7 +2,6 @@ package event
 
 import (
 	"bytes"
-	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -44,7 +43,9 @@ type panicLog struct {
 // stack); the others write nothing. Summaries need no goroutine or timer,
 // so the panics of a storm that has ended since its last record are in
 // the counters only. A negative detail counts as 0 (summaries only); an
-// every below a millisecond counts as a millisecond.
+// every below a millisecond counts as a millisecond. The errors that
+// handlers return (AddErrorFunc) are logged under the same policy,
+// counted apart from the panics.
 func WithPanicLog(detail int, every time.Duration) Option {
 	return func(c *hookConfig) {
 		c.panics.detail = uint64(max(detail, 0))
@@ -64,57 +65,9 @@ func WithClock(clk clock.Clock) Option {
 func (h *Hook) recovered(e *entry, m *Message, r any) {
 	n := e.panics.Add(1)
 	h.panics.Add(1)
-	p := &h.plog
-	if p.every == 0 {
-		p = &defaultPanicLog // the zero Hook
-	}
-	if n <= p.detail {
-		e.logged.Store(n)
-		attrs := []any{
-			slog.String("topic", m.Topic.String()),
-			slog.String("hook", h.topic.String()),
-			slog.Uint64("seq", m.Seq),
-			slog.Uint64("handler_id", uint64(e.id)),
-			slog.String("handler", e.name),
-			slog.Any("panic", r),
-			slog.String("stack", panicStack()),
-		}
-		if n == p.detail {
-			e.nextSummary.Store(p.now() + int64(p.every))
-			attrs = append(attrs, slog.String("next", fmt.Sprintf("further panics of this handler are summarised at most every %v", p.every)))
-		}
-		h.Logger().Error("eventengine: handler panicked", attrs...)
-		return
-	}
-	// In a storm the clock is read at panics 1, 2, 4, ... up to every
-	// maxStride-th panic after the last summary, not at each: reading it
-	// cost a tenth of a panic's recovery (BenchmarkTriggerPanicking). A
-	// summary is then late by at most maxStride panics.
-	if n < e.checkAt.Load() {
-		return
-	}
-	now := p.now()
-	next := e.nextSummary.Load()
-	if now < next {
-		stride := min(2*e.stride.Load()+1, maxStride)
-		e.stride.Store(stride)
-		e.checkAt.Store(n + stride)
-		return
-	}
-	if !e.nextSummary.CompareAndSwap(next, now+int64(p.every)) {
-		return
-	}
-	e.stride.Store(0)
-	e.checkAt.Store(0)
-	h.Logger().Error("eventengine: handler panics, summarised",
-		slog.String("topic", m.Topic.String()),
-		slog.String("hook", h.topic.String()),
-		slog.Uint64("handler_id", uint64(e.id)),
-		slog.String("handler", e.name),
-		slog.Uint64("panics", n-e.logged.Swap(n)),
-		slog.Uint64("panics_total", n),
-		slog.Uint64("last_seq", m.Seq),
-		slog.Any("last_panic", r))
+	h.logFailure(&panicFailure, &e.panicLog, n, e, m, r, func() []any {
+		return []any{slog.String("stack", panicStack())}
+	})
 }
 
 // now reads the policy's clock in nanoseconds: by default the monotonic
