@@ -1,7 +1,7 @@
 package event
 
 import (
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 )
 
 // Trigger calls every handler with m, in registration order.
@@ -80,7 +80,7 @@ func (h *Hook) flush(t *tally) {
 // with the handlers after it (see stopped), so the stack logged for a
 // later panic of the same trigger also shows the frames of the earlier one.
 //
-// An extended hook times calls in clock.Ticks (the CPU's time-stamp counter
+// An extended hook times calls in ticks.Ticks (the CPU's time-stamp counter
 // where usable, converted to nanoseconds when the statistics are read).
 // The end of one call is the start of the next, so n handlers read the
 // counter n+1 times. A difference that comes out negative (readings on two
@@ -90,7 +90,7 @@ func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
 	next := i
 	var t0 int64
 	if h.stats {
-		t0 = clock.Ticks()
+		t0 = ticks.Ticks()
 	}
 	defer func() {
 		if next < len(s.entries) {
@@ -113,7 +113,7 @@ func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
 // account adds a call of e that started at t0 to e's statistics and to t,
 // and returns the tick reading that ends it.
 func (e *entry) account(t *tally, t0 int64) int64 {
-	t1 := clock.Ticks()
+	t1 := ticks.Ticks()
 	d := max(t1-t0, 0)
 	e.calls.Add(1)
 	e.ticks.Add(d)
