@@ -7,15 +7,16 @@ import (
 )
 
 // Why a second counter: on a virtual machine whose clock source is
-// kvm-clock, Nanotime costs about 30 ns (a fenced RDTSC plus the pvclock
-// arithmetic of the vDSO), so timing each handler call with it costs more
-// than the call. An extended hook instead reads Ticks, which on amd64 is a
-// bare RDTSC (about 12 ns there), and converts the sums to nanoseconds only
-// when the statistics are read. The runtime's cputicks works the same way.
-// The RDTSC is not ordered: LFENCE;RDTSC measured 25 ns on the same
-// machine, nearly Nanotime's cost (RDTSCP was not offered), and an
-// unordered reading is off by at most the few dozen cycles the CPU may run
-// it early, which a statistic of handler times can afford.
+// kvm-clock, Nanotime is a fenced RDTSC plus the pvclock arithmetic of the
+// vDSO, so timing each handler call with it costs more than the call. An
+// extended hook instead reads Ticks, which on amd64 is a bare RDTSC, less
+// than half as dear there (BenchmarkNanotime, BenchmarkTicks; figures in
+// docs/benchmarks.md), and converts the sums to nanoseconds only when the
+// statistics are read. The runtime's cputicks works the same way. The
+// RDTSC is not ordered: LFENCE;RDTSC cost nearly as much as Nanotime on the
+// same machine (RDTSCP was not offered), and an unordered reading is off
+// by at most the few dozen cycles the CPU may run it early, which a
+// statistic of handler times can afford.
 //
 // The TSC is used only when the CPU reports it invariant (constant rate in
 // every power state, as the kernel requires to trust it), a check sees it
