@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -291,5 +292,30 @@ func benchLocal(b *testing.B, deliver bool) {
 	}
 	if deliver && c.n == 0 {
 		b.Fatal("nothing delivered")
+	}
+}
+
+// BenchmarkArgsOf compares argsOf with unsafe.Slice, the form log/slog
+// uses, over 1000 rebuilds of a message's Args: see argsOf.
+func BenchmarkArgsOf(b *testing.B) {
+	a := []any{1, 2}
+	p, n := unsafe.Pointer(unsafe.SliceData(a)), uint64(len(a))
+	var sink []any
+	b.Run("header", func(b *testing.B) {
+		for b.Loop() {
+			for range 1000 {
+				sink = argsOf(p, n)
+			}
+		}
+	})
+	b.Run("unsafe.Slice", func(b *testing.B) {
+		for b.Loop() {
+			for range 1000 {
+				sink = unsafe.Slice((*any)(p), int(n))
+			}
+		}
+	})
+	if len(sink) != 2 {
+		b.Fatal(sink)
 	}
 }

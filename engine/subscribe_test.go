@@ -19,7 +19,6 @@ import (
 // logTo returns a logger writing JSON records into buf, safely.
 func logTo(buf *syncBuffer) *slog.Logger { return slog.New(slog.NewJSONHandler(buf, nil)) }
 
-
 // drain delivers everything queued by running the loop until Shutdown.
 func drain(t *testing.T, e *Engine) {
 	t.Helper()

@@ -63,12 +63,14 @@
 // every handler call. Without it Trigger reads no clock and touches no
 // counter except on a panic. Calls are timed with a monotonic tick counter:
 // on amd64 the CPU's time-stamp counter when the CPU reports it invariant
-// and a check at start-up finds it steady (a bare RDTSC costs a fraction of
-// a clock_gettime on virtual machines), else the runtime's monotonic clock.
+// and a check finds it steady (a bare RDTSC costs a fraction of a
+// clock_gettime on virtual machines), else the runtime's monotonic clock.
+// The check busy-waits about a tenth of a millisecond when the first
+// extended hook is made, not in every program that imports the package.
 // Ticks are summed as they come and converted to a time.Duration when the
 // statistics are read, at a rate measured once against the monotonic clock
-// (the first read in a process may wait until 1 ms has passed since it
-// started). One reading ends a call and starts the next, so n handlers cost
+// (the first read in a process may wait until 1 ms has passed since the
+// first extended hook was made). One reading ends a call and starts the next, so n handlers cost
 // n+1 readings per trigger, and each call's time includes a few
 // nanoseconds of the hook's own bookkeeping. The counters only grow.
 //

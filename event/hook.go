@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eventengine/eventengine/internal/ticks"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -23,7 +24,7 @@ type entry struct {
 	calls      atomic.Uint64
 	panics     atomic.Uint64
 	errors     atomic.Uint64 // errors returned (AddErrorFunc)
-	ticks      atomic.Int64  // clock.Ticks, converted when read
+	ticks      atomic.Int64  // ticks.Ticks, converted when read
 	lat        *latency      // extended hooks only (latency.go); set before the entry is published
 	// the logging of its panics and of its errors (see WithPanicLog)
 	panicLog, errorLog storm
@@ -67,7 +68,7 @@ type Hook struct {
 	panics atomic.Uint64
 	errors atomic.Uint64
 	calls  atomic.Uint64
-	ticks  atomic.Int64 // clock.Ticks, converted when read
+	ticks  atomic.Int64 // ticks.Ticks, converted when read
 }
 
 // NewHook returns an empty hook for t.
@@ -77,6 +78,9 @@ func NewHook(t topic.Topic, opts ...Option) *Hook {
 		if o != nil {
 			o(&c)
 		}
+	}
+	if c.stats {
+		ticks.Init() // decides once what ticks.Ticks reads (about 0.1 ms)
 	}
 	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats, slow: c.slow, plog: c.panics}
 	if c.slow > 0 {

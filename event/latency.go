@@ -4,10 +4,11 @@ import (
 	"log/slog"
 	"math"
 	"math/bits"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 )
 
 // Latency of the handlers of an extended hook: per registration the
@@ -107,7 +108,7 @@ func (h *Hook) slowCall(l *latency, e *entry, t1, d int64) {
 		slog.String("hook", h.topic.String()),
 		slog.Uint64("handler_id", uint64(e.id)),
 		slog.String("handler", e.name),
-		slog.Duration("took", time.Duration(clock.TicksToNanos(d))),
+		slog.Duration("took", time.Duration(ticks.TicksToNanos(d))),
 		slog.Duration("threshold", h.slow),
 		slog.Uint64("slow_calls", n))
 }
@@ -115,7 +116,7 @@ func (h *Hook) slowCall(l *latency, e *entry, t1, d int64) {
 // nanosToTicks converts a duration to clock ticks, for thresholds.
 func nanosToTicks(d time.Duration) int64 {
 	const span = 1 << 30
-	perSpan := clock.TicksToNanos(span) // nanoseconds per 2^30 ticks
+	perSpan := ticks.TicksToNanos(span) // nanoseconds per 2^30 ticks
 	if perSpan <= 0 {
 		return int64(d)
 	}
@@ -132,24 +133,31 @@ type Bucket struct {
 }
 
 // tickTime converts a tick reading to a wall-clock time, through a
-// reading of both taken when the package was initialised.
+// reading of both taken the first time it is called (after ticks.Init,
+// which the first extended hook calls: before it, Ticks may read another
+// counter).
 func tickTime(t int64) time.Time {
 	if t == 0 {
 		return time.Time{}
 	}
-	return anchorWall.Add(time.Duration(clock.TicksToNanos(t - anchorTicks)))
+	anchor.once.Do(func() {
+		anchor.ticks = ticks.Ticks()
+		anchor.wall = time.Now().Round(0) // wall clock only: Stats times print plainly
+	})
+	return anchor.wall.Add(time.Duration(ticks.TicksToNanos(t - anchor.ticks)))
 }
 
-var (
-	anchorTicks = clock.Ticks()
-	anchorWall  = time.Now().Round(0) // wall clock only: Stats times print plainly
-)
+var anchor struct {
+	once  sync.Once
+	ticks int64
+	wall  time.Time
+}
 
 // fill adds l's figures to s.
 func (l *latency) fill(s *Stats) {
 	s.LastStart = tickTime(l.lastStart.Load())
 	s.LastEnd = tickTime(l.lastEnd.Load())
-	s.Max = time.Duration(clock.TicksToNanos(l.max.Load()))
+	s.Max = time.Duration(ticks.TicksToNanos(l.max.Load()))
 	s.Slow = l.slow.Load()
 	last := -1
 	var counts [nBuckets]uint64
@@ -166,7 +174,7 @@ func (l *latency) fill(s *Stats) {
 		b := bucketBound(i)
 		ub := time.Duration(math.MaxInt64)
 		if b != math.MaxInt64 {
-			ub = time.Duration(clock.TicksToNanos(b))
+			ub = time.Duration(ticks.TicksToNanos(b))
 		}
 		s.Buckets[i] = Bucket{UpperBound: ub, Count: counts[i]}
 	}

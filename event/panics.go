@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/eventengine/eventengine/clock"
-	ticks "github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 )
 
 // How a hook logs its handlers' panics by default (see WithPanicLog): the

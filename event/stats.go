@@ -4,7 +4,7 @@ import (
 	"iter"
 	"time"
 
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 )
 
 // Stats are the statistics of one registration (the reference's
@@ -49,7 +49,7 @@ func (e *entry) stats() Stats {
 }
 
 func (e *entry) counters() Stats {
-	return Stats{ID: e.id, Name: e.name, Calls: e.calls.Load(), Panics: e.panics.Load(), Errors: e.errors.Load(), Total: time.Duration(clock.TicksToNanos(e.ticks.Load()))}
+	return Stats{ID: e.id, Name: e.name, Calls: e.calls.Load(), Panics: e.panics.Load(), Errors: e.errors.Load(), Total: time.Duration(ticks.TicksToNanos(e.ticks.Load()))}
 }
 
 // Stats returns the statistics of registration id (the reference's
@@ -96,5 +96,5 @@ func (h *Hook) AllStats() iter.Seq2[Handler, Stats] {
 // an extended hook; a trigger adds its calls and time when it ends, so a
 // trigger under way is not yet included.
 func (h *Hook) Totals() Stats {
-	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Errors: h.errors.Load(), Total: time.Duration(clock.TicksToNanos(h.ticks.Load()))}
+	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Errors: h.errors.Load(), Total: time.Duration(ticks.TicksToNanos(h.ticks.Load()))}
 }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/eventengine/eventengine/engine"
 	"github.com/eventengine/eventengine/event"
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -247,7 +247,7 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		_, err := e.RegisterFunc(topic.MustParse(pattern), f)
 		return err
 	}
-	// Every feed message carries its publish time (clock.Nanotime) as its
+	// Every feed message carries its publish time (ticks.Nanotime) as its
 	// last argument; the wildcard and range subscribers, which between them
 	// see every feed message, record publish → handler latency.
 	errs := errors.Join(
@@ -259,7 +259,7 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		}),
 		sub("wildcard", "Market.Data.{symbol}", func(m event.Message) {
 			sent, _ := event.Arg[int64](m, 2)
-			st.latency.Record(time.Duration(clock.Nanotime() - sent))
+			st.latency.Record(time.Duration(ticks.Nanotime() - sent))
 			p, _ := event.Arg[float64](m, 0)
 			q, _ := event.Arg[int64](m, 1)
 			sym := m.Topic.Part(2).Literal()
@@ -271,7 +271,7 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		}),
 		sub("range", "Market.(Equity|Futures).Trade", func(m event.Message) {
 			sent, _ := event.Arg[int64](m, 3)
-			st.latency.Record(time.Duration(clock.Nanotime() - sent))
+			st.latency.Record(time.Duration(ticks.Nanotime() - sent))
 			p, _ := event.Arg[float64](m, 1)
 			q, _ := event.Arg[int64](m, 2)
 			kind := m.Topic.Part(1).Literal()
@@ -374,9 +374,9 @@ func feed(ctx context.Context, e *engine.Engine, cfg demoConfig, published *atom
 			size := int64(1 + r.IntN(500))
 			var err error
 			if r.IntN(10) == 0 {
-				err = e.PutContext(ctx, trade[m.kind], m.symbol, m.price, size, clock.Nanotime())
+				err = e.PutContext(ctx, trade[m.kind], m.symbol, m.price, size, ticks.Nanotime())
 			} else {
-				err = e.PutContext(ctx, m.tick, m.price, size, clock.Nanotime())
+				err = e.PutContext(ctx, m.tick, m.price, size, ticks.Nanotime())
 			}
 			if err != nil {
 				return // ctx ended while the queue was full: that message was not accepted
