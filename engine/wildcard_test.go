@@ -39,8 +39,8 @@ func TestRoutingAgreesWithMatches(t *testing.T) {
 					s += fmt.Sprintf("{w%d}", i)
 				case 1:
 					s += "(a|c)"
-				case 2:
-					s += "/^d|b/"
+				case 2: // regexps of every kind the index tells apart
+					s += []string{"/^d|b/", "/^(a|dd)$/", "/^d/", "/a|c/", "/(?i)A/", "/^a*$/", "/d$/", "/^[ab]$/"}[r.IntN(8)]
 				case 3:
 					s += "*"
 				case 4:

@@ -123,3 +123,37 @@ func BenchmarkMatch500RegexpsBaseline(b *testing.B) {
 		b.Fatal("accepted")
 	}
 }
+
+// BenchmarkChangeThen20000: the cost of one registry change for the
+// topics in use. An index holds a wildcard and 500 regexp subscriptions
+// of one kind, and has matched 20,000 topics; each op adds (or, every
+// other op, removes) one regexp subscription of that kind at the same node
+// and then matches the 20,000 topics again, as an engine would after a
+// change made its cached routes stale. ns/topic is the time per topic.
+func BenchmarkChangeThen20000(b *testing.B) {
+	for _, k := range regexpKinds {
+		b.Run(k.name, func(b *testing.B) {
+			ts := topics(b, 20000)
+			ix, _ := regexpIndex(b, 500, k.expr)
+			dst := make([]int, 0, 8)
+			for _, t := range ts {
+				dst = ix.Match(t, dst[:0])
+			}
+			extra := mustParse(b, "Market.Data./"+k.expr(999999, benchGen)+"/")
+			b.ReportAllocs()
+			ops := 0
+			for b.Loop() {
+				if ops%2 == 0 {
+					ix.Insert(extra, -2)
+				} else {
+					ix.Remove(extra, -2)
+				}
+				for _, t := range ts {
+					dst = ix.Match(t, dst[:0])
+				}
+				ops++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(ops*len(ts)), "ns/topic")
+		})
+	}
+}

@@ -22,9 +22,9 @@
 // interned topics, no goroutine). Match allocates nothing when dst has
 // room.
 //
-// An Index is not safe for concurrent use, and Match counts as a write (it
-// fills the memo). The engine guards it with its registry lock and caches
-// the results per exact topic.
+// Match may be called from several goroutines at once (the memo has its
+// own lock), but not while Insert or Remove runs: the engine guards the
+// index with its registry lock and caches the results per exact topic.
 package index
 
 import (

@@ -5,8 +5,11 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"sync"
 	"testing"
 	"unsafe"
+
+	"github.com/eventengine/eventengine/topic"
 )
 
 // testMemo returns a memo whose generations hold size literals.
@@ -74,7 +77,7 @@ func TestMemoBounded(t *testing.T) {
 	if len(m.cur.m) > 1024 || len(m.old.m) > 1024 || keysCap > 32*1024 || accCap > 16*1024 {
 		t.Fatalf("after %d literals: %d and %d entries, key arenas up to %d bytes, %d accepting edges", n, len(m.cur.m), len(m.old.m), keysCap, accCap)
 	}
-	for k, v := range m.cur.m {
+	for k := range m.cur.m {
 		var i int
 		if _, err := fmt.Sscanf(k, "S%d", &i); err != nil || k != fmt.Sprintf("S%d", i) {
 			t.Fatalf("key %q: not a literal that was looked up", k)
@@ -85,8 +88,7 @@ func TestMemoBounded(t *testing.T) {
 				want = append(want, int32(j))
 			}
 		}
-		pos, c := int(v>>32), int(uint32(v))
-		if got := m.cur.acc[pos : pos+c]; !slices.Equal(got, want) {
+		if got, upto, _ := m.cur.get(k); !slices.Equal(got, want) || upto != 4 {
 			t.Fatalf("key %q: %v, want %v", k, got, want)
 		}
 	}
@@ -127,5 +129,137 @@ func TestMemoResize(t *testing.T) {
 		if m.size != w || len(m.cur.m) > w {
 			t.Fatalf("step %d: size %d with %d entries, want size %d", i, m.size, len(m.cur.m), w)
 		}
+	}
+}
+
+// TestMemoNewEdges: an entry made when there were fewer edges evaluates
+// only the edges added since.
+func TestMemoNewEdges(t *testing.T) {
+	res := []*regexp.Regexp{regexp.MustCompile(`a`), regexp.MustCompile(`b`), regexp.MustCompile(`c`),
+		regexp.MustCompile(`\d`), regexp.MustCompile(`^.{2}$`), regexp.MustCompile(`x`)}
+	m := testMemo(64)
+	lits := []string{"ab", "c1", "xyz", "q", "a9"}
+	for n := 2; n <= len(res); n++ {
+		for _, lit := range lits {
+			var evaluated []int
+			got := m.accepting(lit, n, func(i int) bool { evaluated = append(evaluated, i); return res[i].MatchString(lit) })
+			var want []int32
+			for i, re := range res[:n] {
+				if re.MatchString(lit) {
+					want = append(want, int32(i))
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d edges, %q: %v, want %v", n, lit, got, want)
+			}
+			if wantEval := []int{n - 1}; n > 2 && !slices.Equal(evaluated, wantEval) {
+				t.Fatalf("%d edges, %q: evaluated %v, want only the new edge %v", n, lit, evaluated, wantEval)
+			}
+		}
+	}
+}
+
+// TestMemoAcrossChanges: at a node with a memo, adding and removing
+// unfilterable regexps keeps Match equal to brute force, and keeps the
+// memo (until holes are most of the edges).
+func TestMemoAcrossChanges(t *testing.T) {
+	var ix Index[string]
+	add := func(s string) { ix.Insert(mustParse(t, s), s) }
+	for _, s := range []string{"A./a/", "A./b/", "A./c/", "A./(?i)d/", "A./e|f/"} {
+		add(s)
+	}
+	lits := []string{"ab", "cd", "D", "ef", "zz", "abcdef"}
+	check := func(step string) {
+		t.Helper()
+		for _, l := range lits {
+			e := mustParse(t, "A."+l)
+			if got, want := matchBoth(&ix, ix.All(), e); !slices.Equal(got, want) {
+				t.Fatalf("%s: Match(%v) = %q, brute force %q", step, e, got, want)
+			}
+		}
+	}
+	check("start")
+	ps := ix.root.exact["A"].patterns
+	m := ps.memo
+	if m == nil {
+		t.Fatal("no memo at a node with 5 unfilterable regexps")
+	}
+	add("A./z|a/")
+	check("after adding one")
+	ix.Remove(mustParse(t, "A./b/"), "A./b/")
+	check("after removing one")
+	if ps.memo != m {
+		t.Fatal("a change dropped the memo")
+	}
+	for _, s := range []string{"A./a/", "A./c/", "A./(?i)d/"} {
+		ix.Remove(mustParse(t, s), s)
+		check("after removing " + s)
+	}
+	if ps.memo != nil || ps.dead != 0 || len(ps.scan) != 2 {
+		t.Fatalf("after removing most edges: memo %v, %d holes in %d", ps.memo != nil, ps.dead, len(ps.scan))
+	}
+}
+
+// TestMemoExtensionsBounded: entries extended over and over (an edge added
+// between every two lookups) fill generations like new entries do: the
+// arenas stay bounded.
+func TestMemoExtensionsBounded(t *testing.T) {
+	m := testMemo(64)
+	lits := []string{"a", "bb", "ccc", "dddd", "eeeee"}
+	for n := 1; n <= 2000; n++ {
+		for _, lit := range lits {
+			got := m.accepting(lit, n, func(i int) bool { return (i+len(lit))%100 == 0 })
+			if want := (n + len(lit) - 1) / 100; len(got) != want {
+				t.Fatalf("%d edges, %q: %d accepting, want %d", n, lit, len(got), want)
+			}
+		}
+		if c := max(cap(m.cur.keys), cap(m.old.keys)); c > 1024 {
+			t.Fatalf("%d edges: key arena of %d bytes", n, c)
+		}
+		if c := max(cap(m.cur.acc), cap(m.old.acc)); c > 4096 {
+			t.Fatalf("%d edges: accepting-edge arena of %d", n, c)
+		}
+	}
+}
+
+// TestConcurrentMatch: Match calls from several goroutines at once, at
+// nodes with memos that fill and turn, give the answers one goroutine
+// gets (run it with -race).
+func TestConcurrentMatch(t *testing.T) {
+	var ix Index[int]
+	for i, s := range []string{"M./a/", "M./b/", "M./c/", "M./(?i)d/", "M./e|f/", "M./[0-9]/", "M.{x}", "M./^a1$/", `M./^b\d/`} {
+		ix.Insert(mustParse(t, s), i)
+	}
+	var topics []topic.Topic
+	var want [][]int
+	for i := range 3000 { // more literals than a generation holds (minMemo)
+		e := mustParse(t, fmt.Sprintf("M.%c%d", "abcdefxyz"[i%9], i%1500))
+		topics = append(topics, e)
+		got := ix.Match(e, nil)
+		slices.Sort(got)
+		want = append(want, got)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]int, 0, 16)
+			for k := range 3 * len(topics) {
+				i := (k*7 + g*1013) % len(topics)
+				dst = ix.Match(topics[i], dst[:0])
+				slices.Sort(dst)
+				if !slices.Equal(dst, want[i]) {
+					errs <- fmt.Sprintf("goroutine %d: Match(%v) = %v, want %v", g, topics[i], dst, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

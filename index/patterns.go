@@ -28,8 +28,9 @@ type patterns[V comparable] struct {
 	exact  map[string][]*patternEdge[V] // finite languages: literal -> edges whose language holds it
 	prefix map[string][]*patternEdge[V] // anchored literal prefixes -> edges
 	lens   []int                        // the distinct lengths of the keys of prefix, ascending
-	scan   []*patternEdge[V]            // edges without a filter
-	memo   *memo                        // which scan edges accept recent literals; nil below memoMin edges
+	scan   []*patternEdge[V]            // edges without a filter; nil where one was removed
+	dead   int                          // the nils in scan
+	memo   *memo                        // which scan edges accept recent literals; nil below memoMin edges (see sizeMemo)
 }
 
 type patternEdge[V comparable] struct {
@@ -37,6 +38,7 @@ type patternEdge[V comparable] struct {
 	re    *regexp.Regexp
 	child *node[V]
 	f     filter
+	slot  int // scan edges: the index in scan
 }
 
 // filter is what analyse found out about a regexp.
@@ -198,10 +200,25 @@ func (ps *patterns[V]) edge(p topic.Part, add bool) *patternEdge[V] {
 			ps.lens = slices.Insert(ps.lens, i, len(e.f.prefix))
 		}
 	default:
+		// The memo stays: its entries name edges by their slot, and
+		// extend themselves to the new one when next used.
+		e.slot = len(ps.scan)
 		ps.scan = append(ps.scan, e)
-		ps.memo = nil // its indices are those of the old scan
+		ps.sizeMemo()
 	}
 	return e
+}
+
+// sizeMemo gives ps a memo when it has memoMin scan edges (made here,
+// not in Match, so that Match only reads ps), and none when it has more
+// than a memo entry can describe.
+func (ps *patterns[V]) sizeMemo() {
+	switch {
+	case len(ps.scan) > maxScan:
+		ps.memo = nil
+	case ps.memo == nil && len(ps.scan)-ps.dead >= memoMin:
+		ps.memo = newMemo()
+	}
 }
 
 // drop removes edge e, whose subtree is empty.
@@ -230,8 +247,19 @@ func (ps *patterns[V]) drop(e *patternEdge[V]) {
 		}
 		ps.lens = slices.DeleteFunc(ps.lens, func(l int) bool { return l == n })
 	default:
-		ps.scan = slices.DeleteFunc(ps.scan, func(x *patternEdge[V]) bool { return x == e })
-		ps.memo = nil
+		// A removed edge leaves a hole, so that the slots of the others,
+		// which the memo holds, stay; when holes are most of scan, it is
+		// compacted and the memo dropped.
+		ps.scan[e.slot] = nil
+		ps.dead++
+		if 2*ps.dead > len(ps.scan) {
+			ps.scan = slices.DeleteFunc(ps.scan, func(x *patternEdge[V]) bool { return x == nil })
+			for i, x := range ps.scan {
+				x.slot = i
+			}
+			ps.dead, ps.memo = 0, nil
+			ps.sizeMemo()
+		}
 	}
 }
 
@@ -254,22 +282,24 @@ func (ix *Index[V]) matchPatterns(ps *patterns[V], lit string, t topic.Topic, de
 			}
 		}
 	}
-	if len(ps.scan) < memoMin {
+	m := ps.memo
+	if m == nil {
 		for _, e := range ps.scan {
-			if e.re.MatchString(lit) {
+			if e != nil && e.re.MatchString(lit) {
 				dst = ix.match(e.child, t, depth+1, dst)
 			}
 		}
 		return dst
 	}
-	if ps.memo == nil {
-		ps.memo = newMemo()
-	}
 	scan := ps.scan
-	// The slice stays valid while the children are matched: they are
-	// deeper, with memos of their own.
-	for _, i := range ps.memo.accepting(lit, len(scan), func(i int) bool { return scan[i].re.MatchString(lit) }) {
-		dst = ix.match(scan[i].child, t, depth+1, dst)
+	// The lock is held while the children are matched, so that the slice
+	// stays valid; their memos are deeper, and locked after this one.
+	m.mu.Lock()
+	for _, i := range m.accepting(lit, len(scan), func(i int) bool { return scan[i] != nil && scan[i].re.MatchString(lit) }) {
+		if e := scan[i]; e != nil { // removed since the memo learnt it
+			dst = ix.match(e.child, t, depth+1, dst)
+		}
 	}
+	m.mu.Unlock()
 	return dst
 }

@@ -119,14 +119,14 @@ func (t Topic) Match(other Topic) MatchResult {
 		return MatchResult{}
 	}
 	a, b := t.d.parts(), other.d.parts()
-	n := max(len(a), len(b))
-	if len(a) < n && a[len(a)-1].kind != KindRest || len(b) < n && b[len(b)-1].kind != KindRest {
+	size := max(len(a), len(b))
+	if len(a) < size && a[len(a)-1].kind != KindRest || len(b) < size && b[len(b)-1].kind != KindRest {
 		return MatchResult{}
 	}
-	r := MatchResult{Matched: true, Nodes: make([]MatchNode, n)}
+	r := MatchResult{Matched: true, Nodes: make([]MatchNode, size)}
 	ta, tb := t.d.text(), other.d.text()
 	same := t.d == other.d
-	for i := range n {
+	for i := range size {
 		ia, ib := min(i, len(a)-1), min(i, len(b)-1) // a > stands for the positions after it
 		n := MatchNode{A: t.d.part(ia, &a[ia]), B: other.d.part(ib, &b[ib]), Matched: same || accepts(t.d, ta, &a[ia], other.d, tb, &b[ib], i)}
 		if n.A.kind == KindExact {

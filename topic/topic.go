@@ -62,9 +62,10 @@
 // parts the other has from that position on, and at each position at least
 // one side must be exact and the other side must accept it: exact = equal
 // text, any, star and rest = always, range = an option is equal, pattern =
-// the regexp finds a match. Two generic parts
-// never match each other (A.{x} does not match A.{y}); identical topics
-// match, binding nothing.
+// the regexp finds a match. Two generic parts never match each other
+// (A.{x} does not match A.{y}, nor A.> A.*); identical topics match,
+// binding nothing. Match reports the values named wildcards bind and what a
+// > covers; * and > bind no name.
 //
 // # Errors
 //
