@@ -69,16 +69,20 @@ func WithName(name string) SubscribeOption {
 }
 
 // Subscribe calls fn with every message whose topic matches pattern, a
-// topic's text (topic.Parse: wildcards such as Market.Data.{symbol} are
-// welcome), and returns the subscription, whose Unsubscribe ends it. A
-// pattern that does not parse is an error (a *topic.Error with the offset
-// of the problem), never a panic.
+// topic's text ([topic.Parse]: wildcards such as Market.Data.{symbol},
+// Market.*.AAPL or Market.> are welcome), and returns the subscription,
+// whose [Subscription.Unsubscribe] ends it. In fn, m.Param("symbol")
+// reads what a wildcard bound. A pattern that does not parse is an error
+// (a *topic.Error with the offset of the problem), never a panic.
 //
-// Subscribe is the form to reach for; it is RegisterFunc with a handle.
-// SubscribeTopic takes a topic.Topic, SubscribeErr a handler that returns
-// an error, SubscribeContext one that also gets a context, and
-// SubscribeValue a typed payload. A handler of the type event.Handler
-// subscribes as e.Subscribe(pattern, h.Handle).
+// Subscribe is the form to reach for; it is [Engine.RegisterFunc] with a
+// handle. [Engine.SubscribeTopic] takes a topic.Topic,
+// [Engine.SubscribeErr] a handler that returns an error,
+// [Engine.SubscribeContext] one that also gets a context, and
+// [SubscribeValue] a typed payload (with a text or a topic.Topic). The
+// variants take the text; for a topic.Topic t pass t.String(), which
+// parses again with one lookup in the intern table. A handler of the type
+// event.Handler subscribes as e.Subscribe(pattern, h.Handle).
 func (e *Engine) Subscribe(pattern string, fn func(event.Message), opts ...SubscribeOption) (*Subscription, error) {
 	t, err := parseSubject("subscribe", pattern)
 	if err != nil {
