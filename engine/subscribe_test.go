@@ -436,3 +436,45 @@ func TestSendAllocs(t *testing.T) {
 		t.Fatalf("Send: %v allocations", n)
 	}
 }
+
+// Subscriptions made and ended from several goroutines while messages
+// flow: no race, and a subscription kept throughout sees every message.
+func TestSubscribeChurn(t *testing.T) {
+	e := newEngine(t, WithCapacity(64), WithHandlerStats())
+	var kept atomic.Int64
+	keep, _ := SubscribeValue(e, "Churn.{n}", func(_ event.Message, v int) { kept.Add(int64(v)) })
+	e.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				s, err := e.Subscribe(fmt.Sprintf("Churn.%d", i%5), func(m event.Message) { _ = m.Param("n") })
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := PublishValueContext(ctx, e, fmt.Sprintf("Churn.%d", g), 1); err != nil {
+					t.Error(err)
+					return
+				}
+				_ = s.Stats()
+				if err := s.Unsubscribe(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	shutdown(t, e)
+	if kept.Load() != 600 || keep.Stats().Calls != 600 {
+		t.Fatalf("kept %d, calls %d", kept.Load(), keep.Stats().Calls)
+	}
+	if e.Len() != 1 {
+		t.Fatalf("%d hooks left, want the kept one", e.Len())
+	}
+}
