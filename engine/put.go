@@ -33,14 +33,14 @@ import (
 // argument, as it always was, and the engine logs a warning the first time
 // (it is almost always a forgotten event.Kw; Send refuses one).
 func (e *Engine) Put(t topic.Topic, args ...any) error {
-	return e.publish(context.Background(), e.withKw(t, args), true)
+	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, true)
 }
 
 // TryPut is Put without waiting: it returns ErrFull when the queue is full,
 // also from a handler (only a handler's TryPut during Shutdown becomes a
 // follow-up; see Put).
 func (e *Engine) TryPut(t topic.Topic, args ...any) error {
-	return e.publish(context.Background(), e.withKw(t, args), false)
+	return e.publish(context.Background(), event.Message{Topic: t, Args: args}, false)
 }
 
 // PutContext is Put that gives up when ctx ends, returning an error that
@@ -51,11 +51,13 @@ func (e *Engine) PutContext(ctx context.Context, t topic.Topic, args ...any) err
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return e.publish(ctx, e.withKw(t, args), true)
+	return e.publish(ctx, event.Message{Topic: t, Args: args}, true)
 }
 
 // Publish publishes with explicit positional and keyword arguments, waiting
 // while the queue is full until ctx ends. Neither args nor kwargs is copied.
+// With kwargs nil, an event.Kw ending args holds the keyword arguments, as
+// in Put.
 func (e *Engine) Publish(ctx context.Context, t topic.Topic, args []any, kwargs map[string]any) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -70,6 +72,9 @@ func (e *Engine) TryPublish(t topic.Topic, args []any, kwargs map[string]any) er
 }
 
 func (e *Engine) publish(ctx context.Context, m event.Message, block bool) error {
+	if n := len(m.Args); n > 0 && m.Kwargs == nil && kwLike(m.Args[n-1]) {
+		e.splitKw(&m) // an event.Kw last holds the keywords (see Put)
+	}
 	if !m.Topic.IsExact() {
 		return e.refuse(badTopic(m.Topic))
 	}

@@ -15,21 +15,29 @@ import (
 // an event.Kw. Put keeps such a map positional, as it always did.
 var ErrMapArg = errors.New("a map[string]any as a positional argument")
 
-// withKw makes the message of a put: an event.Kw as the last argument
-// holds its keyword arguments. A map[string]any there stays positional,
-// as Put always kept it, but is almost always a forgotten event.Kw, so
-// the engine says so once (mapArg). The test is a comparison of a type
-// word per put.
-func (e *Engine) withKw(t topic.Topic, args []any) event.Message {
-	if n := len(args); n > 0 {
-		switch kw := args[n-1].(type) {
-		case event.Kw:
-			return event.Message{Topic: t, Args: args[: n-1 : n-1], Kwargs: kw}
-		case map[string]any:
-			e.mapArg(t, n-1)
-		}
+// kwLike reports whether a, the last argument of a put without Kwargs,
+// is an event.Kw, which holds the put's keyword arguments, or a
+// map[string]any, which stays positional, as Put always kept it, but is
+// almost always a forgotten event.Kw (see splitKw). publish tests every
+// put with it: a comparison of type words, inlined, so that Put stays
+// small enough to be inlined itself (go build -gcflags=-m).
+func kwLike(a any) bool {
+	switch a.(type) {
+	case event.Kw, map[string]any:
+		return true
 	}
-	return event.Message{Topic: t, Args: args}
+	return false
+}
+
+// splitKw moves the event.Kw that ends m's Args into its Kwargs, or for a
+// map[string]any there warns, once per engine (mapArg).
+func (e *Engine) splitKw(m *event.Message) {
+	n := len(m.Args)
+	if kw, ok := m.Args[n-1].(event.Kw); ok {
+		m.Args, m.Kwargs = m.Args[:n-1:n-1], kw
+		return
+	}
+	e.mapArg(m.Topic, n-1)
 }
 
 // mapArg warns, once per engine, of a put whose last positional argument
@@ -82,7 +90,12 @@ func (e *Engine) send(ctx context.Context, subject string, args []any, block boo
 	if err != nil {
 		return e.refuse(fmt.Errorf("send: %w", err))
 	}
-	m := e.withKw(t, args)
+	m := event.Message{Topic: t, Args: args}
+	if n := len(args); n > 0 {
+		if kw, ok := args[n-1].(event.Kw); ok {
+			m.Args, m.Kwargs = args[:n-1:n-1], kw
+		}
+	}
 	for i, a := range m.Args {
 		if _, ok := a.(map[string]any); ok {
 			return e.refuse(fmt.Errorf("send on %q: argument %d: %w: pass keyword arguments as event.Kw{...} (the last argument), or use Put to send the map positionally", subject, i, ErrMapArg))
