@@ -9,6 +9,14 @@
 //	})
 //	e.Start()
 //	engine.PublishValue(e, "Market.Data.AAPL", Tick{Price: 187.5})
+//	e.SubscribeErr("Orders.{side}", func(m event.Message) error {
+//		qty, err := event.ArgErr[int](m, 0) // says why if it is missing or not an int
+//		if err != nil {
+//			return err // logged and counted for this subscription
+//		}
+//		fmt.Println(m.Param("side"), qty)
+//		return nil
+//	})
 //	e.Send("Orders.Buy", 100, event.Kw{"venue": "XNAS"})
 //	e.Shutdown(ctx)
 //	sub.Unsubscribe()

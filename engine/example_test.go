@@ -20,7 +20,8 @@ type Tick struct {
 }
 
 // The quick start: a typed subscription that reads the symbol its wildcard
-// bound, a subscription with keyword arguments, and a graceful shutdown.
+// bound, a handler that checks its argument and reads a keyword argument,
+// and a graceful shutdown.
 func Example() {
 	e := engine.MustNew()
 	ticks, err := engine.SubscribeValue(e, "Market.Data.{symbol}", func(m event.Message, t Tick) {
@@ -29,9 +30,14 @@ func Example() {
 	if err != nil {
 		panic(err) // a pattern that does not parse
 	}
-	e.Subscribe("Orders.{side}", func(m event.Message) {
+	e.SubscribeErr("Orders.{side}", func(m event.Message) error {
+		qty, err := event.ArgErr[int](m, 0) // says why if it is missing or not an int
+		if err != nil {
+			return err // logged and counted for this subscription
+		}
 		venue, _ := event.Kwarg[string](m, "venue")
-		fmt.Println(m.Seq, m.Param("side"), m.Args[0], venue)
+		fmt.Println(m.Seq, m.Param("side"), qty, venue)
+		return nil
 	})
 	e.Start()
 	engine.PublishValue(e, "Market.Data.AAPL", Tick{Price: 187.5, Size: 100})
