@@ -7,16 +7,17 @@
 //	sub, err := engine.SubscribeValue(e, "Market.Data.{symbol}", func(m event.Message, t Tick) {
 //		fmt.Println(m.Param("symbol"), t.Price) // the symbol the wildcard bound
 //	})
-//	e.Start()
-//	engine.PublishValue(e, "Market.Data.AAPL", Tick{Price: 187.5})
 //	e.SubscribeErr("Orders.{side}", func(m event.Message) error {
 //		qty, err := event.ArgErr[int](m, 0) // says why if it is missing or not an int
 //		if err != nil {
 //			return err // logged and counted for this subscription
 //		}
-//		fmt.Println(m.Param("side"), qty)
+//		venue, _ := event.Kwarg[string](m, "venue")
+//		fmt.Println(m.Param("side"), qty, venue)
 //		return nil
 //	})
+//	e.Start()
+//	engine.PublishValue(e, "Market.Data.AAPL", Tick{Price: 187.5})
 //	e.Send("Orders.Buy", 100, event.Kw{"venue": "XNAS"})
 //	e.Shutdown(ctx)
 //	sub.Unsubscribe()
