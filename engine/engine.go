@@ -36,7 +36,8 @@
 //     Send or Put holds keyword arguments.
 //   - [PublishValue] and [SubscribeValue] carry a value of the user's type
 //     (a Tick, a *Tick) without []any or boxing; a message of another type
-//     is an error logged and counted for the subscription.
+//     is an error logged and counted for the subscription. [TypedOf] names
+//     the type once for both sides, so that a wrong one does not compile.
 //   - In a handler, [event.Message.Param] reads what a wildcard of the
 //     subscription bound, without matching again; [event.ArgErr] and
 //     [event.Value] read arguments and say why one is not there.

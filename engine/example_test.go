@@ -371,3 +371,18 @@ func ExampleEngine_Subscribe_tapAll() {
 	// market Data.AAPL
 	// tap Orders.New
 }
+
+// TypedOf names the payload type once for both sides: a value or a
+// handler of another type does not compile.
+func ExampleTypedOf() {
+	e := engine.MustNew()
+	ticks := engine.TypedOf[Tick](e)
+	ticks.Subscribe("Market.Data.{symbol}", func(m event.Message, t Tick) {
+		fmt.Println(m.Param("symbol"), t.Price)
+	})
+	e.Start()
+	ticks.Publish("Market.Data.AAPL", Tick{Price: 187.5})
+	// ticks.Publish("Market.Data.AAPL", 187.5) would not compile.
+	e.Shutdown(context.Background())
+	// Output: AAPL 187.5
+}

@@ -260,3 +260,42 @@ func valueOf[T any](m event.Message) (T, error) {
 	}
 	return event.ValueErr[T](m)
 }
+
+// Typed is an engine seen for one payload type T: its Publish and
+// Subscribe name T once, so that the compiler checks both sides against
+// it. ticks := engine.TypedOf[Tick](e); ticks.Publish("Market.Data.AAPL",
+// 187.5) does not compile, nor does a handler of another type. The view
+// is a value holding the engine; it costs nothing over PublishValue and
+// SubscribeValue, which it calls.
+type Typed[T any] struct{ e *Engine }
+
+// TypedOf returns the view of e for payloads of type T.
+func TypedOf[T any](e *Engine) Typed[T] { return Typed[T]{e} }
+
+// Engine returns the engine of the view.
+func (x Typed[T]) Engine() *Engine { return x.e }
+
+// Publish is PublishValue on the topic whose text is subject.
+func (x Typed[T]) Publish(subject string, v T) error { return PublishValue(x.e, subject, v) }
+
+// PublishTopic is PublishValue on t.
+func (x Typed[T]) PublishTopic(t topic.Topic, v T) error { return PublishValue(x.e, t, v) }
+
+// TryPublish is TryPublishValue on the topic whose text is subject.
+func (x Typed[T]) TryPublish(subject string, v T) error { return TryPublishValue(x.e, subject, v) }
+
+// PublishContext is PublishValueContext on the topic whose text is
+// subject.
+func (x Typed[T]) PublishContext(ctx context.Context, subject string, v T) error {
+	return PublishValueContext(ctx, x.e, subject, v)
+}
+
+// Subscribe is SubscribeValue with the pattern's text.
+func (x Typed[T]) Subscribe(pattern string, fn func(event.Message, T), opts ...SubscribeOption) (*Subscription, error) {
+	return SubscribeValue(x.e, pattern, fn, opts...)
+}
+
+// SubscribeTopic is SubscribeValue with a parsed pattern.
+func (x Typed[T]) SubscribeTopic(pattern topic.Topic, fn func(event.Message, T), opts ...SubscribeOption) (*Subscription, error) {
+	return SubscribeValue(x.e, pattern, fn, opts...)
+}

@@ -232,3 +232,32 @@ func TestPublishValueFollowUp(t *testing.T) {
 		t.Fatalf("no follow-ups: %+v", st)
 	}
 }
+
+func TestTypedOf(t *testing.T) {
+	e := newEngine(t, WithCapacity(2))
+	q := TypedOf[quote](e)
+	if q.Engine() != e {
+		t.Fatal("Engine")
+	}
+	var got []string
+	q.Subscribe("Q.{s}", func(m event.Message, v quote) { got = append(got, m.Param("s")+v.Symbol) })
+	q.SubscribeTopic(topic.MustParse("Q.b"), func(m event.Message, v quote) { got = append(got, "exact"+v.Symbol) })
+	if err := q.TryPublish("Q.a", quote{Symbol: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.PublishTopic(topic.MustParse("Q.b"), quote{Symbol: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.TryPublish("Q.a", quote{}); !errors.Is(err, ErrFull) {
+		t.Fatalf("full: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.PublishContext(ctx, "Q.a", quote{}); !errors.Is(err, ErrFull) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("context: %v", err)
+	}
+	drain(t, e)
+	if !slices.Equal(got, []string{"a1", "exact2", "b2"}) {
+		t.Fatalf("got %q", got)
+	}
+}
