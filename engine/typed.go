@@ -19,8 +19,10 @@ import (
 // its value, so the loop hands the handlers Args of length one holding a
 // *T into the ring without writing anything. A position's value is
 // overwritten only by the put that claims the position a ring's length
-// later, which the queue allows only once the message before it was
-// delivered (see valueRing).
+// later, which the queue allows only once the loop has delivered that
+// message and taken a capacity of messages more (see valueRing). A put
+// finds its type's ring by a scan of the engine's rings (one per type
+// ever published), comparing type words.
 
 // hasValue marks an item whose payload is in a value ring (item.args
 // points at its valueRing; the length in n is 0).
