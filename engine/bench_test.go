@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -88,8 +89,20 @@ func BenchmarkEngine4P1C(b *testing.B) { benchEngine(b, 4, 0) }
 // generic subscriptions registered.
 func BenchmarkEngine1P1CGeneric10k(b *testing.B) { benchEngine(b, 1, 10000) }
 
+// BenchmarkEngine1P1CPanicking is Engine1P1C with a handler that panics
+// on every message (recovered and counted; logged in full a few times,
+// then summarised): issue 13 wants at least a quarter of Engine1P1C's
+// throughput.
+func BenchmarkEngine1P1CPanicking(b *testing.B) { benchEngine(b, 1, -1) }
+
+// benchEngine runs the engine benchmarks; generic < 0 makes the handler
+// panic after counting.
 func benchEngine(b *testing.B, producers, generic int) {
-	e, err := New()
+	var opts []Option
+	if generic < 0 {
+		opts = append(opts, WithLogger(discardLogger()))
+	}
+	e, err := New(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -100,7 +113,14 @@ func benchEngine(b *testing.B, producers, generic int) {
 		}
 	}
 	c := newCounter(b.N)
-	if _, err := e.RegisterHandler(tp, c); err != nil {
+	var h event.Handler = c
+	if generic < 0 {
+		h = event.HandlerFunc(func(m event.Message) {
+			c.Handle(m)
+			panic("benchmark")
+		})
+	}
+	if _, err := e.RegisterHandler(tp, h); err != nil {
 		b.Fatal(err)
 	}
 	args := []any{1, 2.5}
@@ -114,6 +134,39 @@ func benchEngine(b *testing.B, producers, generic int) {
 			b.Error(err)
 		}
 	})
+	<-c.done
+}
+
+// BenchmarkEngineWork and BenchmarkEngineWorkPanicking: one producer, a
+// handler that works for about a microsecond and then returns, or panics
+// (issue 13's panic storm: at least a quarter of the throughput).
+func BenchmarkEngineWork(b *testing.B) { benchWork(b, false) }
+
+// BenchmarkEngineWorkPanicking: see BenchmarkEngineWork.
+func BenchmarkEngineWorkPanicking(b *testing.B) { benchWork(b, true) }
+
+func benchWork(b *testing.B, panics bool) {
+	e := MustNew(WithLogger(discardLogger()))
+	tp := topic.MustParse("Bench.Work")
+	c := newCounter(b.N)
+	if _, err := e.RegisterFunc(tp, func(m event.Message) {
+		for start := time.Now(); time.Since(start) < time.Microsecond; {
+		}
+		c.Handle(m)
+		if panics {
+			panic("benchmark")
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	e.Start()
+	defer e.Stop()
+	b.ResetTimer()
+	for range b.N {
+		if err := e.Put(tp); err != nil {
+			b.Fatal(err)
+		}
+	}
 	<-c.done
 }
 
@@ -239,5 +292,30 @@ func benchLocal(b *testing.B, deliver bool) {
 	}
 	if deliver && c.n == 0 {
 		b.Fatal("nothing delivered")
+	}
+}
+
+// BenchmarkArgsOf compares argsOf with unsafe.Slice, the form log/slog
+// uses, over 1000 rebuilds of a message's Args: see argsOf.
+func BenchmarkArgsOf(b *testing.B) {
+	a := []any{1, 2}
+	p, n := unsafe.Pointer(unsafe.SliceData(a)), uint64(len(a))
+	var sink []any
+	b.Run("header", func(b *testing.B) {
+		for b.Loop() {
+			for range 1000 {
+				sink = argsOf(p, n)
+			}
+		}
+	})
+	b.Run("unsafe.Slice", func(b *testing.B) {
+		for b.Loop() {
+			for range 1000 {
+				sink = unsafe.Slice((*any)(p), int(n))
+			}
+		}
+	})
+	if len(sink) != 2 {
+		b.Fatal(sink)
 	}
 }

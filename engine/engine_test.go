@@ -343,40 +343,55 @@ func TestShutdownReleasesBlockedProducers(t *testing.T) {
 	}
 }
 
+// TestPutFromHandlerWhenFull: a handler's puts on a full queue never wait
+// for the loop and are not refused: they become follow-ups, delivered after
+// every message accepted before them with the next sequence ids; past
+// WithFollowUpLimit they return ErrFull, counted in FullOnLoop.
 func TestPutFromHandlerWhenFull(t *testing.T) {
-	e := newEngine(t, WithCapacity(4))
-	tp := topic.MustParse("Loop")
-	var fulls, ok int
-	handled := make(chan struct{})
-	if _, err := e.RegisterFunc(tp, func(m event.Message) {
-		if m.Seq != 1 {
-			return
+	for _, limit := range []int{DefaultFollowUpLimit, 3, 0} {
+		e := newEngine(t, WithCapacity(4), WithFollowUpLimit(limit))
+		tp := topic.MustParse("Loop")
+		var fulls, ok int
+		var seqs []uint64
+		handled := make(chan struct{})
+		if _, err := e.RegisterFunc(tp, func(m event.Message) {
+			seqs = append(seqs, m.Seq)
+			if m.Seq != 1 {
+				return
+			}
+			defer close(handled)
+			for i := range 10 { // more than the capacity: must not wait for itself
+				switch err := e.Put(tp, i); {
+				case err == nil:
+					ok++
+				case errors.Is(err, ErrFull):
+					fulls++
+				default:
+					t.Errorf("Put from handler: %v", err)
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
 		}
-		defer close(handled)
-		for range 10 { // more than the capacity: must not wait for itself
-			switch err := e.Put(tp); {
-			case err == nil:
-				ok++
-			case errors.Is(err, ErrFull):
-				fulls++
-			default:
-				t.Errorf("Put from handler: %v", err)
+		e.Start()
+		e.Put(tp)
+		<-handled
+		shutdown(t, e)
+		// The message in hand leaves the queue when its batch ends, so it
+		// still holds one slot while its handler runs: 3 puts find room.
+		want := min(10, 3+limit)
+		if ok != want || fulls != 10-want {
+			t.Fatalf("limit %d: from the handler: %d accepted, %d ErrFull; want %d accepted", limit, ok, fulls, want)
+		}
+		for i, seq := range seqs {
+			if seq != uint64(i+1) {
+				t.Fatalf("limit %d: delivered sequence ids %v", limit, seqs)
 			}
 		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	e.Start()
-	e.Put(tp)
-	<-handled
-	shutdown(t, e)
-	// The message in hand leaves the queue when its batch ends, so it may
-	// still hold one slot while its handler runs.
-	if ok+fulls != 10 || ok < 3 || ok > 4 {
-		t.Fatalf("from the handler: %d accepted, %d ErrFull; want 3 or 4 accepted, the rest ErrFull", ok, fulls)
-	}
-	if s := e.Stats(); s.FullOnLoop != uint64(fulls) || s.Delivered != uint64(1+ok) {
-		t.Fatalf("stats %+v", s)
+		if s := e.Stats(); s.FullOnLoop != uint64(fulls) || s.Delivered != uint64(1+ok) || s.Accepted != s.Delivered ||
+			s.FollowUps != uint64(max(0, ok-3)) || s.FollowUpsQueued != 0 {
+			t.Fatalf("limit %d: stats %+v", limit, s)
+		}
 	}
 }
 

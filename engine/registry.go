@@ -13,11 +13,24 @@ import (
 	"github.com/eventengine/eventengine/topic"
 )
 
-// slot is one registered hook and its registration order.
+// slot is one registered hook, its registration order and the hook's
+// panic and error counts when it was registered: the engine counts the
+// panics a hook recovers while it is registered (Stats.HandlerPanics), so
+// registering a hook again does not count its earlier panics twice; and
+// its handlers' errors alike (Stats.HandlerErrors).
 type slot struct {
-	hook  *event.Hook
-	order uint64
+	hook   *event.Hook
+	order  uint64
+	panics uint64
+	errors uint64
 }
+
+// panicsHere returns the panics s's hook recovered since it was registered.
+func (s *slot) panicsHere() uint64 { return s.hook.Panics() - s.panics }
+
+// errorsHere returns the errors s's hook's handlers returned since it was
+// registered.
+func (s *slot) errorsHere() uint64 { return s.hook.Errors() - s.errors }
 
 // registry holds the hooks. Writers and route resolution take mu; gen
 // changes with every change that can alter a route, so the loop's cache
@@ -37,6 +50,9 @@ type registry struct {
 	scratch []*slot
 	// panics of hooks no longer registered, so the engine total never drops
 	panicsGone uint64
+	errorsGone uint64 // and their errors
+	// added is told of every hook added, under mu (timers.registered)
+	added func(topic.Topic)
 }
 
 func (r *registry) init() {
@@ -47,7 +63,7 @@ func (r *registry) init() {
 // add registers h under its topic; the caller holds mu.
 func (r *registry) add(h *event.Hook) {
 	r.order++
-	s := &slot{hook: h, order: r.order}
+	s := &slot{hook: h, order: r.order, panics: h.Panics(), errors: h.Errors()}
 	t := h.Topic()
 	if t.IsExact() {
 		r.exact[t] = s
@@ -56,6 +72,9 @@ func (r *registry) add(h *event.Hook) {
 		r.ix.Insert(t, s)
 	}
 	r.record(t)
+	if r.added != nil {
+		r.added(t)
+	}
 }
 
 // changeLog is how many registry changes the route cache can catch up with
@@ -96,7 +115,8 @@ func (r *registry) remove(t topic.Topic) *event.Hook {
 	if s == nil {
 		return nil
 	}
-	r.panicsGone += s.hook.Panics()
+	r.panicsGone += s.panicsHere()
+	r.errorsGone += s.errorsHere()
 	r.record(t)
 	return s.hook
 }
@@ -161,7 +181,7 @@ func checkTopic(op string, t topic.Topic) error {
 // does nothing.
 func (e *Engine) RegisterHook(h *event.Hook) error {
 	if h == nil {
-		return fmt.Errorf("register hook: nil hook")
+		return fmt.Errorf("register hook: %w", ErrNilHook)
 	}
 	t := h.Topic()
 	if err := checkTopic("register hook", t); err != nil {
@@ -202,12 +222,15 @@ func (e *Engine) hookFor(t topic.Topic) *event.Hook {
 	if s := e.reg.lookup(t); s != nil {
 		return s.hook
 	}
-	opts := []event.Option{}
+	opts := []event.Option{event.WithClock(e.cfg.clock)}
 	if e.cfg.logger != nil {
 		opts = append(opts, event.WithLogger(e.cfg.logger))
 	}
 	if e.cfg.stats {
 		opts = append(opts, event.WithStats())
+	}
+	if e.cfg.slow > 0 {
+		opts = append(opts, event.WithSlowHandler(e.cfg.slow))
 	}
 	h := event.NewHook(t, opts...)
 	e.reg.add(h)
@@ -222,7 +245,7 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 		return 0, err
 	}
 	if handler == nil {
-		return 0, fmt.Errorf("register handler for %q: nil handler", t.String())
+		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
@@ -232,7 +255,7 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 // RegisterFunc is RegisterHandler for a func.
 func (e *Engine) RegisterFunc(t topic.Topic, f func(event.Message)) (event.ID, error) {
 	if f == nil {
-		return 0, fmt.Errorf("register handler for %q: nil func", t.String())
+		return 0, fmt.Errorf("register func for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	return e.RegisterHandler(t, event.HandlerFunc(f))
 }
@@ -246,7 +269,7 @@ func (e *Engine) RegisterUnique(t topic.Topic, handler event.Handler) (event.ID,
 		return 0, err
 	}
 	if handler == nil {
-		return 0, fmt.Errorf("register handler for %q: nil handler", t.String())
+		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
@@ -408,7 +431,8 @@ func (e *Engine) Len() int {
 	return len(r.exact) + len(r.generic)
 }
 
-// Clear removes every hook. It returns ErrRunning while the loop runs.
+// Clear removes every hook and every timer (as the reference's clear). It
+// returns ErrRunning while the loop runs.
 func (e *Engine) Clear() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -424,5 +448,6 @@ func (e *Engine) Clear() error {
 	for t := range r.generic {
 		r.remove(t)
 	}
+	e.timers.clear()
 	return nil
 }

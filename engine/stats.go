@@ -18,9 +18,19 @@ type Stats struct {
 	Refused   uint64 // puts refused: full (non-blocking), closed, not exact, ctx ended
 	Waited    uint64 // blocking puts that found the queue full and had to wait
 	// FullOnLoop counts puts from a handler that found the queue full and
-	// returned ErrFull rather than wait for the loop they run on.
-	FullOnLoop    uint64
-	HandlerPanics uint64 // panics recovered in handlers, over all hooks ever registered
+	// returned ErrFull: a TryPut, or a blocking put past the follow-up
+	// limit (see Put).
+	FullOnLoop uint64
+	// FollowUps counts the messages handlers published that the loop kept
+	// beside the queue (see Put); FollowUpsQueued is how many wait now
+	// (they count in Queued too).
+	FollowUps       uint64
+	FollowUpsQueued int
+	// LoopRestarts counts the times a handler ended the loop's goroutine
+	// (runtime.Goexit) and the loop went on in a new one.
+	LoopRestarts  uint64
+	HandlerPanics uint64 // panics recovered in handlers of registered hooks, while registered
+	HandlerErrors uint64 // errors returned by handlers (SubscribeErr and others) of registered hooks, while registered
 	Hooks         int    // registered hooks
 	ExactHooks    int
 	GenericHooks  int
@@ -35,34 +45,42 @@ type Stats struct {
 
 // Stats returns a snapshot of the engine's counters.
 func (e *Engine) Stats() Stats {
+	f := &e.fu
 	taken := e.gets.Load()
+	fuTaken := f.taken.Load()
+	fuOut := f.delivered.Load()
 	out := e.q.Taken() // read before accepted, so Delivered+Taken <= Accepted
-	accepted := e.q.Accepted()
-	queued := e.q.Len()
+	fuPending := f.pending()
+	accepted := e.q.Accepted() + f.accepted.Load()
+	queued := e.q.Len() + fuPending
 	s := Stats{
-		Running:     e.Active(),
-		Capacity:    e.q.Cap(),
-		Queued:      queued,
-		Accepted:    accepted,
-		Taken:       taken,
-		Refused:     e.refused.Load(),
-		Waited:      e.waited.Load(),
-		FullOnLoop:  e.selfFull.Load(),
-		RouteMisses: e.cache.misses.Load(),
-		Timers:      e.timers.count(),
+		Running:         e.Active(),
+		Capacity:        e.q.Cap(),
+		Queued:          queued,
+		Accepted:        accepted,
+		Taken:           taken,
+		Refused:         e.refused.Load(),
+		Waited:          e.waited.Load(),
+		FullOnLoop:      e.selfFull.Load(),
+		FollowUps:       f.accepted.Load(),
+		LoopRestarts:    e.restarts.Load(),
+		FollowUpsQueued: fuPending,
+		RouteMisses:     e.cache.misses.Load(),
+		Timers:          e.timers.count(),
 	}
 	puts, gets := e.q.Waiters()
 	s.ParkedPuts = puts
 	s.LoopParked = gets > 0 && s.Running
-	if out >= taken {
-		s.Delivered = out - taken
+	if qTaken := taken - fuTaken; out >= qTaken {
+		s.Delivered = out - qTaken + fuOut
 	}
 	r := &e.reg
 	r.mu.Lock()
-	s.HandlerPanics = r.panicsGone
+	s.HandlerPanics, s.HandlerErrors = r.panicsGone, r.errorsGone
 	for _, m := range []map[topic.Topic]*slot{r.exact, r.generic} {
 		for _, sl := range m {
-			s.HandlerPanics += sl.hook.Panics()
+			s.HandlerPanics += sl.panicsHere()
+			s.HandlerErrors += sl.errorsHere()
 		}
 	}
 	s.ExactHooks, s.GenericHooks = len(r.exact), len(r.generic)

@@ -5,16 +5,32 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/eventengine/eventengine/topic"
 )
 
-// Timer topics.
+// Timer topics and keyword arguments.
 const (
 	// TimerPrefix is the topic prefix of every timer.
 	TimerPrefix = "EventEngine.Internal.Timer"
+
+	// KwargTime is the keyword argument of every timer tick that holds
+	// the scheduled time it stands for (a time.Time), whatever the
+	// interval. Ticks also carry it under the reference's names:
+	// KwargTimestamp for the 1-second and 1-minute timers,
+	// KwargTriggerTime for the others.
+	KwargTime = "time"
+	// KwargInterval holds the timer's interval (a time.Duration).
+	KwargInterval = "interval"
+	// KwargTimestamp is the reference's name of the scheduled time of the
+	// 1-second and 1-minute timers.
+	KwargTimestamp = "timestamp"
+	// KwargTriggerTime is the reference's name of the scheduled time of the
+	// other timers.
+	KwargTriggerTime = "trigger_time"
 )
 
 var (
@@ -37,6 +53,8 @@ type timerSpec struct {
 	// spec's goroutine uses it, and one run of a spec ends (timers.wait)
 	// before the next starts.
 	last time.Time
+	// cancel ends the spec's goroutine (RemoveTimer); nil while none runs.
+	cancel context.CancelFunc
 }
 
 // timers holds the engine's timers and runs one goroutine per timer while
@@ -59,13 +77,16 @@ func (ts *timers) start(e *Engine, ctx context.Context) {
 	}
 }
 
-// launch runs s in its own goroutine; the caller holds ts.mu.
+// launch runs s in its own goroutine if the engine runs (else the next
+// start launches it); the caller holds ts.mu.
 func (ts *timers) launch(s *timerSpec) {
 	if ts.ctx == nil || ts.ctx.Err() != nil {
-		return // stopping: the next start launches it
+		return // stopped or stopping: the next start launches it
 	}
+	ctx, cancel := context.WithCancel(ts.ctx)
+	s.cancel = cancel
 	ts.wg.Add(1)
-	go ts.run(ts.ctx, s)
+	go ts.run(ctx, s)
 }
 
 // wait returns once every timer goroutine has exited; called by end after
@@ -83,21 +104,24 @@ func (ts *timers) count() int {
 	return len(ts.specs)
 }
 
-// Timer returns the topic of a timer that publishes every interval, starting
-// it if needed (the reference's get_timer). The engine must be running
-// (ErrNotRunning otherwise); the timer then runs while the engine runs,
-// stops with it and starts again with it. Asking again for the same
-// interval returns the same topic and starts nothing.
+// Timer returns the topic of a timer that publishes every interval,
+// creating it if needed (the reference's get_timer). The timer runs while
+// the engine runs: asked for on a stopped engine it starts with the next
+// Start, and it stops with the engine and starts again with it. Asking
+// again for the same interval returns the same topic and creates nothing.
+// Registering a handler or hook on a timer's exact topic also creates the
+// timer (see RegisterHandler); RemoveTimer and Clear remove timers.
 //
 // The 1-second and 1-minute timers (SecondTimer, MinuteTimer) fire on the
-// second and on the minute of the wall clock and publish the keyword
-// arguments "interval" (time.Duration) and "timestamp" (the aligned
-// time.Time). Every other interval has the topic
-// EventEngine.Internal.Timer.<interval>, with the interval written in the
-// largest of the units h, m, s, ms, us and ns that divides it exactly (so
-// the topic part holds no dot: 250ms, 1500ms, 90s, 2m, 3h), fires first one
-// interval after it is created, and publishes "interval" and "trigger_time"
-// (the scheduled time.Time).
+// second and on the minute of the wall clock. Every other interval has the
+// topic EventEngine.Internal.Timer.<interval>, with the interval written in
+// the largest of the units h, m, s, ms, us and ns that divides it exactly
+// (so the topic part holds no dot: 250ms, 1500ms, 90s, 2m, 3h), and fires
+// first one interval after it is created. Every tick carries the keyword
+// arguments KwargInterval ("interval", the time.Duration) and KwargTime
+// ("time", the scheduled time.Time it stands for), and the scheduled time
+// again under the reference's name: "timestamp" for the 1-second and
+// 1-minute timers, "trigger_time" for the others.
 //
 // Ticks are scheduled on absolute times (first + k*interval, never
 // now + interval), so they do not drift, and a timer keeps its schedule
@@ -106,7 +130,7 @@ func (ts *timers) count() int {
 // publishes one tick standing for the latest scheduled time that is due; a
 // tick blocked on a full queue is published once there is room, with the
 // time it stands for, and the timer then waits for the first scheduled time
-// after now. Every message carries the scheduled time it stands for.
+// after now.
 //
 // A timer publishes with the loop's context, so Stop ends it promptly even
 // while it waits on a full queue. After Shutdown its ticks are refused
@@ -123,12 +147,31 @@ func (e *Engine) TimerAt(interval time.Duration, first time.Time) (topic.Topic, 
 	if interval <= 0 {
 		return topic.Topic{}, fmt.Errorf("timer %v: %w", interval, ErrInterval)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.running || e.stopping.Load() {
-		return topic.Topic{}, fmt.Errorf("timer %v: %w", interval, ErrNotRunning)
-	}
+	return e.timers.ensure(interval, first)
+}
+
+// RemoveTimer removes the timer of interval, stopping it if it runs, and
+// reports whether there was one. Handlers registered on its topic stay;
+// asking for the timer again (or registering on its topic again) creates
+// a new one, with a new schedule.
+func (e *Engine) RemoveTimer(interval time.Duration) bool {
 	ts := &e.timers
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	s, ok := ts.specs[interval]
+	if !ok {
+		return false
+	}
+	delete(ts.specs, interval)
+	if s.cancel != nil {
+		s.cancel()
+	}
+	return true
+}
+
+// ensure returns the topic of the timer of interval, creating (and, if
+// the engine runs, launching) it if needed.
+func (ts *timers) ensure(interval time.Duration, first time.Time) (topic.Topic, error) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if s, ok := ts.specs[interval]; ok {
@@ -148,7 +191,7 @@ func (e *Engine) TimerAt(interval time.Duration, first time.Time) (topic.Topic, 
 		s.topic = t
 		if s.first.IsZero() {
 			// Anchor the schedule now, so that it survives Stop and Start.
-			s.first = e.cfg.clock.Now().Add(interval)
+			s.first = ts.e.cfg.clock.Now().Add(interval)
 		}
 	}
 	if ts.specs == nil {
@@ -157,6 +200,47 @@ func (e *Engine) TimerAt(interval time.Duration, first time.Time) (topic.Topic, 
 	ts.specs[interval] = s
 	ts.launch(s)
 	return s.topic, nil
+}
+
+// clear removes every timer; the engine is stopped (see Clear).
+func (ts *timers) clear() {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	clear(ts.specs)
+}
+
+// registered is told of every hook registered: a hook on the exact topic
+// of a timer creates that timer, so that a handler registered on
+// SecondTimer without asking for the timer gets its ticks. A hook on an
+// exact topic under TimerPrefix that no timer publishes on is logged as a
+// warning, not ignored silently.
+func (ts *timers) registered(t topic.Topic) {
+	if !t.IsExact() {
+		return
+	}
+	name, ok := strings.CutPrefix(t.String(), TimerPrefix+".")
+	if !ok {
+		return
+	}
+	var d time.Duration
+	switch name {
+	case "Second":
+		d = time.Second
+	case "Minute":
+		d = time.Minute
+	default:
+		var err error
+		if d, err = time.ParseDuration(name); err != nil || d <= 0 {
+			d = 0
+		}
+	}
+	if d > 0 {
+		if tp, err := ts.ensure(d, time.Time{}); err == nil && tp == t {
+			return
+		}
+	}
+	ts.e.Logger().Warn("eventengine: a hook on a timer topic that no timer publishes on",
+		slog.String("topic", t.String()), slog.String("timers", "SecondTimer, MinuteTimer, or Timer(d) for TimerPrefix."+"<IntervalName(d)>"))
 }
 
 // IntervalName writes d in the largest of the units h, m, s, ms, us and ns
@@ -228,9 +312,9 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 	defer ts.wg.Done()
 	e := ts.e
 	clk := e.cfg.clock
-	key := "trigger_time"
+	key := KwargTriggerTime
 	if s.aligned {
-		key = "timestamp"
+		key = KwargTimestamp
 	}
 	next := s.firstTick(clk.Now())
 	for {
@@ -251,7 +335,8 @@ func (ts *timers) run(ctx context.Context, s *timerSpec) {
 		next = latest(next, clk.Now(), s.interval)
 		// The published time is a plain wall-clock time (no monotonic
 		// reading), which prints and compares as users expect.
-		err := e.Publish(ctx, s.topic, nil, map[string]any{"interval": s.interval, key: next.Round(0)})
+		at := next.Round(0)
+		err := e.Publish(ctx, s.topic, nil, map[string]any{KwargInterval: s.interval, KwargTime: at, key: at})
 		if err == nil || ctx.Err() == nil {
 			s.last = next // published, or refused other than by Stop
 		}

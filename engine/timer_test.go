@@ -76,10 +76,66 @@ func TestTimerAligned(t *testing.T) {
 	}
 }
 
+// A timer asked for before Start starts with the engine; a handler
+// registered on a timer's topic without asking for the timer creates it;
+// a hook on a timer topic no timer publishes on is logged; Clear and
+// RemoveTimer remove timers (issue 13).
+func TestTimerTraps(t *testing.T) {
+	fc := clock.NewFake(t0)
+	var logs syncBuffer
+	e := newEngine(t, WithClock(fc), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	before, err := e.Timer(250 * time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := subscribeTicks(t, e, before)
+	secs := subscribeTicks(t, e, SecondTimer) // no Timer(time.Second)
+	if e.Stats().Timers != 2 {
+		t.Fatalf("timers %d, want 2", e.Stats().Timers)
+	}
+	if _, err := e.RegisterFunc(topic.MustParse(TimerPrefix+".Fortnight"), func(event.Message) {}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "no timer publishes on") || !strings.Contains(logs.String(), "Fortnight") {
+		t.Fatalf("a hook on a timer topic with no timer was not logged: %q", logs.String())
+	}
+	e.Start()
+	fc.BlockUntil(2)
+	fc.Advance(time.Second)
+	if m := <-ticks; m.topic != before {
+		t.Fatalf("tick %v", m)
+	}
+	if m := <-secs; m.topic != SecondTimer {
+		t.Fatalf("tick %v", m)
+	}
+	e.Stop()
+	if err := e.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Stats(); s.Timers != 0 || s.Hooks != 0 {
+		t.Fatalf("after Clear: %+v", s)
+	}
+	e.Start()
+	if n := fc.Waiters(); n != 0 {
+		t.Fatalf("%d timers waiting after Clear and Start", n)
+	}
+	tp, _ := e.Timer(time.Minute)
+	fc.BlockUntil(1)
+	if !e.RemoveTimer(time.Minute) || tp != MinuteTimer {
+		t.Fatal("RemoveTimer of a running timer")
+	}
+	for fc.Waiters() != 0 { // its goroutine ends
+		runtime.Gosched()
+	}
+}
+
 func TestTimerReuseAndNames(t *testing.T) {
 	e := newEngine(t, WithClock(clock.NewFake(t0)))
-	if _, err := e.Timer(time.Second); !errors.Is(err, ErrNotRunning) {
-		t.Fatalf("Timer on a stopped engine: %v", err)
+	if tp, err := e.Timer(time.Second); err != nil || tp != SecondTimer || e.Stats().Timers != 1 {
+		t.Fatalf("Timer on a stopped engine: %v %v", tp, err) // it starts with the engine
+	}
+	if !e.RemoveTimer(time.Second) || e.RemoveTimer(time.Second) || e.Stats().Timers != 0 {
+		t.Fatal("RemoveTimer")
 	}
 	e.Start()
 	a, err := e.Timer(250 * time.Millisecond)
@@ -397,8 +453,8 @@ func TestTimerRestartKeepsSchedule(t *testing.T) {
 	if n := fc.Waiters(); n != 0 {
 		t.Fatalf("%d timers still waiting after Stop", n)
 	}
-	if _, err := e.Timer(time.Hour); !errors.Is(err, ErrNotRunning) {
-		t.Fatalf("Timer on a stopped engine: %v", err)
+	if again, err := e.Timer(time.Hour); err != nil || again != tp || e.Stats().Timers != 1 {
+		t.Fatalf("Timer on a stopped engine: %v %v", again, err)
 	}
 	fc.Advance(150 * time.Minute)
 	e.Start()
@@ -507,7 +563,8 @@ func TestTimerKwargs(t *testing.T) {
 		delete(want, m.Topic)
 		iv, ok1 := event.Kwarg[time.Duration](m, "interval")
 		at, ok2 := event.Kwarg[time.Time](m, w.key)
-		if !ok1 || !ok2 || iv != w.interval || len(m.Kwargs) != 2 || len(m.Args) != 0 {
+		same, ok3 := event.Kwarg[time.Time](m, KwargTime) // one name for every interval
+		if !ok1 || !ok2 || !ok3 || !same.Equal(at) || iv != w.interval || len(m.Kwargs) != 3 || len(m.Args) != 0 {
 			t.Fatalf("%v: args %v kwargs %v, want interval=%v and %s", m.Topic, m.Args, m.Kwargs, w.interval, w.key)
 		}
 		if !at.Equal(time.Date(2026, 11, 24, 12, 1, 0, 0, time.UTC)) {
@@ -622,8 +679,8 @@ func TestTimerFromHandlerAndRunContext(t *testing.T) {
 	if n := fc.Waiters(); n != 0 || e.Active() {
 		t.Fatalf("after Run ended: %d timers waiting, active %v", n, e.Active())
 	}
-	if _, err := e.Timer(2 * time.Second); !errors.Is(err, ErrNotRunning) {
-		t.Fatalf("Timer after Run ended: %v", err)
+	if _, err := e.Timer(2 * time.Second); err != nil || fc.Waiters() != 0 {
+		t.Fatalf("Timer after Run ended: %v, %d timers waiting", err, fc.Waiters()) // it waits for the next start
 	}
 	settleGoroutines(t, before)
 }

@@ -11,7 +11,8 @@ import (
 // or a struct whose interface field holds one); see Comparable.
 var ErrNotComparable = errors.New("handler is not comparable")
 
-// ErrNilHandler is returned by AddUnique for a nil handler.
+// ErrNilHandler is returned for a nil handler: by AddUnique, and wrapped
+// by the engine's registrations.
 var ErrNilHandler = errors.New("nil handler")
 
 // Handler receives messages.

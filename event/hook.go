@@ -7,7 +7,9 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/eventengine/eventengine/internal/ticks"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -17,14 +19,19 @@ import (
 type entry struct {
 	h          Handler
 	id         ID
-	comparable bool // Comparable(h), computed once at Add
+	name       string // for logs and Stats: given, or from the handler
+	comparable bool   // Comparable(h), computed once at Add
 	calls      atomic.Uint64
 	panics     atomic.Uint64
-	ticks      atomic.Int64 // clock.Ticks, converted when read
+	errors     atomic.Uint64 // errors returned (AddErrorFunc)
+	ticks      atomic.Int64  // ticks.Ticks, converted when read
+	lat        *latency      // extended hooks only (latency.go); set before the entry is published
+	// the logging of its panics and of its errors (see WithPanicLog)
+	panicLog, errorLog storm
 }
 
 func newEntry(handler Handler) *entry {
-	return &entry{h: handler, id: nextID(), comparable: Comparable(handler)}
+	return &entry{h: handler, id: nextID(), comparable: Comparable(handler), name: HandlerName(handler)}
 }
 
 // snapshot is an immutable handler list. fns repeats the handlers of
@@ -46,26 +53,39 @@ var emptySnapshot = &snapshot{}
 type Hook struct {
 	handlers atomic.Pointer[snapshot]
 	topic    topic.Topic
+	params   []param // the named wildcards of topic, for Message.Param
 	stats    bool
-	logger   atomic.Pointer[slog.Logger]
-	mu       sync.Mutex // serialises writers
+	// slow-call warnings (WithSlowHandler): the threshold, and it and the
+	// least time between two warnings in clock ticks (0: no warnings)
+	slow                 time.Duration
+	slowTicks, warnTicks int64
+	plog                 panicLog
+	logger               atomic.Pointer[slog.Logger]
+	mu                   sync.Mutex // serialises writers
 
 	// Lifetime counters (see Totals). panics is kept by every hook; calls
 	// and nanos only by an extended hook, added once per trigger.
 	panics atomic.Uint64
+	errors atomic.Uint64
 	calls  atomic.Uint64
-	ticks  atomic.Int64 // clock.Ticks, converted when read
+	ticks  atomic.Int64 // ticks.Ticks, converted when read
 }
 
 // NewHook returns an empty hook for t.
 func NewHook(t topic.Topic, opts ...Option) *Hook {
-	var c hookConfig
+	c := hookConfig{panics: defaultPanicLog}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
 		}
 	}
-	h := &Hook{topic: t, stats: c.stats}
+	if c.stats {
+		ticks.Init() // decides once what ticks.Ticks reads (about 0.1 ms)
+	}
+	h := &Hook{topic: t, params: paramsOf(t), stats: c.stats, slow: c.slow, plog: c.panics}
+	if c.slow > 0 {
+		h.slowTicks, h.warnTicks = nanosToTicks(c.slow), nanosToTicks(slowWarnEvery)
+	}
 	h.logger.Store(c.logger)
 	h.handlers.Store(emptySnapshot)
 	return h
@@ -106,6 +126,9 @@ func (h *Hook) publish(l []*entry) {
 	fns := make([]Handler, len(l))
 	for i, e := range l {
 		fns[i] = e.h
+		if h.stats && e.lat == nil {
+			e.lat = new(latency) // a new entry, not yet published
+		}
 	}
 	h.handlers.Store(&snapshot{entries: l, fns: fns})
 }
@@ -125,7 +148,11 @@ func (h *Hook) Add(handler Handler) ID {
 	if handler == nil {
 		return 0
 	}
-	e := newEntry(handler)
+	return h.insert(newEntry(handler))
+}
+
+// insert appends e and returns its ID.
+func (h *Hook) insert(e *entry) ID {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.publish(append(slices.Clip(h.list()), e))

@@ -163,7 +163,7 @@ func TestPanicsIsolatedAndLogged(t *testing.T) {
 				}
 				rec := findRecord(t, records, fmt.Sprintf("boom %d", i))
 				if rec["level"] != "ERROR" || rec["topic"] != "Test.Hook" || rec["hook"] != "Test.Hook" ||
-					rec["handler"] != "event.HandlerFunc" || rec["handler_id"] != float64(ids[i]) ||
+					rec["handler"] != "event.TestPanicsIsolatedAndLogged.func1" || rec["handler_id"] != float64(ids[i]) ||
 					!strings.HasPrefix(fmt.Sprint(rec["stack"]), "goroutine ") ||
 					!strings.Contains(fmt.Sprint(rec["stack"]), "hook_test.go") {
 					t.Fatalf("%s: record %v", name, rec)
@@ -236,8 +236,9 @@ func TestDefaultLoggerAtLogTime(t *testing.T) {
 	}
 }
 
-// A handler that calls runtime.Goexit ends the trigger and its goroutine;
-// the hook is not harmed.
+// A handler that calls runtime.Goexit ends its own call and its goroutine;
+// the handlers after it still get the message (before the goroutine ends),
+// an extended hook counts the exiting call, and the hook is not harmed.
 func TestGoexit(t *testing.T) {
 	for _, stats := range []bool{false, true} {
 		var opts []Option
@@ -246,7 +247,7 @@ func TestGoexit(t *testing.T) {
 		}
 		h := NewHook(testTopic, opts...)
 		exit := true
-		h.AddFunc(func(Message) {
+		first := h.AddFunc(func(Message) {
 			if exit {
 				runtime.Goexit()
 			}
@@ -254,15 +255,23 @@ func TestGoexit(t *testing.T) {
 		n := 0
 		h.AddFunc(func(Message) { n++ })
 		done := make(chan struct{})
+		returned := false
 		go func() {
 			defer close(done)
 			h.Trigger(Message{})
+			returned = true
 		}()
 		<-done
+		if returned || n != 1 {
+			t.Fatalf("stats=%v: after a Goexit: trigger returned %v, later handler called %d times", stats, returned, n)
+		}
 		exit = false
 		h.Trigger(Message{})
-		if n != 1 || h.Panics() != 0 {
+		if n != 2 || h.Panics() != 0 {
 			t.Fatalf("stats=%v: n %d, panics %d", stats, n, h.Panics())
+		}
+		if st, _ := h.Stats(first); stats && (st.Calls != 2 || h.Totals().Calls != 4) {
+			t.Fatalf("stats=%v: exiting handler %+v, totals %+v", stats, st, h.Totals())
 		}
 	}
 }
@@ -597,4 +606,17 @@ func BenchmarkOverhead(b *testing.B) {
 	b.ReportMetric(per(1)-per(0), "trigger1-extra-ns")
 	b.ReportMetric(per(2)-per(1), "stats1-extra-ns")
 	b.ReportMetric((per(4)-per(3))/10, "stats10-extra-ns/call")
+}
+
+// BenchmarkTriggerPanicking is BenchmarkTrigger1 with a handler that
+// panics on every call: what a panic storm costs the loop per message
+// (recovery, counting and the panic log's policy; logging is discarded).
+func BenchmarkTriggerPanicking(b *testing.B) {
+	h := NewHook(testTopic, WithLogger(slog.New(slog.DiscardHandler)))
+	h.AddFunc(func(Message) { panic("storm") })
+	m := Message{Topic: testTopic}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Trigger(m)
+	}
 }

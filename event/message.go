@@ -10,12 +10,15 @@ import (
 
 // Message is one event: its topic, positional and keyword arguments and the
 // sequence id the engine gave it. Messages are passed by value; Args and
-// Kwargs are shared, not copied, so handlers must not change them.
+// Kwargs are shared, not copied, so handlers must not change them. A hook
+// also tells the message it delivers which hook that is, for Param and
+// Pattern.
 type Message struct {
 	Topic  topic.Topic
 	Args   []any
 	Kwargs map[string]any
 	Seq    uint64
+	via    *Hook // the hook delivering the message (set by Trigger), or nil
 }
 
 // String returns a readable form such as

@@ -1,6 +1,9 @@
 package event
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
 
 // Option configures a Hook.
 type Option func(*hookConfig)
@@ -9,6 +12,8 @@ type Option func(*hookConfig)
 type hookConfig struct {
 	logger *slog.Logger
 	stats  bool
+	slow   time.Duration // WithSlowHandler
+	panics panicLog
 }
 
 // WithLogger sets the hook's logger. The default (and nil) means

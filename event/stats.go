@@ -4,16 +4,32 @@ import (
 	"iter"
 	"time"
 
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 )
 
 // Stats are the statistics of one registration (the reference's
 // HandlerStats) or, from Totals, of the whole hook.
 type Stats struct {
 	ID     ID            // the registration (0 in Totals)
+	Name   string        // the handler's name (see HandlerName; "" in Totals)
 	Calls  uint64        // calls that returned or panicked (extended hooks only)
 	Panics uint64        // recovered panics (every hook)
+	Errors uint64        // errors returned by the handler (every hook; see Hook.AddErrorFunc)
 	Total  time.Duration // time spent in the handler (extended hooks only)
+
+	// Latency of one registration of an extended hook (zero in Totals and
+	// for a plain hook): the start and end of its last call (the
+	// reference's last_call_start and last_call_complete; zero before the
+	// first), its longest call, its calls that took at least the hook's
+	// slow threshold (WithSlowHandler), and the histogram of its calls:
+	// log-linear buckets (four per power of two of the tick counter, so
+	// bounds about 19 % apart) in increasing order, up to the last
+	// non-empty one; nil before the first call.
+	LastStart time.Time
+	LastEnd   time.Time
+	Max       time.Duration
+	Slow      uint64
+	Buckets   []Bucket
 }
 
 // Mean returns Total/Calls, or 0 before the first call.
@@ -25,7 +41,15 @@ func (s Stats) Mean() time.Duration {
 }
 
 func (e *entry) stats() Stats {
-	return Stats{ID: e.id, Calls: e.calls.Load(), Panics: e.panics.Load(), Total: time.Duration(clock.TicksToNanos(e.ticks.Load()))}
+	s := e.counters()
+	if e.lat != nil {
+		e.lat.fill(&s)
+	}
+	return s
+}
+
+func (e *entry) counters() Stats {
+	return Stats{ID: e.id, Name: e.name, Calls: e.calls.Load(), Panics: e.panics.Load(), Errors: e.errors.Load(), Total: time.Duration(ticks.TicksToNanos(e.ticks.Load()))}
 }
 
 // Stats returns the statistics of registration id (the reference's
@@ -72,5 +96,5 @@ func (h *Hook) AllStats() iter.Seq2[Handler, Stats] {
 // an extended hook; a trigger adds its calls and time when it ends, so a
 // trigger under way is not yet included.
 func (h *Hook) Totals() Stats {
-	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Total: time.Duration(clock.TicksToNanos(h.ticks.Load()))}
+	return Stats{Calls: h.calls.Load(), Panics: h.panics.Load(), Errors: h.errors.Load(), Total: time.Duration(ticks.TicksToNanos(h.ticks.Load()))}
 }

@@ -1,11 +1,7 @@
 package event
 
 import (
-	"fmt"
-	"log/slog"
-	"runtime/debug"
-
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 )
 
 // Trigger calls every handler with m, in registration order.
@@ -17,37 +13,38 @@ import (
 // and removed from any goroutine, and from inside handlers, while triggers
 // run; Trigger takes no lock.
 //
-// A handler that panics is recovered: the panic is logged at Error level
-// through the hook's logger (with the topic, the handler's ID and type, the
-// panic value and the stack), counted in Panics and in the handler's
-// Stats, and the remaining handlers still run. A handler that calls
-// runtime.Goexit ends the trigger, and its goroutine, as it would anywhere.
+// A handler that panics is recovered: the panic is counted in Panics and
+// in the handler's Stats, logged at Error level through the hook's logger
+// (see the package doc, Panic storms), and the remaining handlers still
+// run. A handler that calls runtime.Goexit (for example t.FailNow in a
+// test) ends its own call: the remaining handlers still run, from the
+// deferred calls of the goroutine that is exiting, and then the goroutine
+// ends as runtime.Goexit demands.
 //
-// An extended hook (WithStats) also counts and times each call; a plain
-// hook reads no clock.
+// An extended hook (WithStats) also counts and times each call, whether it
+// returned, panicked or exited; a plain hook reads no clock.
 func (h *Hook) Trigger(m Message) {
 	s := h.handlers.Load()
-	if s == nil {
-		return // the zero Hook
+	if s == nil || len(s.entries) == 0 {
+		return // the zero Hook, or no handlers
 	}
+	m.via = h // for Message.Param and Pattern
 	if h.stats {
-		h.triggerTimed(s.entries, &m)
+		var t tally
+		h.run(s, 0, &m, &t)
+		h.flush(&t)
 		return
 	}
-	fns := s.fns
-	if len(fns) == 0 {
-		return
-	}
-	// One deferred recover covers the whole loop, so a trigger pays for it
-	// once, not once per handler. The deferred closure tests i itself, so
-	// that a trigger whose handlers all return makes no further call.
+	// run's plain loop, written out here with its deferred call: going
+	// through run (one more call, the branches of the timed path) costs a
+	// plain trigger measurably more (BenchmarkTrigger1, BenchmarkTrigger10).
 	i := 0
 	defer func() {
 		if i < len(s.fns) {
-			h.afterPanic(s, i, &m, recover())
+			h.stopped(s, i, &m, nil, 0, recover())
 		}
 	}()
-	for ; i < len(fns); i++ {
+	for fns := s.fns; i < len(fns); i++ {
 		fns[i].Handle(m)
 	}
 }
@@ -59,137 +56,96 @@ func (h *Hook) Trigger(m Message) {
 // that triggers its own hook.
 func (h *Hook) Handle(m Message) { h.Trigger(m) }
 
-// afterPanic is called by Trigger's deferred closure, for a plain hook,
-// when handler i did not return: it panicked with r, or it called
-// runtime.Goexit (then r is nil and nothing more is called). After a panic
-// it logs it and calls the handlers after that one, from inside the
-// deferred call (so the stack logged for a second panic in the same
-// trigger also shows the first one's frames).
-func (h *Hook) afterPanic(s *snapshot, i int, m *Message, r any) {
-	if r == nil {
-		return
-	}
-	h.recovered(s.entries[i], m, r)
-	for i++; i < len(s.fns); {
-		i = h.run(s.fns, i, s.entries, m)
+// tally is what an extended hook's trigger adds to the hook's lifetime
+// totals once, when it ends.
+type tally struct {
+	calls uint64
+	ticks int64
+}
+
+// flush adds t to the hook's lifetime totals (extended hooks only; t is
+// nil for a plain hook).
+func (h *Hook) flush(t *tally) {
+	if h.stats && t != nil {
+		h.calls.Add(t.calls)
+		h.ticks.Add(t.ticks)
 	}
 }
 
-// run calls fns[i:] until one panics; it logs the panic and returns the
-// index to go on from.
-func (h *Hook) run(fns []Handler, i int, l []*entry, m *Message) (next int) {
-	next = i
+// run calls the handlers of s from index i on, in order. One deferred
+// call covers the whole run, so a trigger whose handlers return pays for
+// one defer, not one per handler (BenchmarkTrigger1, BenchmarkTrigger10);
+// the deferred closure tests next itself, so such a trigger makes no
+// further call. When a handler does not return, the deferred call goes on
+// with the handlers after it (see stopped), so the stack logged for a
+// later panic of the same trigger also shows the frames of the earlier one.
+//
+// An extended hook times calls in ticks.Ticks (the CPU's time-stamp counter
+// where usable, converted to nanoseconds when the statistics are read).
+// The end of one call is the start of the next, so n handlers read the
+// counter n+1 times. A difference that comes out negative (readings on two
+// CPUs whose counters disagree) counts as 0, so the counters never go
+// down.
+func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
+	next := i
+	var t0 int64
+	if h.stats {
+		t0 = ticks.Ticks()
+	}
 	defer func() {
-		if next < len(fns) {
-			if r := recover(); r != nil {
-				h.recovered(l[next], m, r)
-				next++
-			}
+		if next < len(s.entries) {
+			h.stopped(s, next, m, t, t0, recover())
 		}
 	}()
-	for ; next < len(fns); next++ {
+	if h.stats {
+		for ; next < len(s.entries); next++ {
+			e := s.entries[next]
+			e.h.Handle(*m)
+			t0 = e.account(h, t, t0)
+		}
+		return
+	}
+	for fns := s.fns; next < len(fns); next++ {
 		fns[next].Handle(*m)
 	}
-	return next
 }
 
-// triggerTimed is Trigger for an extended hook. It times calls in
-// clock.Ticks (the CPU's time-stamp counter where usable, converted to
-// nanoseconds when the statistics are read). The end of one call is the
-// start of the next, so n handlers read the counter n+1 times. The hook's
-// lifetime totals are added once, when the trigger ends. A difference that
-// comes out negative (readings on two CPUs whose counters disagree) counts
-// as 0, so the counters never go down.
-func (h *Hook) triggerTimed(l []*entry, m *Message) {
-	if len(l) == 0 {
-		return
-	}
-	i := 0
-	start := clock.Ticks()
-	t0 := start
-	defer func() {
-		calls, ticks := uint64(i), max(t0-start, 0)
-		if i < len(l) {
-			if r := recover(); r != nil {
-				c, n := h.afterPanicTimed(l, i, m, r, t0)
-				calls += c
-				ticks += n
-			}
-		}
-		h.calls.Add(calls)
-		h.ticks.Add(ticks)
-	}()
-	for ; i < len(l); i++ {
-		e := l[i]
-		e.h.Handle(*m)
-		t1 := clock.Ticks()
-		e.calls.Add(1)
-		e.ticks.Add(max(t1-t0, 0))
-		t0 = t1
-	}
-}
-
-// afterPanicTimed accounts and logs the panic r of handler i of a timed
-// trigger (its call started at t0), then calls the handlers after it. It
-// returns the calls and time it accounted.
-func (h *Hook) afterPanicTimed(l []*entry, i int, m *Message, r any, t0 int64) (calls uint64, ticks int64) {
-	e := l[i]
-	d := max(clock.Ticks()-t0, 0)
+// account adds a call of e, a registration of h, that started at t0 to
+// e's statistics (and latency record) and to t, and returns the tick
+// reading that ends it.
+func (e *entry) account(h *Hook, t *tally, t0 int64) int64 {
+	t1 := ticks.Ticks()
+	d := max(t1-t0, 0)
 	e.calls.Add(1)
 	e.ticks.Add(d)
-	h.recovered(e, m, r)
-	calls, ticks = 1, d
-	for i++; i < len(l); {
-		i = h.runTimed(l, i, m, &calls, &ticks)
+	if l := e.lat; l != nil {
+		l.record(h, e, t0, t1, d)
 	}
-	return calls, ticks
+	t.calls++
+	t.ticks += d
+	return t1
 }
 
-// runTimed is run for an extended hook; it adds the calls and time it
-// accounts to *calls and *ticks.
-func (h *Hook) runTimed(l []*entry, i int, m *Message, calls *uint64, ticks *int64) (next int) {
-	next = i
-	t0 := clock.Ticks()
-	defer func() {
-		if next < len(l) {
-			if r := recover(); r != nil {
-				e := l[next]
-				d := max(clock.Ticks()-t0, 0)
-				e.calls.Add(1)
-				e.ticks.Add(d)
-				*calls++
-				*ticks += d
-				h.recovered(e, m, r)
-				next++
-			}
-		}
-	}()
-	for ; next < len(l); next++ {
-		e := l[next]
-		e.h.Handle(*m)
-		t1 := clock.Ticks()
-		d := max(t1-t0, 0)
-		e.calls.Add(1)
-		e.ticks.Add(d)
-		*calls++
-		*ticks += d
-		t0 = t1
+// stopped handles handler i of s, which did not return: it panicked with
+// r, or it called runtime.Goexit (r is nil: since Go 1.21 panic(nil)
+// panics with a *runtime.PanicNilError). For an extended hook its call
+// started at t0 and t is the trigger's tally (nil for a plain hook). A panic is counted and logged. Either way the handlers after it
+// are called from here; after a Goexit, which cannot be stopped, the
+// totals are also added here, before the goroutine ends.
+func (h *Hook) stopped(s *snapshot, i int, m *Message, t *tally, t0 int64, r any) {
+	e := s.entries[i]
+	if h.stats {
+		e.account(h, t, t0)
 	}
-	return next
-}
-
-// recovered counts and logs the panic r of registration e.
-func (h *Hook) recovered(e *entry, m *Message, r any) {
-	e.panics.Add(1)
-	h.panics.Add(1)
-	h.Logger().Error("eventengine: handler panicked",
-		slog.String("topic", m.Topic.String()),
-		slog.String("hook", h.topic.String()),
-		slog.Uint64("seq", m.Seq),
-		slog.Uint64("handler_id", uint64(e.id)),
-		slog.String("handler", fmt.Sprintf("%T", e.h)),
-		slog.Any("panic", r),
-		slog.String("stack", string(debug.Stack())))
+	if r != nil {
+		h.recovered(e, m, r)
+	}
+	if i+1 < len(s.entries) {
+		h.run(s, i+1, m, t)
+	}
+	if r == nil {
+		h.flush(t)
+	}
 }
 
 // Panics returns the number of handler panics the hook has recovered in its

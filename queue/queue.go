@@ -104,7 +104,7 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -339,12 +339,12 @@ func (q *Queue[T]) Ready(n int) bool {
 // waits longer than it gains (the engine's BenchmarkEngine4P1C, with four
 // producers on two processors; figures in docs/benchmarks.md).
 func (q *Queue[T]) Gather(n int, wait time.Duration) bool {
-	end := clock.Nanotime() + int64(wait)
+	end := ticks.Nanotime() + int64(wait)
 	for {
 		if q.Ready(n) {
 			return true
 		}
-		if q.closed.Load() || clock.Nanotime() >= end {
+		if q.closed.Load() || ticks.Nanotime() >= end {
 			return false
 		}
 		pauseNs(gatherStep)
@@ -742,12 +742,12 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 		n, err := q.TryConsume(max, fn)
 		if err != ErrEmpty {
 			if since != 0 && q.idleSpin > 0 {
-				q.learnGap(clock.Nanotime() - since)
+				q.learnGap(ticks.Nanotime() - since)
 			}
 			return n, err
 		}
 		if q.idleSpin > 0 && q.maxSpin > 0 {
-			now := clock.Nanotime()
+			now := ticks.Nanotime()
 			if since == 0 {
 				since = now
 			}
@@ -828,8 +828,8 @@ const (
 
 // pauseNs busy-waits about d nanoseconds.
 func pauseNs(d int64) {
-	end := clock.Nanotime() + d
-	for clock.Nanotime() < end {
+	end := ticks.Nanotime() + d
+	for ticks.Nanotime() < end {
 	}
 }
 

@@ -26,7 +26,7 @@ import (
 
 	"github.com/eventengine/eventengine/engine"
 	"github.com/eventengine/eventengine/event"
-	"github.com/eventengine/eventengine/internal/clock"
+	"github.com/eventengine/eventengine/internal/ticks"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -341,9 +341,9 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		_, err := e.RegisterHandler(topic.MustParse(pattern), named{name, f})
 		return err
 	}
-	// Every feed message carries its publish time (clock.Nanotime) as its
-	// last argument; the wildcard and range hooks, which between them see
-	// every feed message, record publish → handler latency.
+	// Every feed message carries its publish time (ticks.Nanotime) as its
+	// last argument; the wildcard and range hooks, which between them
+	// see every feed message, record publish → handler latency.
 	errs := errors.Join(
 		sub("exact", "Market.Data.AAPL", "last_price", func(m event.Message) {
 			p, _ := event.Arg[float64](m, 0)
@@ -353,7 +353,7 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		}),
 		sub("wildcard", "Market.Data.{symbol}", "vwap", func(m event.Message) {
 			sent, _ := event.Arg[int64](m, 2)
-			st.latency.Record(time.Duration(clock.Nanotime() - sent))
+			st.latency.Record(time.Duration(ticks.Nanotime() - sent))
 			p, _ := event.Arg[float64](m, 0)
 			q, _ := event.Arg[int64](m, 1)
 			sym := m.Topic.Part(2).Literal()
@@ -365,7 +365,7 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 		}),
 		sub("range", "Market.(Equity|Futures).Trade", "trades", func(m event.Message) {
 			sent, _ := event.Arg[int64](m, 3)
-			st.latency.Record(time.Duration(clock.Nanotime() - sent))
+			st.latency.Record(time.Duration(ticks.Nanotime() - sent))
 			p, _ := event.Arg[float64](m, 1)
 			q, _ := event.Arg[int64](m, 2)
 			kind := m.Topic.Part(1).Literal()
@@ -481,9 +481,9 @@ func feed(ctx context.Context, e *engine.Engine, cfg demoConfig, published *atom
 			size := int64(1 + r.IntN(500))
 			var err error
 			if r.IntN(10) == 0 {
-				err = e.PutContext(ctx, trade[m.kind], m.symbol, m.price, size, clock.Nanotime())
+				err = e.PutContext(ctx, trade[m.kind], m.symbol, m.price, size, ticks.Nanotime())
 			} else {
-				err = e.PutContext(ctx, m.tick, m.price, size, clock.Nanotime())
+				err = e.PutContext(ctx, m.tick, m.price, size, ticks.Nanotime())
 			}
 			if err != nil {
 				return // ctx ended while the queue was full: that message was not accepted

@@ -1,9 +1,10 @@
-package clock
+package ticks
 
 import "testing"
 
 // Ticks falls back to Nanotime when the time-stamp counter is not used.
 func TestTicksFallback(t *testing.T) {
+	Init()
 	if !hasTSC {
 		t.Skip("the TSC is not used on this machine: the fallback is what every test runs")
 	}

@@ -1,4 +1,4 @@
-package clock
+package ticks
 
 // rdtsc returns the CPU's time-stamp counter.
 func rdtsc() int64
@@ -6,7 +6,7 @@ func rdtsc() int64
 // cpuid executes the CPUID instruction.
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
-// hasTSC is set by init when the CPU reports an invariant time-stamp
+// hasTSC is set by Init when the CPU reports an invariant time-stamp
 // counter, checkTSC finds it steady and reading it is faster than Nanotime;
 // Ticks then reads it instead of Nanotime.
 var hasTSC bool
@@ -23,13 +23,14 @@ func invariantTSC() bool {
 	return edx&(1<<8) != 0
 }
 
-func init() {
-	if invariantTSC() {
-		hasTSC = checkTSC(rdtsc) && faster(rdtsc, Nanotime)
+// initTSC decides whether Ticks reads the time-stamp counter; Init calls
+// it once.
+func initTSC() {
+	if !invariantTSC() || !checkTSC(rdtsc) || !faster(rdtsc, Nanotime) {
+		return
 	}
-	if hasTSC {
-		anchor = pair(rdtsc)
-	}
+	anchor = pair(rdtsc)
+	hasTSC = true
 }
 
 // Ticks returns a reading of the cheapest monotonic counter: on this

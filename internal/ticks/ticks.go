@@ -1,28 +1,33 @@
-package clock
+package ticks
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Why a second counter: on a virtual machine whose clock source is
-// kvm-clock, Nanotime costs about 30 ns (a fenced RDTSC plus the pvclock
-// arithmetic of the vDSO), so timing each handler call with it costs more
-// than the call. An extended hook instead reads Ticks, which on amd64 is a
-// bare RDTSC (about 12 ns there), and converts the sums to nanoseconds only
-// when the statistics are read. The runtime's cputicks works the same way.
-// The RDTSC is not ordered: LFENCE;RDTSC measured 25 ns on the same
-// machine, nearly Nanotime's cost (RDTSCP was not offered), and an
-// unordered reading is off by at most the few dozen cycles the CPU may run
-// it early, which a statistic of handler times can afford.
+// kvm-clock, Nanotime is a fenced RDTSC plus the pvclock arithmetic of the
+// vDSO, so timing each handler call with it costs more than the call. An
+// extended hook instead reads Ticks, which on amd64 is a bare RDTSC, less
+// than half as dear there (BenchmarkNanotime, BenchmarkTicks; figures in
+// docs/benchmarks.md), and converts the sums to nanoseconds only when the
+// statistics are read. The runtime's cputicks works the same way. The
+// RDTSC is not ordered: LFENCE;RDTSC cost nearly as much as Nanotime on the
+// same machine (RDTSCP was not offered), and an unordered reading is off
+// by at most the few dozen cycles the CPU may run it early, which a
+// statistic of handler times can afford.
 //
 // The TSC is used only when the CPU reports it invariant (constant rate in
-// every power state, as the kernel requires to trust it), a check at init
-// sees it advance monotonically at a steady rate against Nanotime, and
-// reading it is faster than Nanotime (a hypervisor may trap RDTSC);
-// otherwise Ticks is Nanotime and TicksToNanos the identity. The rate is
-// measured against Nanotime from a reading taken at init to one taken at
-// the first conversion, at least calibrationSpan apart.
+// every power state, as the kernel requires to trust it), a check sees it
+// advance monotonically at a steady rate against Nanotime, and reading it
+// is faster than Nanotime (a hypervisor may trap RDTSC); otherwise Ticks
+// is Nanotime and TicksToNanos the identity. The check busy-waits about a
+// tenth of a millisecond, so it runs at the first Init (the first extended
+// hook, event.WithStats), not at package initialisation, which every
+// program importing the library would pay for. The rate is measured
+// against Nanotime from a reading taken by Init to one taken at the first
+// conversion, at least calibrationSpan apart.
 
 // calibrationSpan is the shortest span over which the tick rate is
 // measured; with readings paired to within some tens of nanoseconds the
@@ -33,8 +38,25 @@ const calibrationSpan = time.Millisecond
 // reading pairs a tick reading with the Nanotime taken in its middle.
 type reading struct{ ticks, nanos int64 }
 
-// anchor is the reading taken at init; the rate is measured from it.
+// anchor is the reading taken by Init; the rate is measured from it.
 var anchor reading
+
+var initOnce sync.Once
+
+// Init decides, once, whether Ticks reads the CPU's time-stamp counter,
+// busy-waiting about a tenth of a millisecond to check it. Until the first
+// Init returns, Ticks is Nanotime; so every user of Ticks calls Init
+// before its first reading (readings from before and after the first Init
+// must not be subtracted).
+func Init() {
+	initOnce.Do(func() {
+		initTSC()
+		initialised.Store(true)
+	})
+}
+
+// initialised is set once Init has run (for tests).
+var initialised atomic.Bool
 
 var rate struct {
 	once         sync.Once
@@ -42,12 +64,12 @@ var rate struct {
 }
 
 // TicksAreTSC reports whether Ticks reads the CPU's time-stamp counter
-// (else it is Nanotime).
+// (else it is Nanotime); it is false until the first Init.
 func TicksAreTSC() bool { return hasTSC }
 
 // TicksToNanos converts a difference of Ticks readings to nanoseconds. The
 // first conversion in a process measures the tick rate and may wait until
-// calibrationSpan (1 ms) has passed since the package was initialised;
+// calibrationSpan (1 ms) has passed since the first Init;
 // the rate is then fixed, so the conversion is monotonic.
 func TicksToNanos(d int64) int64 {
 	if !hasTSC || d == 0 {

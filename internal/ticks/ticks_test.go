@@ -1,4 +1,4 @@
-package clock
+package ticks
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 // The ticks of an interval, converted, cover the Nanotime interval they
 // enclose (the rate is measured to about 1e-4; 1e-3 is allowed).
 func TestTicksCoverNanotime(t *testing.T) {
+	Init()
 	t.Logf("ticks are TSC: %v", TicksAreTSC())
 	t0 := Ticks()
 	n0 := Nanotime()
@@ -24,6 +25,7 @@ func TestTicksCoverNanotime(t *testing.T) {
 }
 
 func TestTicksMonotonic(t *testing.T) {
+	Init()
 	prev := Ticks()
 	for range 10000 {
 		now := Ticks()
