@@ -173,6 +173,7 @@ type config struct {
 	clock      clock.Clock
 	cacheSize  int
 	cacheFixed bool // WithCacheSize: the route cache does not grow
+	idleSpin   time.Duration
 	followUps  int
 	// middleware wraps every subscription's handler (middleware.go)
 	middleware []Middleware
@@ -198,6 +199,25 @@ func WithMaxSpin(n int) Option {
 			return fmt.Errorf("%w: WithMaxSpin(%d): a retry count cannot be negative (0 parks at once)", ErrOption, n)
 		}
 		c.maxSpin = n
+		return nil
+	}
+}
+
+// WithIdleSpin sets the longest the loop keeps spinning on an empty queue
+// before it parks (default queue.DefaultIdleSpin, 1 ms; see
+// queue.WithIdleSpin). Within it the loop spins for twice the recent gaps
+// between messages, so a feed arriving in bursts finds it awake instead of
+// paying a wake-up for the first message of each burst (the demo's default
+// feed: BenchmarkEngineBursts). The trade: while messages keep coming at
+// gaps under d, the loop keeps a core busy; an idle engine's loop spins at
+// most once, for at most d, then parks and uses no CPU. 0 turns it off, as
+// does WithMaxSpin(0); a negative d is an error wrapping ErrOption.
+func WithIdleSpin(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%w: WithIdleSpin(%v): a duration cannot be negative (0 turns it off)", ErrOption, d)
+		}
+		c.idleSpin = d
 		return nil
 	}
 }
@@ -421,6 +441,7 @@ func New(opts ...Option) (*Engine, error) {
 	cfg := config{
 		capacity:  DefaultCapacity,
 		maxSpin:   queue.DefaultMaxSpin,
+		idleSpin:  queue.DefaultIdleSpin,
 		clock:     clock.Real,
 		cacheSize: DefaultCacheSize,
 		followUps: DefaultFollowUpLimit,
@@ -433,7 +454,7 @@ func New(opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
-	q, err := queue.New[item](cfg.capacity, queue.WithMaxSpin(cfg.maxSpin))
+	q, err := queue.New[item](cfg.capacity, queue.WithMaxSpin(cfg.maxSpin), queue.WithIdleSpin(cfg.idleSpin))
 	if err != nil {
 		return nil, err
 	}
