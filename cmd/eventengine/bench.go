@@ -34,8 +34,8 @@ their range (min–max), and the engine's ratio to the channel taken round by
 round: of msgs/s, or of p99 in the latency scenario (lower is better there).
 --json prints every round's figures as well.
 
-With the defaults it takes about 20 s on a 2-core machine (a warm-up run,
-then 5 rounds of about 4 s; a latency round publishes for 1 s per system);
+With the defaults it takes about 25 s on a 2-core machine (a warm-up run,
+then 5 rounds of about 5 s; a latency round publishes for 1 s per system);
 --quick about 5 s.
 Peers (NATS, watermill, ...) are in the bench module: see docs/benchmarks.md.
 

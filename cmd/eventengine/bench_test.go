@@ -142,7 +142,7 @@ func TestBenchFlags(t *testing.T) {
 		t.Errorf("extra argument: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	code, out, _ := runCmd(t, "", "bench", "--help")
-	if code != 0 || !strings.Contains(out, "Usage: eventengine bench") || !strings.Contains(out, "about 20 s") ||
+	if code != 0 || !strings.Contains(out, "Usage: eventengine bench") || !strings.Contains(out, "about 25 s") ||
 		!strings.Contains(out, "-rounds number") || !strings.Contains(out, "(default 5)") {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
