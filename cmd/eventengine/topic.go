@@ -351,8 +351,12 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	rest := fs.Args()
 	if *jsonl {
-		if len(rest) > 0 {
-			fmt.Fprintln(stderr, "eventengine topic: --jsonl takes no arguments")
+		switch {
+		case len(rest) > 0:
+			fmt.Fprintf(stderr, "eventengine topic: --jsonl takes no arguments, got %q\n", rest[0])
+			return 2
+		case *topJSON:
+			fmt.Fprintln(stderr, "eventengine topic: --json and --jsonl together: --jsonl answers in JSON already; give one of them")
 			return 2
 		}
 		return serveJSONL(stdin, stdout, stderr)
@@ -399,13 +403,21 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		a = matchAnswer(params[0], params[1])
 	case "format":
 		values := map[string]string{}
+		given := map[string]string{} // name → its name=value argument
 		for _, kv := range params[1:] {
 			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
+			switch {
+			case !ok:
 				fmt.Fprintf(stderr, "eventengine topic format: %q is not name=value\n", kv)
 				return 2
+			case k == "":
+				fmt.Fprintf(stderr, "eventengine topic format: %q has no name before the '='\n", kv)
+				return 2
+			case given[k] != "":
+				fmt.Fprintf(stderr, "eventengine topic format: %s is given twice (%q and %q)\n", k, given[k], kv)
+				return 2
 			}
-			values[k] = v
+			values[k], given[k] = v, kv
 		}
 		a = formatAnswer(params[0], values, *partial)
 	}

@@ -65,6 +65,7 @@ func TestTopicCommands(t *testing.T) {
 		{[]string{"topic", "match", "Market.>", "Market.Data.AAPL"}, 0, "match\n  > = Data.AAPL\n"},
 		{[]string{"topic", "match", "Market.>", "Market"}, 1, "no match\n"},
 		{[]string{"topic", "match", "--json", "{k}.*.>", "a.b.c.d"}, 0, `{"ok":true,"matched":true,"rest":"c.d","values":{"k":"a"}}` + "\n"},
+		{[]string{"topic", "format", "A.{x}", "x="}, 1, ""}, // an empty value is the topic's to refuse
 	}
 	for _, c := range cases {
 		code, out, errOut := runCmd(t, "", c.args...)
@@ -150,6 +151,32 @@ func TestTopicJSONLLineEndings(t *testing.T) {
 		`{"ok":false,"error":"topic \"A.\": empty part at offset 2"}` + "\n"
 	if code != 0 || out != want {
 		t.Fatalf("exit %d, out:\n%s\nwant:\n%s", code, out, want)
+	}
+}
+
+// TestTopicUsageErrors: every flag and argument of topic that is wrong gets
+// exit status 2 and a message that says which and why. Regression: --json
+// with --jsonl, a value without a name and a name given twice were accepted
+// silently (the last value won).
+func TestTopicUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--jsonl", "--json"}, "eventengine topic: --json and --jsonl together: --jsonl answers in JSON already; give one of them\n"},
+		{[]string{"--jsonl", "parse"}, "eventengine topic: --jsonl takes no arguments, got \"parse\"\n"},
+		{[]string{"--jsonl=maybe"}, "eventengine topic: invalid boolean value \"maybe\" for -jsonl: parse error\nRun 'eventengine topic --help' for usage.\n"},
+		{[]string{"--partial", "format", "A.{x}"}, "eventengine topic: flag provided but not defined: -partial\nRun 'eventengine topic --help' for usage.\n"},
+		{[]string{"format", "A.{x}", "=1"}, "eventengine topic format: \"=1\" has no name before the '='\n"},
+		{[]string{"format", "A.{x}", "x=1", "x=2"}, "eventengine topic format: x is given twice (\"x=1\" and \"x=2\")\n"},
+		{[]string{"format", "A.{x}", "x"}, "eventengine topic format: \"x\" is not name=value\n"},
+		{[]string{"format", "--partial=2", "A.{x}"}, "eventengine topic format: invalid boolean value \"2\" for -partial: parse error\nRun 'eventengine topic format --help' for usage.\n"},
+		{[]string{"match", "--partial", "A", "A"}, "eventengine topic match: flag provided but not defined: -partial\nRun 'eventengine topic match --help' for usage.\n"},
+	} {
+		code, out, errOut := runCmd(t, "", append([]string{"topic"}, c.args...)...)
+		if code != 2 || out != "" || errOut != c.err {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.args, code, out, errOut, c.err)
+		}
 	}
 }
 
