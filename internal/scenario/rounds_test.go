@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -111,19 +112,27 @@ func (n named) Open(s Scenario, deliver Deliver) (Pipe, error) {
 	return n.Channel.Open(s, deliver)
 }
 
+// broken is a system that cannot open its pipeline.
+type broken struct{ Channel }
+
+func (broken) Name() string { return "broken" }
+func (broken) Open(Scenario, Deliver) (Pipe, error) {
+	return nil, errors.New("cannot open")
+}
+
 func TestInterleave(t *testing.T) {
 	var order []string
-	systems := []System{named{name: "A", order: &order}, lossy{}, named{name: "B", order: &order}}
+	systems := []System{named{name: "A", order: &order}, broken{}, named{name: "B", order: &order}}
 	var done []string
-	results := Interleave(systems, Standard()[0], 100, 3, time.Second, func(round int, r Result) {
+	results := Interleave(systems, Standard()[0], 100, 3, time.Minute, func(round int, r Result) {
 		done = append(done, string(rune('1'+round))+r.System)
 	})
 	if got := strings.Join(order, " "); got != "A B A B A B" {
 		t.Errorf("runs in the order %s, want A B A B A B", got)
 	}
-	// lossy fails in round 1 and is not run again (each of its runs
-	// would wait for the timeout).
-	if got := strings.Join(done, " "); got != "1A 1lossy 1B 2A 2B 3A 3B" {
+	// broken fails in round 1 and is not run again (a system that lost a
+	// message would wait for the timeout in every round).
+	if got := strings.Join(done, " "); got != "1A 1broken 1B 2A 2B 3A 3B" {
 		t.Errorf("done called for %s", got)
 	}
 	if len(results) != 3 {
@@ -131,7 +140,7 @@ func TestInterleave(t *testing.T) {
 	}
 	for i, round := range results {
 		if len(round) != 3 || round[0].System != "A" || round[0].Error != "" || round[0].Delivered != 100 ||
-			round[1].Error == "" || round[2].System != "B" {
+			round[1].Error != "cannot open" || round[2].System != "B" {
 			t.Errorf("round %d: %+v", i, round)
 		}
 	}
