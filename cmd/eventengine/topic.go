@@ -63,15 +63,14 @@ type answer struct {
 	Values any `json:"values,omitempty"`
 }
 
-// request is one JSON Lines request.
+// request is one JSON Lines request, as decodeRequest reads it (field by
+// field, hence no struct tags). A nil string is a field not given.
 type request struct {
-	Op     string            `json:"op"`
-	Topic  *string           `json:"topic"`
-	A      *string           `json:"a"`
-	B      *string           `json:"b"`
-	Values map[string]string `json:"values"`
-	// Partial keeps the wildcards without a value (format only).
-	Partial bool `json:"partial"`
+	Op      string
+	Topic   *string
+	A, B    *string
+	Values  map[string]string
+	Partial bool // keep the wildcards without a value (format only)
 }
 
 func fail(err error) answer { return answer{OK: false, Error: err.Error()} }
@@ -163,6 +162,9 @@ func (r request) check() error {
 	case "parse", "format":
 		return need("topic", r.Topic)
 	case "match":
+		if r.A == nil && r.B == nil {
+			return errors.New(`op "match" needs the fields "a" and "b"`)
+		}
 		return errors.Join(need("a", r.A), need("b", r.B))
 	case "":
 		return errors.New(`missing "op" (parse, match or format)`)

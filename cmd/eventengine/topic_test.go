@@ -206,6 +206,8 @@ func TestTopicJSONLRequestErrors(t *testing.T) {
 		{`{"op":"parse",}`, `not valid JSON (at byte 15: invalid character '}' looking for beginning of object key string)`},
 		{`{"op":null,"topic":"A"}`, `missing "op" (parse, match or format)`},
 		{`{"op":"parse","topic":null}`, `op "parse" needs the field "topic"`},
+		{`{"op":"match"}`, `op "match" needs the fields "a" and "b"`},
+		{`{"op":"match","b":"A"}`, `op "match" needs the field "a"`},
 	}
 	var in strings.Builder
 	for _, c := range cases {
