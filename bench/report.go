@@ -296,17 +296,7 @@ func orDash(s string) string {
 func human(v float64) string { return scenario.Human(v) }
 
 // micros writes nanoseconds as microseconds; 0 is empty.
-func micros(ns float64) string {
-	switch {
-	case ns <= 0:
-		return ""
-	case ns >= 1e6:
-		return fmt.Sprintf("%.2f ms", ns/1e6)
-	case ns >= 1e4:
-		return fmt.Sprintf("%.0f µs", ns/1e3)
-	}
-	return fmt.Sprintf("%.1f µs", ns/1e3)
-}
+func micros(ns float64) string { return scenario.Micros(ns) }
 
 // bar is one bar of a chart: a value, or a note in its place.
 type bar struct {

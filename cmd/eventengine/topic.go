@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -33,6 +34,9 @@ JSON Lines requests: {"op":"parse","topic":T} {"op":"match","a":A,"b":B}
 {"op":"format","topic":T,"values":{"name":"value"}[,"partial":true]}
 Every non-blank line gets exactly one answer line, in order; a bad line gets
 {"ok":false,"error":"..."} and the next line is read. Blank lines are skipped.
+An error about the request itself (not a JSON object, a field of the wrong
+kind, an unknown field or op, a missing field) starts with "line N: ", the
+line's number in the input (blank lines counted).
 `
 
 // partJSON is one part in JSON output.
@@ -59,15 +63,14 @@ type answer struct {
 	Values any `json:"values,omitempty"`
 }
 
-// request is one JSON Lines request.
+// request is one JSON Lines request, as decodeRequest reads it (field by
+// field, hence no struct tags). A nil string is a field not given.
 type request struct {
-	Op     string            `json:"op"`
-	Topic  *string           `json:"topic"`
-	A      *string           `json:"a"`
-	B      *string           `json:"b"`
-	Values map[string]string `json:"values"`
-	// Partial keeps the wildcards without a value (format only).
-	Partial bool `json:"partial"`
+	Op      string
+	Topic   *string
+	A, B    *string
+	Values  map[string]string
+	Partial bool // keep the wildcards without a value (format only)
 }
 
 func fail(err error) answer { return answer{OK: false, Error: err.Error()} }
@@ -125,12 +128,30 @@ func formatAnswer(tmpl string, values map[string]string, partial bool) answer {
 	return answer{OK: true, Value: out.String()}
 }
 
-// answerRequest answers one JSON Lines request.
-func answerRequest(line []byte) answer {
-	var r request
-	if err := json.Unmarshal(line, &r); err != nil {
-		return fail(fmt.Errorf("bad JSON: %v", err))
+// answerRequest answers the JSON Lines request on line n (1-based) of the
+// input. An error about the request itself (not JSON, not an object, a
+// field of the wrong kind, an unknown field or op, a missing field) names
+// the line; an error about a topic reads as on the command line.
+func answerRequest(n int, line []byte) answer {
+	r, err := decodeRequest(line)
+	if err == nil {
+		err = r.check()
 	}
+	if err != nil {
+		return fail(fmt.Errorf("line %d: %w", n, err))
+	}
+	switch r.Op {
+	case "parse":
+		return parseAnswer(*r.Topic)
+	case "match":
+		return matchAnswer(*r.A, *r.B)
+	default: // "format"
+		return formatAnswer(*r.Topic, r.Values, r.Partial)
+	}
+}
+
+// check reports a missing op, an unknown op or a field the op needs.
+func (r request) check() error {
 	need := func(name string, v *string) error {
 		if v == nil {
 			return fmt.Errorf("op %q needs the field %q", r.Op, name)
@@ -138,25 +159,138 @@ func answerRequest(line []byte) answer {
 		return nil
 	}
 	switch r.Op {
-	case "parse":
-		if err := need("topic", r.Topic); err != nil {
-			return fail(err)
-		}
-		return parseAnswer(*r.Topic)
+	case "parse", "format":
+		return need("topic", r.Topic)
 	case "match":
-		if err := errors.Join(need("a", r.A), need("b", r.B)); err != nil {
-			return fail(err)
+		if r.A == nil && r.B == nil {
+			return errors.New(`op "match" needs the fields "a" and "b"`)
 		}
-		return matchAnswer(*r.A, *r.B)
-	case "format":
-		if err := need("topic", r.Topic); err != nil {
-			return fail(err)
-		}
-		return formatAnswer(*r.Topic, r.Values, r.Partial)
+		return errors.Join(need("a", r.A), need("b", r.B))
 	case "":
-		return fail(errors.New(`missing "op" (parse, match or format)`))
+		return errors.New(`missing "op" (parse, match or format)`)
 	}
-	return fail(fmt.Errorf("unknown op %q (want parse, match or format)", r.Op))
+	return fmt.Errorf("unknown op %q (want parse, match or format)", r.Op)
+}
+
+// requestExample is what the errors about the shape of a request show.
+const requestExample = `{"op":"parse","topic":"Market.Data.AAPL"}`
+
+// decodeRequest decodes one request. Its errors say what is wrong in the
+// terms of the request (its fields, the kinds of JSON values), never in Go's
+// (encoding/json's errors name Go types: "cannot unmarshal array into Go
+// value of type main.request"). A null field counts as absent; a field
+// that is not one of the request's is refused, so that a misspelt
+// "partial" is not silently ignored.
+func decodeRequest(line []byte) (request, error) {
+	var r request
+	var fields map[string]json.RawMessage
+	line = bytes.TrimRight(line, " \t\r\n") // an error at the end names the end, not the newline
+	if err := json.Unmarshal(line, &fields); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se) && (se.Error() == "unexpected end of JSON input" || strings.HasPrefix(se.Error(), "invalid character ' '")):
+			// A line cut short. A ' ' cannot be the line's (its
+			// end is trimmed): it is the scanner's end of input,
+			// whose message would name a character the line does
+			// not have ("nul": "invalid character ' ' in literal
+			// null").
+			return r, errors.New("not valid JSON (the line ends before the JSON value does)")
+		case errors.As(err, &se):
+			return r, fmt.Errorf("not valid JSON (at byte %d: %v)", se.Offset, se)
+		case errors.As(err, &te) && te.Field == "":
+			return r, fmt.Errorf("a request is a JSON object such as %s, not %s", requestExample, kindOf(line))
+		}
+		// No other error: a map of raw values takes any object.
+		return r, fmt.Errorf("not a request such as %s", requestExample)
+	}
+	if fields == nil {
+		return r, fmt.Errorf("a request is a JSON object such as %s, not null", requestExample)
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		raw := fields[name]
+		if kindOf(raw) == "null" {
+			continue
+		}
+		var err error
+		switch name {
+		case "op":
+			err = decodeString(raw, &r.Op)
+		case "topic":
+			r.Topic, err = decodeOptional(raw)
+		case "a":
+			r.A, err = decodeOptional(raw)
+		case "b":
+			r.B, err = decodeOptional(raw)
+		case "values":
+			r.Values, err = decodeValues(raw)
+		case "partial":
+			if err = json.Unmarshal(raw, &r.Partial); err != nil {
+				err = fmt.Errorf("must be true or false, not %s", kindOf(raw))
+			}
+		default:
+			err = errors.New("unknown field (a request has op, topic, a, b, values and partial)")
+		}
+		if err != nil {
+			return r, fmt.Errorf("field %q: %w", name, err)
+		}
+	}
+	return r, nil
+}
+
+func decodeString(raw json.RawMessage, s *string) error {
+	if json.Unmarshal(raw, s) != nil {
+		return fmt.Errorf("must be a string, not %s", kindOf(raw))
+	}
+	return nil
+}
+
+func decodeOptional(raw json.RawMessage) (*string, error) {
+	var s string
+	err := decodeString(raw, &s)
+	return &s, err
+}
+
+// decodeValues decodes the values of a format request: an object of
+// strings. An error names the value that is not a string.
+func decodeValues(raw json.RawMessage) (map[string]string, error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil, fmt.Errorf(`must be an object of names and strings such as {"symbol":"AAPL"}, not %s`, kindOf(raw))
+	}
+	values := make(map[string]string, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		var v string
+		if kindOf(m[name]) == "null" {
+			continue // absent, as a null field is
+		}
+		if json.Unmarshal(m[name], &v) != nil {
+			return nil, fmt.Errorf("the value of %q must be a string, not %s", name, kindOf(m[name]))
+		}
+		values[name] = v
+	}
+	return values, nil
+}
+
+// kindOf names the kind of the JSON value raw (valid JSON, possibly with
+// space around it) as a user would: "a number", "an array", ...
+func kindOf(raw []byte) string {
+	t := strings.TrimSpace(string(raw))
+	switch {
+	case t == "":
+		return "nothing"
+	case t[0] == '"':
+		return "a string"
+	case t[0] == '{':
+		return "an object"
+	case t[0] == '[':
+		return "an array"
+	case t == "true" || t == "false":
+		return t
+	case t == "null":
+		return "null"
+	}
+	return "a number"
 }
 
 // parseFlags parses args with fs, allowing flags before and after the
@@ -219,8 +353,12 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	rest := fs.Args()
 	if *jsonl {
-		if len(rest) > 0 {
-			fmt.Fprintln(stderr, "eventengine topic: --jsonl takes no arguments")
+		switch {
+		case len(rest) > 0:
+			fmt.Fprintf(stderr, "eventengine topic: --jsonl takes no arguments, got %q\n", rest[0])
+			return 2
+		case *topJSON:
+			fmt.Fprintln(stderr, "eventengine topic: --json and --jsonl together: --jsonl answers in JSON already; give one of them")
 			return 2
 		}
 		return serveJSONL(stdin, stdout, stderr)
@@ -267,13 +405,21 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		a = matchAnswer(params[0], params[1])
 	case "format":
 		values := map[string]string{}
+		given := map[string]string{} // name → its name=value argument
 		for _, kv := range params[1:] {
 			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
+			switch {
+			case !ok:
 				fmt.Fprintf(stderr, "eventengine topic format: %q is not name=value\n", kv)
 				return 2
+			case k == "":
+				fmt.Fprintf(stderr, "eventengine topic format: %q has no name before the '='\n", kv)
+				return 2
+			case given[k] != "":
+				fmt.Fprintf(stderr, "eventengine topic format: %s is given twice (%q and %q)\n", k, given[k], kv)
+				return 2
 			}
-			values[k] = v
+			values[k], given[k] = v, kv
 		}
 		a = formatAnswer(params[0], values, *partial)
 	}
@@ -346,10 +492,10 @@ func serveJSONL(stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	enc := newEncoder(w)
-	for {
+	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if len(strings.TrimSpace(string(line))) > 0 {
-			a := answerRequest(line)
+			a := answerRequest(n, line)
 			if err := enc.Encode(a); err != nil {
 				fmt.Fprintln(stderr, "eventengine topic:", err)
 				return 1
