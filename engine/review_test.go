@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/topic"
+)
+
+// Tests from an independent review of the route cache (d61a226).
+
+// TestReviewDeliverAgainstRegistry drives deliver itself (the loop's memo
+// in front of route, written out in deliver) with the loop not running,
+// between random registry changes, some of them made by a handler during
+// delivery (the loop's own goroutine changes the registry between two
+// messages of one batch), and checks that each message reaches exactly
+// the handlers the registry routes it to at that moment.
+func TestReviewDeliverAgainstRegistry(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	e := newEngine(t, WithCacheSize(8))
+	var exacts []topic.Topic
+	for _, a := range []string{"A", "B"} {
+		for _, b := range []string{"A", "B", "C"} {
+			exacts = append(exacts, topic.MustParse(a+"."+b))
+		}
+	}
+	patterns := []string{"A.A", "A.B", "B.C", "A.{x}", "{x}.B", "*.C", "A.>", ">", "(A|B).(B|C)", "/^[AB]$/.A", "B./C/"}
+	var delivered []string // the topic of each hook a message reached, per handler call
+	type reg struct {
+		t  topic.Topic
+		id event.ID
+	}
+	var regs []reg
+	subscribe := func() {
+		p := topic.MustParse(patterns[rng.IntN(len(patterns))])
+		id, err := e.RegisterFunc(p, func(event.Message) { delivered = append(delivered, p.String()) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs = append(regs, reg{p, id})
+	}
+	unsubscribe := func() {
+		if len(regs) == 0 {
+			return
+		}
+		i := rng.IntN(len(regs))
+		if err := e.UnregisterHandler(regs[i].t, regs[i].id); err != nil {
+			t.Fatal(err)
+		}
+		regs = slices.Delete(regs, i, i+1)
+	}
+	// A handler on a topic of its own changes the registry while it is
+	// delivered: the next message must see the change.
+	changer := topic.MustParse("Change.Now")
+	if _, err := e.RegisterFunc(changer, func(event.Message) {
+		if rng.IntN(2) == 0 {
+			subscribe()
+		} else {
+			unsubscribe()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := func(tp topic.Topic) []string {
+		var w []string
+		for _, h := range e.HooksFor(tp) {
+			for range h.Len() {
+				w = append(w, h.Topic().String())
+			}
+		}
+		return w
+	}
+	seq := uint64(0)
+	deliver := func(tp topic.Topic) {
+		seq++
+		it := pack(event.Message{Topic: tp})
+		e.deliver(&it, seq)
+	}
+	steps := 20000
+	if testing.Short() {
+		steps = 4000
+	}
+	for step := range steps {
+		switch op := rng.IntN(100); {
+		case op < 10 && len(regs) < 60:
+			subscribe()
+		case op < 20:
+			unsubscribe()
+		case op < 25:
+			deliver(changer)
+		case op == 25: // exactly the log's length of changes, or one more
+			for range changeLog + rng.IntN(2) {
+				if len(regs) < 60 {
+					subscribe()
+				} else {
+					unsubscribe()
+				}
+			}
+		default:
+			tp := exacts[rng.IntN(len(exacts))]
+			w := want(tp)
+			delivered = delivered[:0]
+			deliver(tp)
+			a, b := slices.Clone(delivered), slices.Clone(w)
+			slices.Sort(a)
+			slices.Sort(b)
+			if !slices.Equal(a, b) {
+				t.Fatalf("step %d: message on %v reached %v, registry routes it to %v", step, tp, delivered, w)
+			}
+		}
+	}
+}
+
+// TestReviewRouteAfterClear: Clear removes more hooks than the change log
+// holds; every cached route, and the memo, must be forgotten.
+func TestReviewRouteAfterClear(t *testing.T) {
+	e := newEngine(t, WithCacheSize(16))
+	ts := topicsN("K", 100)
+	for _, tp := range ts {
+		if _, err := e.RegisterFunc(tp, nop); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tp := range ts {
+		if len(e.route(tp)) != 1 {
+			t.Fatalf("route of %v: want its hook", tp)
+		}
+	}
+	last := ts[len(ts)-1]
+	it := pack(event.Message{Topic: last})
+	e.deliver(&it, 1) // the memo holds last
+	if err := e.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range slices.Backward(ts) {
+		if n := len(e.route(tp)); n != 0 {
+			t.Fatalf("route of %v after Clear: %d hooks, want none", tp, n)
+		}
+	}
+	// Fewer changes than the log holds, after Clear: one topic again.
+	if _, err := e.RegisterFunc(topic.MustParse("K.{x}"), nop); err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range ts {
+		if n := len(e.route(tp)); n != 1 {
+			t.Fatalf("route of %v: %d hooks, want the wildcard's", tp, n)
+		}
+	}
+}
+
+// TestReviewNothingOverLog: exactly changeLog changes none of which concerns
+// a cached topic keep its entry (the log reaches back exactly far enough);
+// one more change than that recomputes it; a change among exactly
+// changeLog that concerns it is seen.
+func TestReviewNothingOverLog(t *testing.T) {
+	e := newEngine(t)
+	tp := topic.MustParse("L.One")
+	if _, err := e.RegisterFunc(tp, nop); err != nil {
+		t.Fatal(err)
+	}
+	e.route(tp)
+	unrelated := func(n, from int) {
+		for i := range n {
+			if _, err := e.RegisterFunc(topic.MustParse(fmt.Sprintf("U%d.{x}", from+i)), nop); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	misses := func() uint64 { return e.cache.misses.Load() }
+	unrelated(changeLog, 0)
+	m := misses()
+	e.route(tp)
+	if misses() != m {
+		t.Fatalf("after exactly %d unrelated changes the route was recomputed", changeLog)
+	}
+	unrelated(changeLog+1, 1000)
+	m = misses()
+	e.route(tp)
+	if misses() != m+1 {
+		t.Fatalf("after %d changes (more than the log) the route was not recomputed", changeLog+1)
+	}
+	// The concerning change first, then changeLog-1 unrelated ones.
+	if _, err := e.RegisterFunc(topic.MustParse("L.{x}"), nop); err != nil {
+		t.Fatal(err)
+	}
+	unrelated(changeLog-1, 2000)
+	if n := len(e.route(tp)); n != 2 {
+		t.Fatalf("route of %v: %d hooks, want 2", tp, n)
+	}
+}
