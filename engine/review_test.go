@@ -1,16 +1,57 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
 )
 
 // Tests from an independent review of the route cache (d61a226).
+
+// TestReviewSharedListsBoundedUnderHookChurn: a subscriber that comes and
+// goes on one topic (subscribe, receive one message, unsubscribe) makes a
+// new hook each time. Each new hook's route is a one-hook list, which the
+// cache shares through c.one; c.one was emptied only at a generation swap,
+// and one topic never fills a generation, so c.one kept every hook ever
+// routed to (and its handlers) for good. It must stay within the cache's
+// bound (two generations' worth), as the cache's entries do.
+func TestReviewSharedListsBoundedUnderHookChurn(t *testing.T) {
+	e := newEngine(t, WithCacheSize(4))
+	tp := topic.MustParse("Churn.A")
+	got := make(chan struct{}, 1)
+	e.Start()
+	const cycles = 200
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range cycles {
+		id, err := e.RegisterFunc(tp, func(event.Message) { got <- struct{}{} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Put(tp); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-ctx.Done():
+			t.Fatalf("cycle %d: message not delivered", i)
+		}
+		if err := e.UnregisterHandler(tp, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Stop() // the cache is the loop's: read it once the loop has ended
+	if n, bound := len(e.cache.one), 2*e.cache.size+1; n > bound {
+		t.Fatalf("after %d subscribe/unsubscribe cycles on one topic the cache keeps %d shared one-hook lists "+
+			"(each holding a hook no longer registered), want at most %d", cycles, n, bound)
+	}
+}
 
 // TestReviewDeliverAgainstRegistry drives deliver itself (the loop's memo
 // in front of route, written out in deliver) with the loop not running,
