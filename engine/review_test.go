@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,5 +232,120 @@ func TestReviewNothingOverLog(t *testing.T) {
 	unrelated(changeLog-1, 2000)
 	if n := len(e.route(tp)); n != 2 {
 		t.Fatalf("route of %v: %d hooks, want 2", tp, n)
+	}
+}
+
+// TestReviewChangeVisibleToNextPut runs the loop while other goroutines
+// change the registry (on topics that share the checked topics' prefix, so
+// that their changes concern cached routes) and publish on many topics (a
+// small cache, so generations swap), and checks the rule the cache must
+// keep: a subscription made before a Put sees the message, and one removed
+// before a Put does not.
+func TestReviewChangeVisibleToNextPut(t *testing.T) {
+	e := newEngine(t, WithCacheSize(16), WithCapacity(256)) // a short backlog: round trips stay quick
+	ts := topicsN("V", 64)
+	sink := topic.MustParse("V.{any}")
+	if _, err := e.RegisterFunc(sink, nop); err != nil {
+		t.Fatal(err)
+	}
+	syncT := topic.MustParse("Sync.Now")
+	synced := make(chan struct{}, 1)
+	if _, err := e.RegisterFunc(syncT, func(event.Message) { synced <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	e.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // registry churn on the same prefix
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(5, 6))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			a := rng.IntN(64)
+			p := topic.MustParse(fmt.Sprintf("V.(T%d|T%d)", a, (a+1+rng.IntN(63))%64))
+			id, err := e.RegisterFunc(p, nop)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := e.UnregisterHandler(p, id); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	go func() { // traffic on many topics
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := e.TryPut(ts[i%len(ts)]); err != nil && !errors.Is(err, ErrFull) {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	waitSync := func(step int) {
+		if err := e.Put(syncT); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-synced:
+		case <-ctx.Done():
+			t.Fatalf("step %d: sync message not delivered", step)
+		}
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	steps := 400
+	if testing.Short() || raceEnabled {
+		steps = 100
+	}
+	for step := range steps {
+		tp := ts[rng.IntN(len(ts))]
+		pats := []topic.Topic{tp, topic.MustParse("V.{x}"), topic.MustParse("*.>"), topic.MustParse(tp.String()[:2] + "/^" + tp.String()[2:] + "$/")}
+		p := pats[rng.IntN(len(pats))]
+		got := make(chan int, 4)
+		id, err := e.RegisterFunc(p, func(m event.Message) {
+			if m.Topic == tp && len(m.Args) == 1 {
+				got <- m.Args[0].(int)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Put(tp, step); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case v := <-got:
+			if v != step {
+				t.Fatalf("step %d: got %d", step, v)
+			}
+		case <-ctx.Done():
+			t.Fatalf("step %d: %v subscribed before the Put on %v never got it", step, p, tp)
+		}
+		if err := e.UnregisterHandler(p, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Put(tp, -1); err != nil {
+			t.Fatal(err)
+		}
+		waitSync(step)
+		select {
+		case v := <-got:
+			t.Fatalf("step %d: %v unsubscribed before the Put on %v got %d", step, p, tp, v)
+		default:
+		}
 	}
 }
