@@ -11,6 +11,36 @@ import (
 // Tests from an independent review of the queue hardening (ca4d6ce..9b41969)
 // and of WithIdleSpin (53fa108).
 
+// TestReviewIdleSpinEndsWithContext: a Consume on an empty queue whose
+// context has ended returns ctx.Err() once its WithMaxSpin rounds are done;
+// the WithIdleSpin spin must not hold it past the end of ctx (the engine's
+// Stop cancels the loop's context and waits for the loop). The spin looked
+// only at the clock, so a consumer that had learned a spin of d kept
+// spinning for d after ctx ended: up to WithIdleSpin's bound.
+func TestReviewIdleSpinEndsWithContext(t *testing.T) {
+	q := mustNew[int](t, 8, WithIdleSpin(time.Hour))
+	q.spinFor.Store(int64(time.Hour)) // as after gaps of half an hour
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := q.Consume(ctx, 1, func(*int, uint64) bool { return true })
+		done <- err
+	}()
+	timer := time.NewTimer(10 * time.Second) // far above WithMaxSpin's rounds: bounds the test only
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Consume = %v, want context.Canceled", err)
+		}
+	case <-timer.C:
+		q.Close() // ends the spin, so that the test ends
+		<-done
+		t.Fatal("Consume with an ended context still spinning after 10 s (WithIdleSpin ignores ctx)")
+	}
+}
+
 // TestReviewIdleSpinNoLostWakeUp: a ping-pong through Consume with a spin
 // so short that the consumer moves between its WithMaxSpin rounds, its idle
 // spin and parking all the time; every item must be taken (a lost wake-up
