@@ -349,3 +349,56 @@ func TestReviewChangeVisibleToNextPut(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewLogMatchesAgreeWithIndex: the cache decides that a change
+// concerns a cached topic with Topic.Matches (the logged hook topic against
+// the exact topic), while routes come from the index; if the two disagreed
+// on a topic, a change the index applies to it would be missed. Every kind
+// of generic part, regexps of each kind the index tells apart included.
+func TestReviewLogMatchesAgreeWithIndex(t *testing.T) {
+	e := newEngine(t)
+	pats := []string{
+		"A.{x}", "*.B", "A.>", ">", "*.*.*", "(A|Bc).(B|C)", "A.(B|Zz).>",
+		"/^A$/.B", "/^(A|Bc)$/.C", "/^Z1\\d+$/.B", "/^A/.>", "/c$/.B", "/B|C/.C", "/(?i)^a$/.B",
+		"/^$/.B", "/x*/.C", "/./", "/^[A-C]{1,2}$/.{y}", "A./\\d/.{z}", "A.B.C", "Bc.C",
+	}
+	for _, p := range pats {
+		if _, err := e.RegisterFunc(topic.MustParse(p), nop); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+	}
+	lits := []string{"A", "B", "C", "Bc", "a", "Z12", "Z1", "ZZ", "9", "A9"}
+	var tops []topic.Topic
+	for _, a := range lits {
+		tops = append(tops, topic.MustParse(a))
+		for _, b := range lits {
+			tops = append(tops, topic.MustParse(a+"."+b))
+			for _, c := range lits[:4] {
+				tops = append(tops, topic.MustParse(a+"."+b+"."+c))
+			}
+		}
+	}
+	matched := 0
+	for _, tp := range tops {
+		var want []string
+		for _, p := range pats {
+			if topic.MustParse(p).Matches(tp) {
+				want = append(want, p)
+			}
+		}
+		matched += len(want)
+		var got []string
+		for _, h := range e.HooksFor(tp) {
+			got = append(got, h.Topic().String())
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: index routes to %v, Topic.Matches says %v", tp, got, want)
+		}
+	}
+	if matched < len(tops) {
+		t.Fatalf("only %d matches over %d topics: the test checks too little", matched, len(tops))
+	}
+	t.Logf("%d matches over %d topics", matched, len(tops))
+}
