@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -166,4 +168,69 @@ func TestReviewConsumePanicAfterPublish(t *testing.T) {
 	if err != nil || n != capacity-publishEvery-1 || seqs[0] != publishEvery+2 {
 		t.Fatalf("the rest: %d %v %v", n, err, seqs)
 	}
+}
+
+// TestReviewStaleTailStressExact: producers whose slow path yields between
+// loading tail and loading head (testHookFull), so that their tails go
+// stale often, on a queue of capacity 4. The single consumer checks what
+// Len cannot show (it clamps at Cap): claimed minus taken never exceeds
+// the capacity, sequence ids have no gap, and each producer's items come in
+// its order, none lost or doubled.
+func TestReviewStaleTailStressExact(t *testing.T) {
+	const producers, capacity = 4, 4
+	per := 20000
+	if testing.Short() || raceEnabled {
+		per = 3000
+	}
+	q := mustNew[int](t, capacity)
+	var slow, stale atomic.Int64
+	testHookFull = func(tail uint64) {
+		slow.Add(1)
+		runtime.Gosched()
+		if q.head.Load() > tail {
+			stale.Add(1) // this put's tail is now behind head
+		}
+	}
+	defer func() { testHookFull = nil }()
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range per {
+				for {
+					_, err := q.TryPut(p<<32 | i)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrFull) {
+						t.Error(err)
+						return
+					}
+					runtime.Gosched()
+				}
+			}
+		})
+	}
+	next := make([]int, producers)
+	for seq := uint64(1); seq <= producers*uint64(per); {
+		head := q.head.Load()
+		if n := q.tail.Load()&^closedBit - head; n > capacity {
+			t.Fatalf("%d positions claimed past head %d, capacity %d", n, head, capacity)
+		}
+		v, s, err := q.TryGet()
+		if errors.Is(err, ErrEmpty) {
+			runtime.Gosched()
+			continue
+		}
+		if err != nil || s != seq {
+			t.Fatalf("TryGet seq %d %v, want seq %d", s, err, seq)
+		}
+		p, i := v>>32, v&(1<<32-1)
+		if i != next[p] {
+			t.Fatalf("producer %d: item %d, want %d", p, i, next[p])
+		}
+		next[p]++
+		seq++
+	}
+	wg.Wait()
+	t.Logf("%d slow-path puts, %d of them with a tail gone stale behind head", slow.Load(), stale.Load())
 }
