@@ -49,7 +49,8 @@ type routeCache struct {
 	capacityMisses int // in the current generation
 
 	// one shares the delivery lists of one hook: 20,000 topics that reach
-	// one wildcard subscription hold the same slice.
+	// one wildcard subscription hold the same slice. At most 2*size lists
+	// (see shared), so hooks no longer registered are not kept for good.
 	one map[*event.Hook][]*event.Hook
 	buf []*event.Hook // resolve's output, copied by shared
 
@@ -112,9 +113,6 @@ func (c *routeCache) swap() {
 	}
 	c.cur, c.old = c.old, c.cur
 	clear(c.cur)
-	if len(c.one) > 2*c.size {
-		clear(c.one) // hooks come and go; keep the shared lists bounded too
-	}
 }
 
 // wasEvicted reports whether the last swap probably dropped t.
@@ -136,6 +134,13 @@ func (c *routeCache) shared(hooks []*event.Hook) []*event.Hook {
 	case 1:
 		if s, ok := c.one[hooks[0]]; ok {
 			return s
+		}
+		if len(c.one) >= 2*c.size {
+			// Hooks come and go: a subscriber that unsubscribes and comes
+			// back has a new hook. Bound the lists here, not at a swap: one
+			// topic's route recomputed after each change never fills a
+			// generation (TestReviewSharedListsBoundedUnderHookChurn).
+			clear(c.one)
 		}
 		s := []*event.Hook{hooks[0]}
 		c.one[hooks[0]] = s

@@ -168,7 +168,8 @@ const DefaultIdleSpin = time.Millisecond
 // items spins for less, halving with every such gap. The trade: while items
 // keep coming at gaps under d, the consumer keeps a core busy; an idle
 // queue's consumer spins at most once, for at most d, and then parks and
-// uses no CPU. 0 turns the adaptation off (Consume then spins WithMaxSpin
+// uses no CPU. The spin ends, as parking does, when Consume's context
+// ends. 0 turns the adaptation off (Consume then spins WithMaxSpin
 // rounds and parks, as Get and Put do); it is off too with WithMaxSpin(0).
 // A negative d makes New return an error wrapping ErrOption.
 func WithIdleSpin(d time.Duration) Option {
@@ -751,7 +752,7 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 			if since == 0 {
 				since = now
 			}
-			if i >= q.maxSpin && now-since < q.spinFor.Load() {
+			if i >= q.maxSpin && now-since < q.spinFor.Load() && (ctx == nil || ctx.Err() == nil) {
 				spin(i) // WithIdleSpin: the recent gaps say an item is near
 				continue
 			}
