@@ -19,10 +19,14 @@ import (
 // once, and a cache smaller than that misses on nearly every message
 // (BenchmarkScale/topics=20000 against topics=1). Unless WithCacheSize fixed
 // it, the size doubles, up to MaxCacheSize, when a generation saw many
-// capacity misses: misses of topics that the previous swap had just dropped
-// (remembered, approximately, by a bitset of their hashes). A stream of
+// capacity misses: misses of topics that were cached before and dropped,
+// estimated from a sample of the topics by hash (noteMiss). A stream of
 // topics never seen again (10 million topics over a day) makes no capacity
-// misses and leaves the size where it is.
+// misses and leaves the size where it is. Freed with the topics: when a
+// long run of messages brings no new topic, an aging swap drops the entries
+// not used since the last one, and shrinks the cache when few are left
+// (age), so a cache grown for yesterday's 50,000 symbols does not keep them,
+// or the hooks they reach, for good.
 //
 // Kept across registry changes: every change that can alter a route is
 // logged by the registry with its generation (registry.record). An entry
@@ -43,10 +47,14 @@ type routeCache struct {
 	log     [changeLog]topic.Topic // copy of the registry's change log at gen
 	logFrom uint64                 // log covers the generations after logFrom up to gen
 
-	// evicted has a bit set for the hash of every entry the last swap
-	// dropped; a miss on such a topic is a capacity miss.
-	evicted        []uint64
-	capacityMisses int // in the current generation
+	// sample holds the hashes of the missed topics whose hash is 0 modulo
+	// sampleEvery: a miss on a topic already there is a capacity miss (the
+	// topic was cached and dropped), and counts for sampleEvery of them.
+	sample         map[uint64]struct{}
+	capacityMisses int // estimated, in the current generation
+	// seen counts the messages of the current aging period and swaps the
+	// swaps in it (see age).
+	seen, swaps int
 
 	// one shares the delivery lists of one hook: 20,000 topics that reach
 	// one wildcard subscription hold the same slice. At most 2*size lists
@@ -68,62 +76,99 @@ type routeEntry struct {
 // loop's route cache grows to when WithCacheSize did not fix its size.
 const MaxCacheSize = 1 << 20
 
+// Capacity misses are estimated from the topics whose hash is 0 modulo
+// sampleEvery (a power of two); up to sampleMax such hashes are kept, so a
+// recurring set of up to sampleEvery*sampleMax topics is seen to recur.
+const (
+	sampleEvery = 64
+	sampleMax   = 1 << 14
+)
+
 func (c *routeCache) init(size int, fixed bool) {
 	c.size, c.fixed = size, fixed
 	c.cur = make(map[topic.Topic]routeEntry)
 	c.old = make(map[topic.Topic]routeEntry)
 	c.one = make(map[*event.Hook][]*event.Hook)
 	if !fixed {
-		c.evicted = make([]uint64, evictedWords(size))
+		c.sample = make(map[uint64]struct{})
 	}
 }
-
-// evictedWords is the size of the evicted bitset for size entries: 8 bits
-// an entry, so that about one topic in eight that was never cached looks
-// evicted (a false capacity miss), far below the growth threshold.
-func evictedWords(size int) int { return max(size/8, 1) }
 
 // put stores the route of t, swapping generations when the current is full.
 func (c *routeCache) put(t topic.Topic, r routeEntry) {
 	if len(c.cur) >= c.size {
-		c.swap()
+		c.swap(false)
 	}
 	c.cur[t] = r
 }
 
-// swap drops the older generation and makes it the current one. Before it
-// does, it decides whether the cache should grow: when more than a quarter
-// of the generation's entries were capacity misses, the topics in use do not
-// fit in two generations.
-func (c *routeCache) swap() {
-	grow := !c.fixed && c.size < MaxCacheSize && c.capacityMisses > c.size/4
-	c.capacityMisses = 0
-	if c.evicted != nil {
-		if grow {
+// noteMiss counts a miss on t, a topic not in the cache, towards growth.
+func (c *routeCache) noteMiss(t topic.Topic) {
+	if c.sample == nil {
+		return
+	}
+	h := t.Hash()
+	if h&(sampleEvery-1) != 0 {
+		return
+	}
+	if _, ok := c.sample[h]; ok {
+		c.capacityMisses += sampleEvery
+		return
+	}
+	if len(c.sample) >= sampleMax {
+		clear(c.sample)
+	}
+	c.sample[h] = struct{}{}
+}
+
+// swap drops the older generation and makes the current one the older.
+// Before it does, it sizes the cache (unless WithCacheSize fixed it): it
+// doubles when more than half a generation's entries were capacity misses
+// (the topics in use do not fit), and halves, down to DefaultCacheSize,
+// when an aging swap finds the generation less than a quarter full (the
+// topics in use have gone); the maps are then made anew, so that their
+// memory goes too (a cleared map keeps it).
+func (c *routeCache) swap(aging bool) {
+	c.swaps++
+	shrink := false
+	if !c.fixed {
+		switch {
+		case c.capacityMisses > c.size/2 && c.size < MaxCacheSize:
 			c.size *= 2
-			c.evicted = make([]uint64, evictedWords(c.size))
-		} else {
-			clear(c.evicted)
+		case aging && len(c.cur) < c.size/4 && c.size > DefaultCacheSize:
+			c.size /= 2
+			shrink = true
 		}
-		n := uint64(len(c.evicted)) * 64
-		for t := range c.old {
-			h := t.Hash() % n
-			c.evicted[h/64] |= 1 << (h % 64)
-		}
+	}
+	c.capacityMisses = 0
+	if shrink {
+		c.old, c.cur = c.cur, make(map[topic.Topic]routeEntry)
+		clear(c.one)
+		return
 	}
 	c.cur, c.old = c.old, c.cur
 	clear(c.cur)
 }
 
-// wasEvicted reports whether the last swap probably dropped t.
-func (c *routeCache) wasEvicted(t topic.Topic) bool {
-	if c.evicted == nil {
-		return false
+// age is told of n messages delivered. Every agingPeriod generations'
+// worth of messages with no swap, it swaps (an aging swap): entries not
+// used for two periods go, and the hooks they point to with them, though
+// no new topic comes to push them out, and the cache shrinks to the topics
+// in use (TestRouteCacheAges). No sweeper: the loop does it, once a batch.
+func (c *routeCache) age(n int) {
+	c.seen += n
+	if c.seen < agingPeriod*c.size {
+		return
 	}
-	n := uint64(len(c.evicted)) * 64
-	h := t.Hash() % n
-	return c.evicted[h/64]&(1<<(h%64)) != 0
+	if c.swaps == 0 {
+		c.swap(true)
+	}
+	c.seen, c.swaps = 0, 0
 }
+
+// agingPeriod is the length of an aging period, in generations' worth of
+// messages (see age).
+const agingPeriod = 8
 
 // shared returns a list equal to hooks, which is c.buf and is reused: the
 // list the cache already holds for a single hook, or a copy.
@@ -188,13 +233,14 @@ func (e *Engine) routeSlow(t topic.Topic, r routeEntry, inCur bool) []*event.Hoo
 	if !ok {
 		r, ok = c.old[t]
 	}
+	ok0 := ok // found, if maybe stale
 	if ok && r.gen != c.gen && c.stale(t, r.gen) {
 		ok = false
 	}
 	if !ok {
 		c.misses.Add(1)
-		if !inCur && c.wasEvicted(t) {
-			c.capacityMisses++
+		if !ok0 {
+			c.noteMiss(t)
 		}
 		var hooks []*event.Hook
 		hooks, r.gen = e.reg.resolve(t, c.buf[:0])

@@ -644,6 +644,7 @@ func (e *Engine) drive(r *run) {
 			continue
 		}
 		n, err := e.q.Consume(r.ctx, batchSize, e.deliver)
+		e.cache.age(n)
 		if err != nil {
 			if errors.Is(err, ErrClosed) && f.due != noDue {
 				continue // shut down and drained: the follow-ups left are due
