@@ -728,8 +728,10 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	if e.onLoop() {
 		return fmt.Errorf("shutdown: %w: called from a handler, it cannot wait for its own loop to drain (use go e.Shutdown(ctx), or Stop)", ErrRunning)
 	}
-	e.q.Close()
 	for {
+		// Closed again each round: a handler's Stop and Start meanwhile
+		// reopens the queue, and the loop it restarts must drain too.
+		e.q.Close()
 		e.mu.Lock()
 		r := e.cur
 		e.mu.Unlock()
