@@ -245,13 +245,15 @@ func pack(m event.Message) item {
 	return item{t: m.Topic, args: unsafe.Pointer(unsafe.SliceData(m.Args)), n: n}
 }
 
-// message rebuilds the message of it, taken from queue position seq-1,
-// but for its Kwargs (see unpack). Its sequence id is the queue position
-// plus one plus the follow-ups delivered before it (see followUps). It is
-// inlined, in deliver too (the call would cost a few nanoseconds a
-// message: BenchmarkDeliver).
-func (e *Engine) message(it *item, seq uint64) event.Message {
-	return event.Message{Topic: it.t, Args: argsOf(it.args, it.n&^hasKwargs), Seq: seq + e.fu.shift}
+// message fills *m with the message of it, taken from queue position
+// seq-1, but for its Kwargs (see unpack). Its sequence id is the queue
+// position plus one plus the follow-ups delivered before it (see
+// followUps). It is inlined, in deliver too (the call would cost a few
+// nanoseconds a message: BenchmarkDeliver); it fills a message rather than
+// returning one, because the inlined result was built in a temporary that
+// was then zeroed and copied (go tool objdump of deliver).
+func (e *Engine) message(m *event.Message, it *item, seq uint64) {
+	m.Topic, m.Args, m.Seq = it.t, argsOf(it.args, it.n&^hasKwargs), seq+e.fu.shift
 }
 
 // unpack rebuilds the message of it, taken from queue position seq-1, and
@@ -259,7 +261,8 @@ func (e *Engine) message(it *item, seq uint64) event.Message {
 // Get while the loop does not run), while the queue still counts the item
 // (inside Consume's fn).
 func (e *Engine) unpack(it *item, seq uint64) event.Message {
-	m := e.message(it, seq)
+	var m event.Message
+	e.message(&m, it, seq)
 	if it.n&hasKwargs != 0 {
 		m.Kwargs = e.takeKwargs(seq)
 	}
@@ -602,7 +605,8 @@ func (e *Engine) deliver(it *item, seq uint64) bool {
 	// call costs several nanoseconds a message (BenchmarkDeliver).
 	// unpack, whose call would cost as much as message's (it is not
 	// inlined):
-	m := e.message(it, seq)
+	var m event.Message
+	e.message(&m, it, seq)
 	if it.n&hasKwargs != 0 {
 		m.Kwargs = e.takeKwargs(seq)
 	}
