@@ -322,13 +322,15 @@ func pack(m event.Message) item {
 	return item{t: m.Topic, args: unsafe.Pointer(unsafe.SliceData(m.Args)), n: n}
 }
 
-// message rebuilds the message of it, taken from queue position seq-1,
-// but for its Kwargs (see unpack). Its sequence id is the queue position
-// plus one plus the follow-ups delivered before it (see followUps). It is
-// inlined, in deliver too (the call would cost a few nanoseconds a
-// message: BenchmarkDeliver).
-func (e *Engine) message(it *item, seq uint64) event.Message {
-	return event.Message{Topic: it.t, Args: argsOf(it.args, it.n&lenMask), Seq: seq + e.fu.shift}
+// message fills *m with the message of it, taken from queue position
+// seq-1, but for its Kwargs (see unpack). Its sequence id is the queue
+// position plus one plus the follow-ups delivered before it (see
+// followUps). It is inlined, in deliver too (the call would cost a few
+// nanoseconds a message: BenchmarkDeliver); it fills a message rather than
+// returning one, because the inlined result was built in a temporary that
+// was then zeroed and copied (go tool objdump of deliver).
+func (e *Engine) message(m *event.Message, it *item, seq uint64) {
+	m.Topic, m.Args, m.Seq = it.t, argsOf(it.args, it.n&lenMask), seq+e.fu.shift
 }
 
 // unpack rebuilds the message of it, taken from queue position seq-1, and
@@ -336,7 +338,8 @@ func (e *Engine) message(it *item, seq uint64) event.Message {
 // Get while the loop does not run), while the queue still counts the item
 // (inside Consume's fn).
 func (e *Engine) unpack(it *item, seq uint64) event.Message {
-	m := e.message(it, seq)
+	var m event.Message
+	e.message(&m, it, seq)
 	if it.n&hasValue != 0 {
 		valueTaken(&m, it.args, seq) // a typed payload (typed.go): a copy
 	}
@@ -687,7 +690,8 @@ func (e *Engine) deliver(it *item, seq uint64) bool {
 	// call costs several nanoseconds a message (BenchmarkDeliver).
 	// unpack, whose call would cost as much as message's (it is not
 	// inlined), with one test for the rare Kwargs and typed payloads:
-	m := e.message(it, seq)
+	var m event.Message
+	e.message(&m, it, seq)
 	if n := it.n; n&(hasKwargs|hasValue) != 0 {
 		if n&hasValue != 0 {
 			valueArgs(&m, it.args, seq) // a typed payload (typed.go)
@@ -821,8 +825,10 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	if e.onLoop() {
 		return fmt.Errorf("shutdown: %w: called from a handler, it cannot wait for its own loop to drain (use go e.Shutdown(ctx), or Stop)", ErrRunning)
 	}
-	e.q.Close()
 	for {
+		// Closed again each round: a handler's Stop and Start meanwhile
+		// reopens the queue, and the loop it restarts must drain too.
+		e.q.Close()
 		e.mu.Lock()
 		r := e.cur
 		e.mu.Unlock()

@@ -386,3 +386,30 @@ func ExampleTypedOf() {
 	e.Shutdown(context.Background())
 	// Output: AAPL 187.5
 }
+
+// A handler's put never waits for its own loop: on a full queue the
+// message becomes a follow-up, delivered after every message accepted
+// before it with the next sequence id, and Shutdown delivers follow-ups
+// published while it drains.
+func ExampleEngine_Put_followUps() {
+	e := engine.MustNew(engine.WithCapacity(1))
+	order, fill := topic.MustParse("Order.New"), topic.MustParse("Order.Fill")
+	e.RegisterFunc(order, func(m event.Message) {
+		for i := range 3 { // the queue holds one message: these are follow-ups
+			e.Put(fill, i)
+		}
+	})
+	e.RegisterFunc(fill, func(m event.Message) {
+		i, _ := event.Arg[int](m, 0)
+		fmt.Println(m.Seq, m.Topic, i)
+	})
+	e.Start()
+	e.Put(order)
+	e.Shutdown(context.Background())
+	fmt.Println("follow-ups kept beside the queue:", e.Stats().FollowUps)
+	// Output:
+	// 2 Order.Fill 0
+	// 3 Order.Fill 1
+	// 4 Order.Fill 2
+	// follow-ups kept beside the queue: 3
+}
