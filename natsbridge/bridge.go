@@ -235,6 +235,9 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 	}
 	if !cfg.exportSet {
 		all, err := topic.Parse(">")
+		if err == nil && all.IsExact() {
+			err = errors.New("\">\" is a literal, not a wildcard, in this version of package topic")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: the default export pattern \">\" is not supported here (%v): pass WithExport", ErrOption, err)
 		}

@@ -1,0 +1,112 @@
+package natsbridge
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/natsbridge/natsserver"
+)
+
+// Two engines bridged both ways on the same subjects: each delivers every
+// message exactly once (its own and the other's), in order per origin, and
+// neither exports what it imported.
+func TestBothWaysExactlyOnce(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	both := mustParse(t, "Both.{sym}")
+	const n = 500
+	syms := []string{"AAPL", "MSFT", "GOOG"}
+
+	type side struct {
+		name string
+		b    *Bridge
+		rec  *recorder
+	}
+	sides := []*side{{name: "A"}, {name: "B"}}
+	for _, s := range sides {
+		e := startEngine(t)
+		s.rec = newRecorder(2 * n)
+		if _, err := e.RegisterHandler(both, s.rec); err != nil {
+			t.Fatal(err)
+		}
+		s.b = startBridge(t, e, srv, WithExport(both), WithImport(both), WithName(s.name))
+	}
+	for i := range n {
+		for _, s := range sides {
+			tp := mustParse(t, "Both."+syms[i%len(syms)])
+			if err := s.b.e.Put(tp, s.name, int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, s := range sides {
+		s.rec.wait(t, ctx)
+	}
+	for _, s := range sides {
+		if err := s.b.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range sides {
+		msgs := s.rec.all()
+		if len(msgs) != 2*n {
+			t.Errorf("%s: %d messages after shutdown, want %d (an echo?)", s.name, len(msgs), 2*n)
+		}
+		next := map[string]int64{}
+		for _, m := range msgs {
+			from, _ := event.Arg[string](m, 0)
+			i, ok := argInt(m, 1)
+			if !ok {
+				t.Fatalf("%s: %v: argument 1 is %T, want int64", s.name, m, m.Args[1])
+			}
+			if i != next[from] {
+				t.Fatalf("%s: from %s got #%d, want #%d (order per origin or exactly once broken)", s.name, from, i, next[from])
+			}
+			next[from]++
+			if want := "Both." + syms[i%int64(len(syms))]; m.Topic.String() != want {
+				t.Fatalf("%s: #%d on %s, want %s", s.name, i, m.Topic, want)
+			}
+		}
+		st := s.b.Stats()
+		if st.Sent != n || st.Received != n || st.Gaps != 0 || st.Duplicates != 0 || st.Dropped.Total() != 0 {
+			t.Errorf("%s: stats %+v, want sent = received = %d and nothing lost, duplicated or dropped", s.name, st, n)
+		}
+	}
+}
+
+// A message imported from NATS is not exported again, even through a
+// pattern that matches it, while a handler's new message is.
+func TestNoEcho(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	all := mustParse(t, "X.{a}")
+	ea, eb := startEngine(t), startEngine(t)
+	recA, recB := newRecorder(2), newRecorder(2)
+	ea.RegisterHandler(all, recA)
+	eb.RegisterHandler(all, recB)
+	// B forwards what it receives on X.in to X.fwd: a new local message.
+	eb.RegisterFunc(mustParse(t, "X.in"), func(m event.Message) {
+		eb.TryPut(mustParse(t, "X.fwd"), m.Args...)
+	})
+	ba := startBridge(t, ea, srv, WithExport(all), WithImport(all))
+	bb := startBridge(t, eb, srv, WithExport(all), WithImport(all))
+	if err := ea.Put(mustParse(t, "X.in"), "hello"); err != nil {
+		t.Fatal(err)
+	}
+	recA.wait(t, ctx) // X.in (local), X.fwd (from B)
+	recB.wait(t, ctx) // X.in (from A), X.fwd (local)
+	for _, b := range []*Bridge{ba, bb} {
+		if err := b.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := func(r *recorder) string { return fmt.Sprint(r.all()) }
+	if len(recA.all()) != 2 || len(recB.all()) != 2 {
+		t.Fatalf("A got %s, B got %s: want two messages each", got(recA), got(recB))
+	}
+	sa, sb := ba.Stats(), bb.Stats()
+	if sa.Sent != 1 || sb.Sent != 1 || sa.Received != 1 || sb.Received != 1 {
+		t.Fatalf("A %+v\nB %+v\nwant each to send 1 and receive 1", sa, sb)
+	}
+}
