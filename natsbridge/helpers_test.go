@@ -2,6 +2,7 @@ package natsbridge
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -49,10 +50,13 @@ func startEngine(t testing.TB, opts ...engine.Option) *engine.Engine {
 // given) and shuts it down at the end of the test if the test did not.
 func startBridge(t testing.TB, e *engine.Engine, srv *natsserver.Server, opts ...Option) *Bridge {
 	t.Helper()
-	url := nats.DefaultURL
-	if srv != nil {
-		opts = append([]Option{WithNATSOptions(srv.ConnectOption(), nats.ReconnectWait(20*time.Millisecond))}, opts...)
-	}
+	return startBridgeURL(t, e, nats.DefaultURL, append([]Option{WithNATSOptions(srv.ConnectOption())}, opts...)...)
+}
+
+// startBridgeURL starts a bridge of e to url.
+func startBridgeURL(t testing.TB, e *engine.Engine, url string, opts ...Option) *Bridge {
+	t.Helper()
+	opts = append([]Option{quiet, WithNATSOptions(nats.ReconnectWait(10 * time.Millisecond))}, opts...)
 	b, err := New(e, url, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +71,9 @@ func startBridge(t testing.TB, e *engine.Engine, srv *natsserver.Server, opts ..
 	})
 	return b
 }
+
+// quiet keeps the bridges' expected warnings out of the test output.
+var quiet = WithLogger(slog.New(slog.DiscardHandler))
 
 func mustParse(t testing.TB, s string) topic.Topic {
 	t.Helper()
@@ -139,4 +146,30 @@ func argInt(m event.Message, i int) (int64, bool) {
 	}
 	f, ok := event.Arg[float64](m, i)
 	return int64(f), ok
+}
+
+// atomicCounter counts calls and signals when it reaches an expected count.
+type atomicCounter struct {
+	mu      sync.Mutex
+	n, want uint64
+	reached chan struct{}
+}
+
+func (c *atomicCounter) add() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	if c.reached != nil && c.n == c.want {
+		close(c.reached)
+	}
+}
+
+// expect sets the count to signal (before it is reached).
+func (c *atomicCounter) expect(want uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.want, c.reached = want, make(chan struct{})
+	if c.n == want {
+		close(c.reached)
+	}
 }
