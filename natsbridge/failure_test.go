@@ -53,14 +53,19 @@ func TestSlowConsumerCounted(t *testing.T) {
 	if dropped == 0 {
 		t.Fatal("no slow-consumer drop counted, with an engine that took at most ~25 of 2000 messages")
 	}
+	got.expect(uint64(n) - dropped)
 	releaseOnce()
+	waitFor(t, ctx, got.reached, "the messages that were not dropped")
 	// One more message, once the engine keeps up again: the gap shows.
 	want := uint64(n) - dropped + 1
 	got.expect(want)
 	if err := ea.Put(tp, int64(n), "last"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, got.reached, "the messages that were not dropped")
+	waitFor(t, ctx, got.reached, "the last message")
+	if err := bb.Shutdown(ctx); err != nil { // the importer has counted its last put
+		t.Fatal(err)
+	}
 	st := bb.Stats()
 	if st.Received != want || st.Gaps != dropped || st.SlowConsumerEvents == 0 {
 		t.Fatalf("stats %+v: want received %d, gaps = slow-consumer drops = %d, a slow-consumer event", st, want, dropped)
@@ -118,6 +123,9 @@ func TestReconnectBufferExhaustion(t *testing.T) {
 	px.restore()
 	waitFor(t, ctx, up, "the reconnection")
 	recB.wait(t, ctx)
+	if err := bb.Shutdown(ctx); err != nil { // the importer has counted its last put
+		t.Fatal(err)
+	}
 	sb := bb.Stats()
 	if sb.Received != sa.Sent || sb.Gaps != 0 {
 		t.Fatalf("receiver stats %+v: want received %d (every buffered message) and no gap", sb, sa.Sent)
