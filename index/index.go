@@ -6,9 +6,11 @@
 // The tree has one level per topic position. A node branches on:
 //   - exact literals and range options (a map from literal to child: a range
 //     (a|b) is stored under both a and b),
-//   - one child for all named wildcards ({x} and {y} share it: names do not
-//     change what matches),
-//   - one child per distinct regular expression, tried in turn.
+//   - one child for all named wildcards and stars ({x}, {y} and * share it:
+//     names do not change what matches),
+//   - one child per distinct regular expression, tried in turn,
+//   - one child for >, whose values every topic with at least one more part
+//     reaches, without descending further.
 //
 // An Index is not safe for concurrent use; the engine guards it with its
 // registry lock and caches the results per exact topic.
@@ -29,7 +31,8 @@ type Index[V comparable] struct {
 
 type node[V comparable] struct {
 	exact    map[string]*node[V]
-	any      *node[V]
+	any      *node[V] // {name} and *
+	rest     *node[V] // >: a leaf, one level down
 	patterns []patternEdge[V]
 	leaf     []leafEntry[V]
 	// size is the number of (topic, value) pairs stored at or below this node,
@@ -116,13 +119,21 @@ func (ix *Index[V]) walk(n *node[V], t topic.Topic, depth int, fn func(*node[V])
 				ix.walkExact(n, opt, t, depth, fn, add)
 			}
 		}
-	case topic.KindAny:
+	case topic.KindAny, topic.KindStar:
 		if n.any == nil {
 			n.any = &node[V]{}
 		}
 		ix.walk(n.any, t, depth+1, fn, add)
 		if !add && n.any.size == 0 {
 			n.any = nil
+		}
+	case topic.KindRest: // the last part: the child is the leaf
+		if n.rest == nil {
+			n.rest = &node[V]{}
+		}
+		ix.walk(n.rest, t, depth+1, fn, add)
+		if !add && n.rest.size == 0 {
+			n.rest = nil
 		}
 	case topic.KindPattern:
 		i := 0
@@ -176,8 +187,10 @@ func (ix *Index[V]) visitPaths(n *node[V], t topic.Topic, depth int, fn func(*no
 				return false
 			}
 		}
-	case topic.KindAny:
+	case topic.KindAny, topic.KindStar:
 		return ix.visitPaths(n.any, t, depth+1, fn)
+	case topic.KindRest:
+		return ix.visitPaths(n.rest, t, depth+1, fn)
 	case topic.KindPattern:
 		for _, e := range n.patterns {
 			if e.part.Pattern() == p.Pattern() {
@@ -206,6 +219,11 @@ func (ix *Index[V]) match(n *node[V], t topic.Topic, depth int, dst []V) []V {
 			dst = append(dst, e.v)
 		}
 		return dst
+	}
+	if n.rest != nil { // at least one part is left for the >
+		for _, e := range n.rest.leaf {
+			dst = append(dst, e.v)
+		}
 	}
 	lit := t.Part(depth).Literal()
 	if c := n.exact[lit]; c != nil {
@@ -243,6 +261,9 @@ func (ix *Index[V]) All() iter.Seq2[topic.Topic, V] {
 				}
 			}
 			if n.any != nil && !visit(n.any) {
+				return false
+			}
+			if n.rest != nil && !visit(n.rest) {
 				return false
 			}
 			for _, e := range n.patterns {

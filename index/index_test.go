@@ -27,6 +27,10 @@ func TestMatchKinds(t *testing.T) {
 		`Market.Data./^[A-Z]{4}$/`,
 		"Market.{a}.{b}",
 		"Other.{x}",
+		"Market.*.AAPL",
+		"Market.>",
+		">",
+		"Market.Data.>",
 	}
 	for _, s := range subs {
 		if !ix.Insert(mustParse(t, s), s) {
@@ -37,13 +41,15 @@ func TestMatchKinds(t *testing.T) {
 		t.Fatal("second Insert of the same pair reported new")
 	}
 	cases := map[string][]string{
-		"Market.Data.AAPL":    {"Market.Data.{symbol}", "Market.{kind}.AAPL", `Market.Data./^[A-Z]{4}$/`, "Market.{a}.{b}"},
-		"Market.Data.IBM":     {"Market.Data.{symbol}", "Market.{a}.{b}"},
-		"Market.Equity.Trade": {"Market.(Equity|Futures).Trade", "Market.{a}.{b}"},
-		"Market.Bonds.Trade":  {"Market.{a}.{b}"},
-		"Other.Thing":         {"Other.{x}"},
-		"Other":               nil,
-		"Market.Data.AAPL.X":  nil,
+		"Market.Data.AAPL":    {"Market.Data.{symbol}", "Market.{kind}.AAPL", `Market.Data./^[A-Z]{4}$/`, "Market.{a}.{b}", "Market.*.AAPL", "Market.>", ">", "Market.Data.>"},
+		"Market.Data.IBM":     {"Market.Data.{symbol}", "Market.{a}.{b}", "Market.>", ">", "Market.Data.>"},
+		"Market.Equity.Trade": {"Market.(Equity|Futures).Trade", "Market.{a}.{b}", "Market.>", ">"},
+		"Market.Bonds.Trade":  {"Market.{a}.{b}", "Market.>", ">"},
+		"Other.Thing":         {"Other.{x}", ">"},
+		"Other":               {">"},
+		"Market":              {">"},
+		"Market.Data":         {"Market.>", ">"},
+		"Market.Data.AAPL.X":  {"Market.>", ">", "Market.Data.>"},
 	}
 	for in, want := range cases {
 		got := ix.Match(mustParse(t, in), nil)
@@ -81,32 +87,40 @@ func TestRemovePrunes(t *testing.T) {
 }
 
 // TestAgainstBruteForce checks the index against topic.Matches over random
-// subscriptions, removals and topics.
+// subscriptions of every kind (exact, named wildcards, *, > as the last
+// part, ranges, regexps), removals and topics of one to four parts.
 func TestAgainstBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	lits := []string{"a", "b", "c", "dd"}
-	part := func() string {
-		switch r.IntN(6) {
+	lits := []string{"a", "b", "c", "dd", "a*", "b>"}
+	part := func(pos int, last bool) string {
+		switch r.IntN(10) {
 		case 0:
-			return fmt.Sprintf("{w%d}", r.IntN(3))
+			return fmt.Sprintf("{w%d}", pos)
 		case 1:
 			return "(a|c)"
 		case 2:
-			return "/^d/"
+			return []string{"/^d/", "/a|b/", "/^[ac]$/"}[r.IntN(3)]
+		case 3:
+			return "*"
+		case 4:
+			if last {
+				return ">"
+			}
+			return "*"
 		default:
 			return lits[r.IntN(len(lits))]
 		}
 	}
 	gen := func(generic bool) topic.Topic {
 		for {
-			n := 1 + r.IntN(3)
+			n := 1 + r.IntN(4)
 			s := ""
 			for i := 0; i < n; i++ {
 				if i > 0 {
 					s += "."
 				}
 				if generic {
-					s += part()
+					s += part(i, i == n-1)
 				} else {
 					s += lits[r.IntN(len(lits))]
 				}
@@ -119,7 +133,7 @@ func TestAgainstBruteForce(t *testing.T) {
 	}
 	var ix Index[int]
 	model := map[topic.Topic]int{}
-	for round := 0; round < 3000; round++ {
+	for round := 0; round < 5000; round++ {
 		if r.IntN(3) > 0 || len(model) == 0 {
 			tp := gen(true)
 			if _, ok := model[tp]; !ok {
@@ -135,18 +149,20 @@ func TestAgainstBruteForce(t *testing.T) {
 				break
 			}
 		}
-		e := gen(false)
-		var want []int
-		for tp, v := range model {
-			if tp.Matches(e) {
-				want = append(want, v)
+		for range 3 {
+			e := gen(false)
+			var want []int
+			for tp, v := range model {
+				if tp.Matches(e) {
+					want = append(want, v)
+				}
 			}
-		}
-		got := ix.Match(e, nil)
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Fatalf("round %d: Match(%v) = %v, brute force %v", round, e, got, want)
+			got := ix.Match(e, nil)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d: Match(%v) = %v, brute force %v", round, e, got, want)
+			}
 		}
 	}
 	n := 0
@@ -155,6 +171,12 @@ func TestAgainstBruteForce(t *testing.T) {
 	}
 	if n != len(model) || ix.Len() != len(model) {
 		t.Fatalf("All yielded %d, Len %d, model %d", n, ix.Len(), len(model))
+	}
+	for tp, v := range model {
+		ix.Remove(tp, v)
+	}
+	if ix.Len() != 0 || ix.root.size != 0 || ix.root.any != nil || ix.root.rest != nil || len(ix.root.exact) != 0 || len(ix.root.patterns) != 0 {
+		t.Fatalf("index not empty after removing everything")
 	}
 }
 

@@ -42,7 +42,7 @@ func TestBadInput(t *testing.T) {
 		lit := "b" + c
 		cases = append(cases, bad{fmt.Sprintf("Join %q", lit), func() error { _, err := Join("A", lit); return err }, ErrReserved, ""})
 	}
-	for _, lit := range []string{"/x", "+x", "a.b", ""} {
+	for _, lit := range []string{"/x", "+x", "a.b", "", "*", ">"} {
 		want := ErrReserved
 		if lit == "" {
 			want = ErrEmptyPart
@@ -50,7 +50,7 @@ func TestBadInput(t *testing.T) {
 		cases = append(cases, bad{fmt.Sprintf("ExactPart %q", lit), func() error { _, err := ExactPart(lit); return err }, want, ""})
 	}
 	// Wildcard names.
-	for _, name := range []string{"a b", "a.b", "a{", "é", "a/b", "a+b", "a|b", "a(b", "(", "*"} {
+	for _, name := range []string{"a b", "a.b", "a{", "€", "a😀", "a\u00a0b", "a/b", "a+b", "a|b", "a(b", "(", "*"} {
 		if strings.ContainsAny(name, ".") {
 			parse("A.{"+name+"}", ErrUnclosed)
 		} else {
@@ -60,7 +60,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// Format values that would not survive a round trip.
 	tmpl := MustParse("Market.{kind}.{symbol}")
-	for _, v := range []string{"", ".", "a.b", "{x}", "(a|b)", "/re/", "+x", "a|b", "a}", "\x00", "\xff", "\n"} {
+	for _, v := range []string{"", ".", "a.b", "{x}", "(a|b)", "/re/", "+x", "a|b", "a}", "\x00", "\xff", "\n", "*", ">"} {
 		cases = append(cases, bad{fmt.Sprintf("Format %q", v), func() error {
 			_, err := tmpl.Format(map[string]string{"kind": "Data", "symbol": v})
 			return err
@@ -76,11 +76,19 @@ func TestBadInput(t *testing.T) {
 		}
 		parse(s, want)
 	}
+	// A wildcard name used twice.
+	for _, s := range []string{"{a}.{a}", "A.+a.{a}", "{a}.b.+a", "{操作}.+操作"} {
+		parse(s, ErrDuplicate)
+	}
+	// > anywhere but last.
+	for _, s := range []string{">.a", "A.>.b", "A.>.>", "{x}.>.(a|b)"} {
+		parse(s, ErrRestNotLast)
+	}
 	// Limits: MaxLen bytes and MaxParts parts, by every way to build a topic.
 	parse(strings.Repeat("x", MaxLen+1), ErrTooLong)
 	parse(strings.Repeat("x", 1<<20), ErrTooLong) // refused at once, not scanned
 	parse(strings.Repeat("x.", MaxParts)+"x", ErrTooManyParts)
-	parse(strings.Repeat("{x}.", MaxParts)+"{y}", ErrTooManyParts)
+	parse(wildcards(MaxParts+1), ErrTooManyParts)
 	parse(strings.Repeat("{", 10000), ErrTooLong)
 	parse("/"+strings.Repeat("(", 4000)+"/", ErrBadPattern)
 	manyLits := make([]string, MaxParts+1)
@@ -106,6 +114,27 @@ func TestBadInput(t *testing.T) {
 		_, err := MustParse("A.{x}.{y}").Format(map[string]string{"x": strings.Repeat("v", MaxLen/2), "y": strings.Repeat("w", MaxLen/2)})
 		return err
 	})
+	add("FromParts(>, *)", ErrRestNotLast, func() error { _, err := FromParts(RestPart(), StarPart()); return err })
+	add("Append after >", ErrRestNotLast, func() error { _, err := MustParse("A.>").Append(StarPart()); return err })
+	add("FromParts({a}, {a})", ErrDuplicate, func() error {
+		a, err := AnyPart("a")
+		if err != nil {
+			return fmt.Errorf("AnyPart: %v", err)
+		}
+		_, err = FromParts(a, a)
+		return err
+	})
+	add("Append of a name already used", ErrDuplicate, func() error {
+		a, err := AnyPart("a")
+		if err != nil {
+			return fmt.Errorf("AnyPart: %v", err)
+		}
+		_, err = MustParse("A.{a}").Append(a)
+		return err
+	})
+	add("Join with *", ErrReserved, func() error { _, err := Join("A", "*"); return err })
+	add("Format of *", ErrNotFormattable, func() error { _, err := MustParse("A.*").Format(nil); return err })
+	add("Format of >", ErrNotFormattable, func() error { _, err := MustParse("A.>").Format(nil); return err })
 	// Building topics and parts from pieces.
 	add("Join()", ErrEmpty, func() error { _, err := Join(); return err })
 	add("FromParts()", ErrEmpty, func() error { _, err := FromParts(); return err })
@@ -170,6 +199,15 @@ func TestBadInput(t *testing.T) {
 	t.Logf("%d bad inputs refused", len(cases))
 }
 
+// wildcards returns a topic of n wildcards with distinct names.
+func wildcards(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "{x" + itoa(i) + "}"
+	}
+	return strings.Join(names, ".")
+}
+
 // TestLimitsAccepted: a topic of exactly MaxLen bytes and one of exactly
 // MaxParts parts are accepted, by Parse and by Join.
 func TestLimitsAccepted(t *testing.T) {
@@ -184,7 +222,7 @@ func TestLimitsAccepted(t *testing.T) {
 	if tp, err := Join(lits...); err != nil || tp.Len() != MaxParts {
 		t.Fatalf("Join of %d parts: %v", MaxParts, err)
 	}
-	if tp, err := Parse(strings.Repeat("{x}.", MaxParts-1) + "{y}"); err != nil || tp.Len() != MaxParts {
+	if tp, err := Parse(wildcards(MaxParts)); err != nil || tp.Len() != MaxParts {
 		t.Fatalf("Parse of %d wildcards: %v", MaxParts, err)
 	}
 }

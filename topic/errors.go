@@ -23,6 +23,7 @@ var (
 	ErrZeroPart       = errors.New("zero Part")
 	ErrDuplicate      = errors.New("duplicate")
 	ErrTrailing       = errors.New("text after closing delimiter")
+	ErrRestNotLast    = errors.New(`">" not the last part`)
 )
 
 // Error describes a malformed topic, part or value: which input, what is

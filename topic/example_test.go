@@ -72,6 +72,18 @@ func ExampleTopic_Format() {
 	// topic "Market.{kind}.{symbol}": no value for wildcard ({symbol}) at offset 14
 }
 
+func ExampleTopic_FormatPartial() {
+	tmpl := topic.MustParse("realtime.{ticker}.{dtype}")
+	t, err := tmpl.FormatPartial(map[string]string{"ticker": "600010_SH"})
+	fmt.Println(t, t.IsExact(), err)
+
+	_, err = tmpl.FormatPartial(map[string]string{"ticker": "600010.SH"})
+	fmt.Println(err)
+	// Output:
+	// realtime.600010_SH.{dtype} false <nil>
+	// topic "realtime.{ticker}.{dtype}": invalid value ({ticker} = "600010.SH": reserved character "." at byte 6 of the value) at offset 9
+}
+
 func ExampleJoin() {
 	t, err := topic.Join("Market", "Data", "AAPL")
 	fmt.Println(t, err, t == topic.MustParse("Market.Data.AAPL"))

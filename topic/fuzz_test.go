@@ -11,7 +11,8 @@ import (
 // an invalid one gets an *Error with an offset inside the input.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"Market.Data.AAPL", "Market.{kind}.{symbol}", "A.+x", "Market.(Equity|Futures).Trade",
-		`Market.Data./^[A-Z]{4}$/`, `Prices./^\d+\.\d+$/.Last`, "a..b", "{x", "(a|", "/a", "//", "/a//.b", "(a|a)", "\xff"} {
+		`Market.Data./^[A-Z]{4}$/`, `Prices./^\d+\.\d+$/.Last`, "a..b", "{x", "(a|", "/a", "//", "/a//.b", "(a|a)", "\xff",
+		"Market.*", "Market.>", "*", ">", "A.*.>", ">.a", "A.>.b", "a*b.c>", "*.*.*.*", ">>.**"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -63,6 +64,9 @@ func FuzzMatch(f *testing.F) {
 	f.Add(`A./^b/`, "A.bc")
 	f.Add("A.{x}", "A.{y}")
 	f.Add("A.B", "A.B")
+	f.Add("Market.>", "Market.Data.AAPL")
+	f.Add("A.*.c", "A.b.c")
+	f.Add("A.>", "A.*.>")
 	f.Fuzz(func(t *testing.T, a, b string) {
 		ta, err1 := Parse(a)
 		tb, err2 := Parse(b)
@@ -96,7 +100,16 @@ func FuzzFormat(f *testing.F) {
 				vals[p.Name()] = v
 			}
 		}
+		// Without values, FormatPartial keeps everything; with a value for
+		// every name, it is Format wherever Format succeeds.
+		if same, err := tp.FormatPartial(nil); err != nil || same != tp {
+			t.Fatalf("FormatPartial(%q, nil) = %v, %v", tmpl, same, err)
+		}
+		partial, perr := tp.FormatPartial(vals)
 		out, err := tp.Format(vals)
+		if err == nil && (perr != nil || partial != out) {
+			t.Fatalf("Format(%q, %q) = %v but FormatPartial = %v, %v", tmpl, v, out, partial, perr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadValue) && !errors.Is(err, ErrNotFormattable) && !errors.Is(err, ErrTooLong) {
 				t.Fatalf("Format(%q, %q): unexpected error %v", tmpl, v, err)

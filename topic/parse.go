@@ -50,8 +50,8 @@ func MustParse(text string) Topic {
 // inlineParts exact parts of printable ASCII, of text no longer than
 // MaxLen, which it describes in parts (which hold no pointers: storing them
 // needs no write barrier). It reports false for anything else (other kinds
-// of parts, other bytes, any error), which parseParts then parses or
-// refuses with an error.
+// of parts, including a part that is only * or >, other bytes, any error),
+// which parseParts then parses or refuses with an error.
 func parseSimple(text string, parts *[inlineParts]pinfo) (int, bool) {
 	n, start := 0, 0
 	for i := 0; i <= len(text); i++ {
@@ -64,7 +64,8 @@ func parseSimple(text string, parts *[inlineParts]pinfo) (int, bool) {
 			}
 		}
 		// text[start:i] is a part.
-		if i == start || n == inlineParts || text[start] == '/' || text[start] == '+' {
+		if i == start || n == inlineParts || text[start] == '/' || text[start] == '+' ||
+			i == start+1 && (text[start] == '*' || text[start] == '>') {
 			return 0, false
 		}
 		parts[n] = pinfo{off: uint16(start), n: uint16(i - start), kind: KindExact}
@@ -122,6 +123,10 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 				return fail(err.Offset, err.Err, err.Detail)
 			}
 			p = Part{kind: KindAny, text: seg[1:c]}
+			if err := checkDuplicate(parts, p.text, i); err != nil {
+				err.Input = text
+				return nil, "", err
+			}
 		case '+':
 			name := text[i+1 : end]
 			if err := checkName(name, i+1); err != nil {
@@ -131,6 +136,10 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 				return fail(err.Offset, err.Err, err.Detail)
 			}
 			p = Part{kind: KindAny, text: name}
+			if err := checkDuplicate(parts, name, i); err != nil {
+				err.Input = text
+				return nil, "", err
+			}
 			canonicalDiffers = true
 		case '(':
 			seg := text[i:end]
@@ -152,10 +161,20 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 			p = rp
 		default:
 			lit := text[i:end]
-			if err := checkLiteral(lit); err != nil {
-				return fail(i+err.Offset, err.Err, err.Detail)
+			switch lit { // inside a part (a*b) they are literal, as in NATS
+			case "*":
+				p = StarPart()
+			case ">":
+				if end != len(text) {
+					return fail(i, ErrRestNotLast, "> stands for the rest of the topic")
+				}
+				p = RestPart()
+			default:
+				if err := checkLiteral(lit); err != nil {
+					return fail(i+err.Offset, err.Err, err.Detail)
+				}
+				p = Part{kind: KindExact, text: lit}
 			}
-			p = Part{kind: KindExact, text: lit}
 		}
 		parts = append(parts, p)
 		if end == len(text) {
@@ -175,6 +194,19 @@ func parseParts(text string, parts []Part) ([]Part, string, error) {
 		canonical = b.String()
 	}
 	return parts, canonical, nil
+}
+
+// checkDuplicate refuses a wildcard name that one of the parts before it
+// (parts) already has; off is the offset of the second one. A name bound
+// twice would have to bind one of two literals, or force them equal:
+// neither is what a reader of {a}.{a} can guess.
+func checkDuplicate(parts []Part, name string, off int) *Error {
+	for k, q := range parts {
+		if q.kind == KindAny && q.text == name {
+			return &Error{Offset: off, Err: ErrDuplicate, Detail: "wildcard {" + name + "} is already part " + itoa(k)}
+		}
+	}
+	return nil
 }
 
 // patternEnd returns the index of the '/' that closes the pattern starting

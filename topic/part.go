@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,11 +18,18 @@ const (
 	KindAny                 // a named wildcard: {name} or +name
 	KindRange               // one of several literals: (a|b|c)
 	KindPattern             // a regular expression: /expr/
+	KindStar                // an anonymous wildcard for one part: *
+	KindRest                // the rest: > as the last part, one or more parts
 )
 
-// String returns "exact", "any", "range", "pattern" or "invalid".
+// String returns "exact", "any", "range", "pattern", "star", "rest" or
+// "invalid".
 func (k Kind) String() string {
 	switch k {
+	case KindStar:
+		return "star"
+	case KindRest:
+		return "rest"
 	case KindExact:
 		return "exact"
 	case KindAny:
@@ -38,7 +46,7 @@ func (k Kind) String() string {
 // and safe to share.
 type Part struct {
 	kind Kind
-	text string // exact: literal; any: name; pattern: source; range: canonical "(a|b)"
+	text string // exact: literal; any: name; pattern: source; range: canonical "(a|b)"; star: "*"; rest: ">"
 	x    *extra // range and pattern
 }
 
@@ -67,6 +75,16 @@ func AnyPart(name string) (Part, error) {
 	}
 	return Part{kind: KindAny, text: name}, nil
 }
+
+// StarPart returns the anonymous one-part wildcard, written *. It accepts
+// any literal, as {name} does, and binds nothing.
+func StarPart() Part { return Part{kind: KindStar, text: "*"} }
+
+// RestPart returns the rest wildcard, written >: as the last part of a
+// topic it accepts one or more remaining parts (A.> matches A.b and A.b.c,
+// not A). Building a topic with it anywhere else is an error
+// (ErrRestNotLast).
+func RestPart() Part { return Part{kind: KindRest, text: ">"} }
 
 // RangePart returns a range part accepting any of options.
 func RangePart(options ...string) (Part, error) {
@@ -170,7 +188,7 @@ func (p Part) Regexp() *regexp.Regexp {
 func (p Part) IsExact() bool { return p.kind == KindExact }
 
 // String returns the canonical text of the part: the literal, {name},
-// (a|b) or /expr/.
+// (a|b), /expr/, * or >.
 func (p Part) String() string {
 	switch p.kind {
 	case KindAny:
@@ -182,13 +200,15 @@ func (p Part) String() string {
 }
 
 // Accepts reports whether p accepts the literal of an exact part: exact
-// compares text, any accepts everything, a range accepts one of its
-// options, a pattern accepts a literal in which its regexp finds a match.
+// compares text, any and star accept everything, a range accepts one of
+// its options, a pattern accepts a literal in which its regexp finds a
+// match. Rest accepts everything too (it accepts each of the parts it
+// covers).
 func (p Part) Accepts(literal string) bool {
 	switch p.kind {
 	case KindExact:
 		return p.text == literal
-	case KindAny:
+	case KindAny, KindStar, KindRest:
 		return true
 	case KindRange, KindPattern:
 		return p.x.accepts(p.kind, literal)
@@ -241,6 +261,9 @@ func checkLiteral(s string) *Error {
 	if s[0] == '/' || s[0] == '+' {
 		return &Error{Input: s, Offset: 0, Err: ErrReserved, Detail: quote(s[:1]) + " at the start of a literal"}
 	}
+	if len(s) == 1 && (s[0] == '*' || s[0] == '>') {
+		return &Error{Input: s, Offset: 0, Err: ErrReserved, Detail: quote(s) + " alone is a wildcard, not a literal"}
+	}
 	for i := 0; i < len(s); {
 		switch byteClass[s[i]] {
 		case 0:
@@ -279,16 +302,30 @@ func checkText(s string) *Error {
 	return nil
 }
 
-// checkName checks a wildcard name; off is its offset for the error.
+// checkName checks a wildcard name: letters and digits (Unicode: the
+// reference accepts +操作), '_' and '-'; off is its offset for the error,
+// which quotes the whole character.
 func checkName(name string, off int) *Error {
 	if name == "" {
 		return &Error{Input: name, Offset: off, Err: ErrEmptyWildcard}
 	}
-	for i := 0; i < len(name); i++ {
+	for i := 0; i < len(name); {
 		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: quote(string(c)) + " in a wildcard name (letters, digits, _ and - only)"}
+		if c < utf8.RuneSelf {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: quote(string(c)) + " in a wildcard name (letters, digits, _ and - only)"}
+			}
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(name[i:])
+		if r == utf8.RuneError && n == 1 {
+			return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: "invalid UTF-8 in a wildcard name"}
+		}
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return &Error{Input: name, Offset: off + i, Err: ErrReserved, Detail: quote(name[i:i+n]) + " in a wildcard name (letters, digits, _ and - only)"}
+		}
+		i += n
 	}
 	return nil
 }

@@ -1,11 +1,13 @@
 // Package topic implements the topic language of eventengine: dot-separated
 // topics whose parts are exact literals, named wildcards, ranges and regular
-// expressions.
+// expressions, and the wildcards * and > as NATS spells them.
 //
 //	Market.Data.AAPL               exact
 //	Market.Data.{symbol}           named wildcard (also written +symbol)
 //	Market.(Equity|Futures).Trade  range: one of the options
 //	Market.Data./^[A-Z]{4}$/       pattern: the regular expression finds a match
+//	Market.*.AAPL                  star: any one part, bound to no name
+//	Market.>                       rest: one or more parts (not Market itself)
 //
 // # Syntax
 //
@@ -15,9 +17,10 @@
 //   - exact: a literal. It may not be empty, may not contain '.', '{', '}',
 //     '(', ')' or '|', may not start with '/' or '+', and may not contain
 //     control characters or invalid UTF-8.
-//   - any: {name} or +name, where name is one or more ASCII letters, digits,
-//     '_' and '-'. Both spellings are the same part, written {name}. A name
-//     may appear at several positions (see Matching).
+//   - any: {name} or +name, where name is one or more letters, digits
+//     (Unicode: {操作} and +操作 are valid), '_' and '-'. Both spellings are
+//     the same part, written {name}. A name may appear only once in a topic
+//     (ErrDuplicate, at the offset of the second).
 //   - range: (a|b|c), each option a valid literal; an empty range or option
 //     (ErrEmptyRange) and an option given twice (ErrDuplicate) are refused.
 //   - pattern: /expr/, a Go (RE2) regular expression, compiled once at parse
@@ -25,6 +28,13 @@
 //     first '/' followed by '.' or by the end of the topic, so it may
 //     contain '.' and '/'. The search is unanchored (regexp.MatchString);
 //     anchor with ^ and $.
+//   - star: a part that is only *, an anonymous wildcard for one part.
+//   - rest: a part that is only >, allowed only as the last part
+//     (ErrRestNotLast elsewhere); it stands for one or more parts.
+//
+// As in NATS, * and > are wildcards only as whole parts: inside a part
+// (a*b, a>) they are literal characters. An exact part can therefore never
+// be just * or >.
 //
 // # Identity
 //
@@ -48,13 +58,13 @@
 // # Matching
 //
 // Topics with identical text match. Otherwise they must have the same number
-// of parts and at each position at least one side must be exact and the
-// other side must accept it: exact = equal text, any = always, range = an
-// option is equal, pattern = the regexp finds a match. Two generic parts
+// of parts, or the shorter one must end in > standing for the one or more
+// parts the other has from that position on, and at each position at least
+// one side must be exact and the other side must accept it: exact = equal
+// text, any, star and rest = always, range = an option is equal, pattern =
+// the regexp finds a match. Two generic parts
 // never match each other (A.{x} does not match A.{y}); identical topics
-// match, binding nothing. A name used at several positions does not force
-// equal literals: A.{x}.{x} matches A.b.c, and Values keeps the first
-// binding (x=b).
+// match, binding nothing.
 //
 // # Errors
 //
@@ -333,6 +343,19 @@ func FromParts(parts ...Part) (Topic, error) {
 		if i > 0 {
 			b.WriteByte('.')
 		}
+		if p.kind == KindAny {
+			if err := checkDuplicate(parts[:i], p.text, b.Len()); err != nil {
+				b.WriteString(p.String())
+				err.Input = b.String()
+				return Topic{}, err
+			}
+		}
+		if p.kind == KindRest && i != len(parts)-1 {
+			off := b.Len()
+			b.WriteString(p.String())
+			return Topic{}, &Error{Input: b.String(), Offset: off, Err: ErrRestNotLast,
+				Detail: "part " + itoa(i) + " of " + itoa(len(parts))}
+		}
 		b.WriteString(p.String())
 	}
 	if b.Len() > MaxLen {
@@ -358,10 +381,25 @@ func (t Topic) Append(p Part) (Topic, error) {
 }
 
 // Format replaces every named wildcard of t with values[name] and returns
-// the exact topic. A missing name (ErrMissingValue), a range or pattern part
-// (ErrNotFormattable) or a value that is not a valid literal (ErrBadValue) is
-// an error.
+// the exact topic. A missing name (ErrMissingValue), a part that is not
+// exact or a named wildcard (ErrNotFormattable) or a value that is not a
+// valid literal (ErrBadValue, naming the wildcard and the value) is an
+// error. FormatPartial keeps what it has no value for.
 func (t Topic) Format(values map[string]string) (Topic, error) {
+	return t.format(values, false)
+}
+
+// FormatPartial is the reference's format: it replaces the named wildcards
+// of t that values has a value for and keeps every other part as it is, so
+// realtime.{ticker}.{dtype} with only ticker=600010_SH gives
+// realtime.600010_SH.{dtype}. The result is exact only if nothing generic
+// is left. A value that is not a valid literal is an error (ErrBadValue),
+// as in Format.
+func (t Topic) FormatPartial(values map[string]string) (Topic, error) {
+	return t.format(values, true)
+}
+
+func (t Topic) format(values map[string]string, partial bool) (Topic, error) {
 	if t.d == nil {
 		return Topic{}, &Error{Err: ErrEmpty, Offset: 0}
 	}
@@ -370,24 +408,38 @@ func (t Topic) Format(values map[string]string) (Topic, error) {
 	}
 	parts := make([]Part, t.d.n)
 	off := 0
+	changed := false
 	for i, p := range t.Parts() {
-		switch p.kind {
-		case KindExact:
-			parts[i] = p
-		case KindAny:
+		parts[i] = p
+		switch {
+		case p.kind == KindAny:
 			v, ok := values[p.text]
 			if !ok {
+				if partial {
+					break
+				}
 				return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrMissingValue, Detail: "{" + p.text + "}"}
 			}
 			if err := checkLiteral(v); err != nil {
-				err.Err, err.Detail = ErrBadValue, "value "+quote(v)+" for {"+p.text+"}: "+err.Err.Error()
-				return Topic{}, err
+				// The template and the wildcard's place in it, then the value
+				// and what is wrong with it where.
+				d := "{" + p.text + "} = " + quote(v) + ": " + err.Err.Error()
+				if err.Detail != "" {
+					d += " " + err.Detail
+				}
+				if v != "" {
+					d += " at byte " + itoa(err.Offset) + " of the value"
+				}
+				return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrBadValue, Detail: d}
 			}
-			parts[i] = Part{kind: KindExact, text: v}
-		default:
+			parts[i], changed = Part{kind: KindExact, text: v}, true
+		case p.kind != KindExact && !partial:
 			return Topic{}, &Error{Input: t.d.text(), Offset: off, Err: ErrNotFormattable, Detail: p.kind.String() + " part " + p.String()}
 		}
 		off += len(p.String()) + 1
+	}
+	if !changed {
+		return t, nil
 	}
 	return FromParts(parts...)
 }

@@ -241,7 +241,7 @@ func TestMatch(t *testing.T) {
 		{"A.{x}", "A.B.C", false, map[string]string{}},
 		{"A.B", "A.B", true, map[string]string{}},
 		{"A.B", "A.C", false, map[string]string{}},
-		{"A.{x}.{x}", "A.b.c", true, map[string]string{"x": "b"}}, // first binding kept
+		{"A.{x}.b", "A.c.{x}", true, map[string]string{"x": "c"}}, // a name on both sides: the first binding is kept
 		{"A.(b|c)", "A./b/", false, map[string]string{}},
 	}
 	for _, c := range cases {
@@ -271,11 +271,19 @@ func randomTopic(r *rand.Rand, generic bool) string {
 	for i := range parts {
 		k := 0
 		if generic {
-			k = r.IntN(5)
+			k = r.IntN(7)
 		}
 		switch k {
+		case 4:
+			parts[i] = "*"
+		case 5:
+			if i == n-1 {
+				parts[i] = ">"
+			} else {
+				parts[i] = "a*"
+			}
 		case 1:
-			parts[i] = fmt.Sprintf("{v%d}", r.IntN(3))
+			parts[i] = fmt.Sprintf("{v%d}", i) // a name appears once in a topic
 		case 2:
 			parts[i] = "(a|bb)"
 		case 3:
@@ -310,7 +318,7 @@ func TestProperties(t *testing.T) {
 		}
 		// Formatting a wildcard-only template matches the template and binds
 		// exactly the values given (first name wins).
-		vals := map[string]string{"v0": "a", "v1": "bb", "v2": "c"}
+		vals := map[string]string{"v0": "a", "v1": "bb", "v2": "c", "v3": "a"}
 		if f, err := a.Format(vals); err == nil {
 			if !f.IsExact() || !a.Matches(f) {
 				t.Fatalf("%v formatted to %v, which it does not match", a, f)

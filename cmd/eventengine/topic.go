@@ -21,12 +21,12 @@ func init() {
 const topicUsage = `Usage:
   eventengine topic parse [--json] TOPIC
   eventengine topic match [--json] A B
-  eventengine topic format [--json] TEMPLATE name=value...
+  eventengine topic format [--json] [--partial] TEMPLATE name=value...
   eventengine topic --jsonl              JSON Lines requests on stdin, one answer per line
 
 Exit status: 0 on success, 1 on a no-match or an invalid topic, 2 on bad usage.
 JSON Lines requests: {"op":"parse","topic":T} {"op":"match","a":A,"b":B}
-{"op":"format","topic":T,"values":{"name":"value"}}
+{"op":"format","topic":T,"values":{"name":"value"}[,"partial":true]}
 Every non-blank line gets exactly one answer line, in order; a bad line gets
 {"ok":false,"error":"..."} and the next line is read. Blank lines are skipped.
 `
@@ -48,6 +48,8 @@ type answer struct {
 	Exact   *bool      `json:"exact,omitempty"`
 	Parts   []partJSON `json:"parts,omitempty"`
 	Matched *bool      `json:"matched,omitempty"`
+	// Rest is what a > covered (match only; left out when empty).
+	Rest string `json:"rest,omitempty"`
 	// Values is a map[string]string; as an interface, an empty map is still
 	// written ({}), while requests other than match leave it out.
 	Values any `json:"values,omitempty"`
@@ -60,6 +62,8 @@ type request struct {
 	A      *string           `json:"a"`
 	B      *string           `json:"b"`
 	Values map[string]string `json:"values"`
+	// Partial keeps the wildcards without a value (format only).
+	Partial bool `json:"partial"`
 }
 
 func fail(err error) answer { return answer{OK: false, Error: err.Error()} }
@@ -81,6 +85,8 @@ func parseAnswer(text string) answer {
 			a.Parts = append(a.Parts, partJSON{Kind: "range", Options: p.Options()})
 		case topic.KindPattern:
 			a.Parts = append(a.Parts, partJSON{Kind: "pattern", Pattern: p.Pattern()})
+		case topic.KindStar, topic.KindRest:
+			a.Parts = append(a.Parts, partJSON{Kind: p.Kind().String(), Text: p.String()})
 		}
 	}
 	return a
@@ -96,15 +102,19 @@ func matchAnswer(as, bs string) answer {
 		return fail(err)
 	}
 	r := a.Match(b)
-	return answer{OK: true, Matched: &r.Matched, Values: r.Values()} // {} when nothing bound
+	return answer{OK: true, Matched: &r.Matched, Values: r.Values(), Rest: r.Rest()} // {} when nothing bound
 }
 
-func formatAnswer(tmpl string, values map[string]string) answer {
+func formatAnswer(tmpl string, values map[string]string, partial bool) answer {
 	t, err := topic.Parse(tmpl)
 	if err != nil {
 		return fail(err)
 	}
-	out, err := t.Format(values)
+	format := t.Format
+	if partial {
+		format = t.FormatPartial
+	}
+	out, err := format(values)
 	if err != nil {
 		return fail(err)
 	}
@@ -138,7 +148,7 @@ func answerRequest(line []byte) answer {
 		if err := need("topic", r.Topic); err != nil {
 			return fail(err)
 		}
-		return formatAnswer(*r.Topic, r.Values)
+		return formatAnswer(*r.Topic, r.Values, r.Partial)
 	case "":
 		return fail(errors.New(`missing "op" (parse, match or format)`))
 	}
@@ -226,13 +236,17 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "match":
 		usage, want = "Usage: eventengine topic match [--json] A B\n\nMatch topic A against topic B and print the bound values.\n", func(n int) bool { return n == 2 }
 	case "format":
-		usage, want = "Usage: eventengine topic format [--json] TEMPLATE name=value...\n\nReplace the named wildcards of TEMPLATE with values.\n", func(n int) bool { return n >= 1 }
+		usage, want = "Usage: eventengine topic format [--json] [--partial] TEMPLATE name=value...\n\nReplace the named wildcards of TEMPLATE with values; with --partial, keep those\nwithout a value (and ranges, patterns, * and >) instead of failing.\n", func(n int) bool { return n >= 1 }
 	default:
 		fmt.Fprintf(stderr, "eventengine topic: unknown subcommand %q\n\n%s", op, topicUsage)
 		return 2
 	}
 	sub := newFlagSet("topic "+op, usage)
 	asJSON := sub.Bool("json", false, "print one JSON object")
+	var partial *bool
+	if op == "format" {
+		partial = sub.Bool("partial", false, "keep the wildcards without a value")
+	}
 	params, code, ok := parseFlags(sub, rest[1:], stdout, stderr)
 	if !ok {
 		return code
@@ -257,11 +271,10 @@ func runTopic(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			values[k] = v
 		}
-		a = formatAnswer(params[0], values)
+		a = formatAnswer(params[0], values, *partial)
 	}
 	if *asJSON || *topJSON {
-		b, _ := json.Marshal(a)
-		fmt.Fprintln(stdout, string(b))
+		newEncoder(stdout).Encode(a) // an answer always encodes; a write error has nowhere to go
 	} else {
 		printAnswer(stdout, stderr, a)
 	}
@@ -285,6 +298,9 @@ func printAnswer(stdout, stderr io.Writer, a answer) {
 		for _, k := range slices.Sorted(maps.Keys(values)) {
 			fmt.Fprintf(stdout, "  %s = %s\n", k, values[k])
 		}
+		if a.Rest != "" {
+			fmt.Fprintf(stdout, "  > = %s\n", a.Rest)
+		}
 	case a.Parts != nil:
 		kind := "generic"
 		if *a.Exact {
@@ -294,7 +310,7 @@ func printAnswer(stdout, stderr io.Writer, a answer) {
 		for i, p := range a.Parts {
 			var desc string
 			switch p.Kind {
-			case "exact":
+			case "exact", "star", "rest":
 				desc = p.Text
 			case "any":
 				desc = "{" + p.Name + "}"
@@ -310,13 +326,22 @@ func printAnswer(stdout, stderr io.Writer, a answer) {
 	}
 }
 
+// newEncoder returns a JSON encoder that writes topics as they are: a > is
+// written >, not \u003e (HTML escaping has no purpose on a terminal or in a
+// pipe).
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
 // serveJSONL answers each line of stdin with one line of JSON, in order,
 // never stopping on a bad line.
 func serveJSONL(stdin io.Reader, stdout, stderr io.Writer) int {
 	r := bufio.NewReaderSize(stdin, 64<<10)
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	enc := json.NewEncoder(w)
+	enc := newEncoder(w)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(strings.TrimSpace(string(line))) > 0 {

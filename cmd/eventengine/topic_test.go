@@ -53,6 +53,17 @@ func TestTopicCommands(t *testing.T) {
 		{[]string{"topic", "format", "A.(b|c)"}, 1, ""},
 		{[]string{"topic", "parse", `P./^\d+\.\d+$/.Last`}, 0, "1  pattern /^\\d+\\.\\d+$/"},
 		{[]string{"--help"}, 0, "Commands:"},
+		{[]string{"topic", "parse", "Market.*.>"}, 0, "Market.*.> (generic, 3 parts)\n  0  exact   Market\n  1  star    *\n  2  rest    >\n"},
+		{[]string{"topic", "parse", "--json", "A.*.>"}, 0, `{"ok":true,"value":"A.*.>","exact":false,"parts":[{"kind":"exact","text":"A"},{"kind":"star","text":"*"},{"kind":"rest","text":">"}]}` + "\n"},
+		{[]string{"topic", "parse", "A.b*c"}, 0, "A.b*c (exact, 2 parts)"},
+		{[]string{"topic", "format", "--partial", "realtime.{ticker}.{dtype}", "ticker=600010_SH"}, 0, "realtime.600010_SH.{dtype}\n"},
+		{[]string{"topic", "format", "realtime.{ticker}.{dtype}", "ticker=600010_SH"}, 1, ""},
+		{[]string{"topic", "format", "--json", "Market.{symbol}", "symbol=A.B"}, 1, `{"ok":false,"error":"topic \"Market.{symbol}\": invalid value ({symbol} = \"A.B\": reserved character \".\" at byte 1 of the value) at offset 7"}`},
+		{[]string{"topic", "parse", "--partial", "A"}, 2, ""},
+		{[]string{"topic", "parse", "A.>.b"}, 1, ""},
+		{[]string{"topic", "match", "Market.>", "Market.Data.AAPL"}, 0, "match\n  > = Data.AAPL\n"},
+		{[]string{"topic", "match", "Market.>", "Market"}, 1, "no match\n"},
+		{[]string{"topic", "match", "--json", "{k}.*.>", "a.b.c.d"}, 0, `{"ok":true,"matched":true,"rest":"c.d","values":{"k":"a"}}` + "\n"},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCmd(t, "", c.args...)
@@ -83,6 +94,9 @@ func TestTopicJSONL(t *testing.T) {
 		`{"topic":"A"}`,
 		`{"op":"format","topic":"A.{x}","values":{"x":"b|c"}}`,
 		`[1,2]`,
+		`{"op":"parse","topic":"Market.*.>"}`,
+		`{"op":"format","topic":"realtime.{ticker}.{dtype}","values":{"ticker":"600010_SH"},"partial":true}`,
+		`{"op":"match","a":"Market.>","b":"Market.Data.AAPL"}`,
 		`{"op":"parse","topic":"last.line.without.newline"}`,
 	}, "\n")
 	code, out, _ := runCmd(t, in, "topic", "--jsonl")
@@ -104,8 +118,11 @@ func TestTopicJSONL(t *testing.T) {
 		`{"ok":true,"matched":true,"values":{}}`,
 		`{"ok":false,"error":"op \"parse\" needs the field \"topic\""}`,
 		`{"ok":false,"error":"missing \"op\"`,
-		`{"ok":false,"error":"topic \"b|c\": invalid value`,
+		`{"ok":false,"error":"topic \"A.{x}\": invalid value ({x} = \"b|c\": reserved character \"|\" at byte 1 of the value) at offset 2"}`,
 		`{"ok":false,"error":"bad JSON`,
+		`{"ok":true,"value":"Market.*.>","exact":false,"parts":[{"kind":"exact","text":"Market"},{"kind":"star","text":"*"},{"kind":"rest","text":">"}]}`,
+		`{"ok":true,"value":"realtime.600010_SH.{dtype}"}`,
+		`{"ok":true,"matched":true,"rest":"Data.AAPL","values":{}}`,
 		`{"ok":true,"value":"last.line.without.newline","exact":true`,
 	}
 	if len(lines) != len(want) {
