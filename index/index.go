@@ -8,7 +8,8 @@
 //     (a|b) is stored under both a and b),
 //   - one child for all named wildcards and stars ({x}, {y} and * share it:
 //     names do not change what matches),
-//   - one child per distinct regular expression, tried in turn,
+//   - one child per distinct regular expression, indexed by what the
+//     regexp says about the literals it accepts (see patterns),
 //   - one child for >, whose values every topic with at least one more part
 //     reaches, without descending further.
 //
@@ -31,18 +32,13 @@ type Index[V comparable] struct {
 
 type node[V comparable] struct {
 	exact    map[string]*node[V]
-	any      *node[V] // {name} and *
-	rest     *node[V] // >: a leaf, one level down
-	patterns []patternEdge[V]
+	any      *node[V]     // {name} and *
+	rest     *node[V]     // >: a leaf, one level down
+	patterns *patterns[V] // nil when there are none
 	leaf     []leafEntry[V]
 	// size is the number of (topic, value) pairs stored at or below this node,
 	// counting a range subscription once per option; an empty node is pruned.
 	size int
-}
-
-type patternEdge[V comparable] struct {
-	part  topic.Part
-	child *node[V]
 }
 
 type leafEntry[V comparable] struct {
@@ -136,19 +132,16 @@ func (ix *Index[V]) walk(n *node[V], t topic.Topic, depth int, fn func(*node[V])
 			n.rest = nil
 		}
 	case topic.KindPattern:
-		i := 0
-		for ; i < len(n.patterns); i++ {
-			if n.patterns[i].part.Pattern() == p.Pattern() {
-				break
+		if n.patterns == nil {
+			n.patterns = &patterns[V]{}
+		}
+		e := n.patterns.edge(p, true)
+		ix.walk(e.child, t, depth+1, fn, add)
+		if !add && e.child.size == 0 {
+			n.patterns.drop(e)
+			if n.patterns.empty() {
+				n.patterns = nil
 			}
-		}
-		if i == len(n.patterns) {
-			n.patterns = append(n.patterns, patternEdge[V]{part: p, child: &node[V]{}})
-		}
-		child := n.patterns[i].child
-		ix.walk(child, t, depth+1, fn, add)
-		if !add && child.size == 0 {
-			n.patterns = append(n.patterns[:i], n.patterns[i+1:]...)
 		}
 	}
 }
@@ -192,8 +185,8 @@ func (ix *Index[V]) visitPaths(n *node[V], t topic.Topic, depth int, fn func(*no
 	case topic.KindRest:
 		return ix.visitPaths(n.rest, t, depth+1, fn)
 	case topic.KindPattern:
-		for _, e := range n.patterns {
-			if e.part.Pattern() == p.Pattern() {
+		if n.patterns != nil {
+			if e := n.patterns.edge(p, false); e != nil {
 				return ix.visitPaths(e.child, t, depth+1, fn)
 			}
 		}
@@ -232,10 +225,8 @@ func (ix *Index[V]) match(n *node[V], t topic.Topic, depth int, dst []V) []V {
 	if n.any != nil {
 		dst = ix.match(n.any, t, depth+1, dst)
 	}
-	for _, e := range n.patterns {
-		if e.part.Accepts(lit) {
-			dst = ix.match(e.child, t, depth+1, dst)
-		}
+	if n.patterns != nil {
+		dst = ix.matchPatterns(n.patterns, lit, t, depth, dst)
 	}
 	return dst
 }
@@ -266,9 +257,11 @@ func (ix *Index[V]) All() iter.Seq2[topic.Topic, V] {
 			if n.rest != nil && !visit(n.rest) {
 				return false
 			}
-			for _, e := range n.patterns {
-				if !visit(e.child) {
-					return false
+			if n.patterns != nil {
+				for _, e := range n.patterns.bySrc {
+					if !visit(e.child) {
+						return false
+					}
 				}
 			}
 			return true

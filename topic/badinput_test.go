@@ -132,6 +132,9 @@ func TestBadInput(t *testing.T) {
 		_, err = MustParse("A.{a}").Append(a)
 		return err
 	})
+	add("Topic.Join after >", ErrRestNotLast, func() error { _, err := MustParse("A.>").Join(MustParse("b")); return err })
+	add("Topic.Join of a name used twice", ErrDuplicate, func() error { _, err := MustParse("A.{x}").Join(MustParse("{x}")); return err })
+	add("Topic.Join of zero topics", ErrEmpty, func() error { _, err := (Topic{}).Join(Topic{}); return err })
 	add("Join with *", ErrReserved, func() error { _, err := Join("A", "*"); return err })
 	add("Format of *", ErrNotFormattable, func() error { _, err := MustParse("A.*").Format(nil); return err })
 	add("Format of >", ErrNotFormattable, func() error { _, err := MustParse("A.>").Format(nil); return err })

@@ -92,7 +92,21 @@ func ExampleJoin() {
 	fmt.Println(err)
 	// Output:
 	// Market.Data.AAPL <nil> true
-	// topic "a.b": reserved character (".") at offset 1
+	// topic "a.b": reserved character ("."; a literal is one part: to join topics, use Topic.Join) at offset 1
+}
+
+func ExampleTopic_Join() {
+	base := topic.MustParse("Market.Data")
+	t, err := base.Join(topic.MustParse("AAPL"))
+	fmt.Println(t, t.IsExact(), err)
+	sub, err := base.Join(topic.MustParse("{symbol}.>"))
+	fmt.Println(sub, err)
+	_, err = topic.MustParse("Market.>").Join(topic.MustParse("AAPL"))
+	fmt.Println(errors.Is(err, topic.ErrRestNotLast))
+	// Output:
+	// Market.Data.AAPL true <nil>
+	// Market.Data.{symbol}.> <nil>
+	// true
 }
 
 func ExampleTopic_Append() {

@@ -44,3 +44,33 @@ func TestFormatPartial(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicJoin: joining topics concatenates their parts, with the checks
+// of FromParts.
+func TestTopicJoin(t *testing.T) {
+	a, b := MustParse("Market.{kind}"), MustParse("AAPL.>")
+	j, err := a.Join(b)
+	if err != nil || j != MustParse("Market.{kind}.AAPL.>") {
+		t.Fatalf("Join = %v, %v", j, err)
+	}
+	if j, err := (Topic{}).Join(MustParse("A"), Topic{}, MustParse("B.C")); err != nil || j != MustParse("A.B.C") {
+		t.Fatalf("Join with zero topics = %v, %v", j, err)
+	}
+	if j, err := a.Join(); err != nil || j != a {
+		t.Fatalf("Join() = %v, %v", j, err)
+	}
+	for _, c := range []struct {
+		a, b Topic
+		want error
+	}{
+		{MustParse("A.>"), MustParse("B"), ErrRestNotLast},
+		{MustParse("A.{x}"), MustParse("{x}"), ErrDuplicate},
+		{Topic{}, Topic{}, ErrEmpty},
+		{MustParse(wildcards(MaxParts)), MustParse("z"), ErrTooManyParts},
+		{MustParse(strings.Repeat("a", MaxLen/2)), MustParse(strings.Repeat("b", MaxLen/2)), ErrTooLong},
+	} {
+		if _, err := c.a.Join(c.b); !errors.Is(err, c.want) {
+			t.Errorf("%v.Join(%v) = %v, want %v", c.a, c.b, err, c.want)
+		}
+	}
+}

@@ -313,12 +313,17 @@ func (t *Topic) UnmarshalText(b []byte) error {
 }
 
 // Join builds an exact topic from literals, each of which must be a valid
-// exact part.
+// exact part: a value such as BRK.B is refused rather than split into two
+// parts. To join topics (Market.Data and AAPL, or a template), use
+// Topic.Join.
 func Join(literals ...string) (Topic, error) {
 	parts := make([]Part, len(literals))
 	for i, l := range literals {
 		p, err := ExactPart(l)
 		if err != nil {
+			if err := err.(*Error); strings.IndexByte(l, '.') >= 0 {
+				err.Detail += "; a literal is one part: to join topics, use Topic.Join"
+			}
 			return Topic{}, err
 		}
 		parts[i] = p
@@ -368,6 +373,27 @@ func FromParts(parts ...Part) (Topic, error) {
 		return t, nil
 	}
 	return intern(text, h, parts), nil
+}
+
+// Join returns the topic made of the parts of t followed by those of each
+// topic of more (the reference's join, for topics): Market.Data joined with
+// AAPL is Market.Data.AAPL, and with {symbol}.> it is
+// Market.Data.{symbol}.>. Zero topics add nothing. What FromParts refuses
+// is refused: a > before the end, a wildcard name used twice, more than
+// MaxParts parts or MaxLen bytes; joining nothing but zero topics is
+// ErrEmpty.
+func (t Topic) Join(more ...Topic) (Topic, error) {
+	n := t.Len()
+	for _, m := range more {
+		n += m.Len()
+	}
+	parts := make([]Part, 0, n)
+	for _, m := range append([]Topic{t}, more...) {
+		for _, p := range m.Parts() {
+			parts = append(parts, p)
+		}
+	}
+	return FromParts(parts...)
 }
 
 // Append returns a new topic with p added after the parts of t; t is
