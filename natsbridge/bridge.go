@@ -256,6 +256,9 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 			b.origin = binary.LittleEndian.Uint64(r[:])
 		}
 	}
+	if err := cfg.mapper.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrOption, err)
+	}
 	// Check every pattern's filter now, so a bad one is an error of New.
 	for _, p := range cfg.imports {
 		if _, err := cfg.mapper.Filter(p); err != nil {

@@ -56,7 +56,7 @@ func TestBothWaysExactlyOnce(t *testing.T) {
 		next := map[string]int64{}
 		for _, m := range msgs {
 			from, _ := event.Arg[string](m, 0)
-			i, ok := argInt(m, 1)
+			i, ok := event.Arg[int64](m, 1)
 			if !ok {
 				t.Fatalf("%s: %v: argument 1 is %T, want int64", s.name, m, m.Args[1])
 			}

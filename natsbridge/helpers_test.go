@@ -138,16 +138,6 @@ func waitFor(t testing.TB, ctx context.Context, ch <-chan struct{}, what string)
 	}
 }
 
-// argInt reads an int64 argument. TEMPORARY: also a float64 while the wire
-// stand-in (JSON) is in place.
-func argInt(m event.Message, i int) (int64, bool) {
-	if v, ok := event.Arg[int64](m, i); ok {
-		return v, true
-	}
-	f, ok := event.Arg[float64](m, i)
-	return int64(f), ok
-}
-
 // atomicCounter counts calls and signals when it reaches an expected count.
 type atomicCounter struct {
 	mu      sync.Mutex
