@@ -2,6 +2,7 @@ package natsbridge
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -163,6 +164,12 @@ func (s *jsState) publish(subject string, data []byte, env envelope) error {
 	m := &nats.Msg{Subject: subject, Data: bytes.Clone(data),
 		Header: nats.Header{jetstream.MsgIDHeader: []string{msgID(env.origin, env.seq)}}}
 	s.b.st.published.Add(1)
+	if s.out.Load() > 0 {
+		// Publishes wait to be made again: this one goes behind them, so
+		// that the stream keeps the origin's order.
+		s.enqueue(m, true)
+		return nil
+	}
 	_, err := s.js.PublishMsgAsync(m)
 	if err == nil {
 		return nil
@@ -251,6 +258,9 @@ func (s *jsState) retryLoop() {
 		s.retry = nil
 		s.rmu.Unlock()
 		s.rcond.Broadcast()
+		// A disconnection fails the pending publishes in no particular
+		// order: publish them again in the origin's order.
+		slices.SortFunc(batch, func(a, b *nats.Msg) int { return cmp.Compare(seqOf(a), seqOf(b)) })
 		for i, m := range batch {
 			_, err := s.js.PublishMsgAsync(m)
 			if err == nil {
@@ -275,6 +285,12 @@ func (s *jsState) retryLoop() {
 			break
 		}
 	}
+}
+
+// seqOf returns the per-origin sequence of an exported message.
+func seqOf(m *nats.Msg) uint64 {
+	env, _, _ := parseEnvelope(m.Data)
+	return env.seq
 }
 
 // pending returns the publishes not yet acknowledged.
