@@ -64,7 +64,7 @@ func parseEnvelope(data []byte) (envelope, []byte, error) {
 // msgID is the JetStream de-duplication id of a message: origin and
 // sequence, unique for the life of the origin.
 func msgID(origin, seq uint64) string {
-	var b [33]byte
+	var b [37]byte // 16 hex digits, "-", at most 20 decimal digits
 	const hex = "0123456789abcdef"
 	for i := 15; i >= 0; i-- {
 		b[i] = hex[origin&15]

@@ -64,13 +64,17 @@ type originState struct {
 	topics map[topic.Topic]*seqState
 }
 
-// seqState tracks one origin's sequence on one topic: every sequence up to
-// floor was seen, and so were those in above (JetStream mode: a delivery
-// after a redelivery can come out of order). Core NATS never fills a gap,
-// so there floor jumps over it.
+// seqState tracks one origin's sequence on one topic. Counting starts at
+// the first sequence received (start): a receiver that joins late, or a
+// durable consumer that resumes, has not lost what came before. Every
+// sequence from start to floor was seen, and so were those in above
+// (JetStream: a delivery after a redelivery can come out of order) and in
+// below (before start, arriving late). Core NATS never fills a gap, so
+// there floor jumps over it.
 type seqState struct {
-	floor, max uint64
-	above      map[uint64]struct{}
+	started           bool
+	start, floor, max uint64
+	above, below      map[uint64]struct{}
 }
 
 func (im *importer) init(b *Bridge) {
@@ -167,6 +171,14 @@ func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, 
 
 // see records sequence q and reports whether it is new.
 func (s *seqState) see(q uint64, durable bool, st *counters) bool {
+	if !s.started {
+		s.started = true
+		s.start, s.floor, s.max = q, q, q
+		return true
+	}
+	if q < s.start {
+		return addSeq(&s.below, q)
+	}
 	if q <= s.floor {
 		return false
 	}
@@ -191,29 +203,43 @@ func (s *seqState) see(q uint64, durable bool, st *counters) bool {
 	}
 	if q == s.floor+1 {
 		s.floor++
-		for {
-			if _, ok := s.above[s.floor+1]; !ok {
-				break
-			}
-			delete(s.above, s.floor+1)
-			s.floor++
-		}
+		s.absorb()
 		return true
 	}
-	if s.above == nil {
-		s.above = make(map[uint64]struct{})
-	}
-	s.above[q] = struct{}{}
+	addSeq(&s.above, q)
 	if len(s.above) > maxAbove {
 		// Forget the oldest gap: a message that never came is not
 		// coming now, and the set must stay bounded.
-		for s.floor++; ; s.floor++ {
-			if _, ok := s.above[s.floor+1]; !ok {
-				break
-			}
-			delete(s.above, s.floor+1)
-		}
+		s.floor++
+		s.absorb()
 	}
+	return true
+}
+
+// absorb moves floor over the sequences in above that follow it.
+func (s *seqState) absorb() {
+	for {
+		if _, ok := s.above[s.floor+1]; !ok {
+			return
+		}
+		delete(s.above, s.floor+1)
+		s.floor++
+	}
+}
+
+// addSeq adds q to *set and reports whether it was new; the set keeps at
+// most maxAbove sequences (it is emptied beyond: it is for stragglers).
+func addSeq(set *map[uint64]struct{}, q uint64) bool {
+	if *set == nil {
+		*set = make(map[uint64]struct{})
+	}
+	if _, dup := (*set)[q]; dup {
+		return false
+	}
+	if len(*set) >= maxAbove {
+		clear(*set)
+	}
+	(*set)[q] = struct{}{}
 	return true
 }
 
