@@ -2,6 +2,7 @@ package natsbridge
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/eventengine/eventengine/event"
@@ -108,5 +109,37 @@ func TestNoEcho(t *testing.T) {
 	sa, sb := ba.Stats(), bb.Stats()
 	if sa.Sent != 1 || sb.Sent != 1 || sa.Received != 1 || sb.Received != 1 {
 		t.Fatalf("A %+v\nB %+v\nwant each to send 1 and receive 1", sa, sb)
+	}
+}
+
+// By default everything is exported; a value the codec cannot encode and a
+// topic whose subject is too long are counted and logged, not sent, and the
+// messages after them are.
+func TestDefaultExportAndRefusals(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	ea, eb := startEngine(t), startEngine(t)
+	rec := newRecorder(2)
+	eb.RegisterHandler(mustParse(t, "D.{x}"), rec)
+	ba := startBridge(t, ea, srv) // default export: >
+	bb := startBridge(t, eb, srv, WithExport(), WithImport(mustParse(t, "D.>")))
+	long := mustParse(t, "D."+strings.Repeat("x", 4000))
+	ea.Put(mustParse(t, "D.a"), int64(1))
+	ea.Put(mustParse(t, "D.b"), struct{ unexported int }{}) // no codec for it
+	ea.Put(long, int64(2))
+	ea.Put(mustParse(t, "D.c"), int64(3))
+	rec.wait(t, ctx)
+	if err := ba.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bb.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(rec.all()); got != "[#1 D.a args=[1] #2 D.c args=[3]]" {
+		t.Errorf("received %s", got)
+	}
+	sa, sb := ba.Stats(), bb.Stats()
+	if sa.Sent != 2 || sa.Dropped.Encode != 1 || sa.Dropped.Subject != 1 || sb.Gaps != 0 {
+		t.Errorf("sender %+v, receiver %+v: want 2 sent, 1 encode and 1 subject refusal, no gap", sa, sb)
 	}
 }
