@@ -183,11 +183,20 @@ func (s *jsState) publish(subject string, data []byte, env envelope) error {
 }
 
 // permanent reports whether a publish error will not go away by publishing
-// again: the stream answered with an error other than "unavailable".
+// again. Of the stream's answers only a message too large, JetStream not
+// enabled, and a bad request are final; the others (unavailable, no leader,
+// "duplicate message id is in process" while a cluster still replicates
+// the first copy, limits that a consumer may relieve) are retried until
+// Shutdown gives up.
 func permanent(err error) bool {
 	var api *jetstream.APIError
 	if errors.As(err, &api) {
-		return api.Code != 503
+		switch api.ErrorCode {
+		case jetstream.JSErrCodeStreamMessageExceedsMaximum,
+			jetstream.JSErrCodeJetStreamNotEnabled, jetstream.JSErrCodeJetStreamNotEnabledForAccount:
+			return true
+		}
+		return api.Code == 400
 	}
 	return errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) ||
 		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrAsyncPublishReplySubjectSet)
