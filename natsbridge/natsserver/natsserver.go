@@ -101,9 +101,12 @@ func (s *Server) start() error {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
+	s.mu.Lock()
+	port, cport := s.port, s.cport
+	s.mu.Unlock()
 	switch {
-	case s.port != 0:
-		o.Port = s.port // a restart keeps the port clients know
+	case port != 0:
+		o.Port = port // a restart keeps the port clients know
 	case s.opts.Port == 0:
 		o.DontListen = true
 	case s.opts.Port < 0:
@@ -115,8 +118,8 @@ func (s *Server) start() error {
 		o.Cluster.Name = c.Name
 		o.Cluster.Host = o.Host
 		o.Cluster.Port = c.Port
-		if s.cport != 0 {
-			o.Cluster.Port = s.cport
+		if cport != 0 {
+			o.Cluster.Port = cport
 		} else if c.Port < 0 {
 			o.Cluster.Port = server.RANDOM_PORT
 		}
@@ -142,13 +145,13 @@ func (s *Server) start() error {
 		srv.WaitForShutdown()
 		return fmt.Errorf("%w after %v", ErrNotReady, wait)
 	}
+	s.mu.Lock()
 	if a, ok := srv.Addr().(*net.TCPAddr); ok && !o.DontListen {
 		s.port = a.Port
 	}
 	if a := srv.ClusterAddr(); a != nil {
 		s.cport = a.Port
 	}
-	s.mu.Lock()
 	s.srv = srv
 	s.mu.Unlock()
 	return nil
@@ -157,23 +160,29 @@ func (s *Server) start() error {
 // ClientURL returns the URL of the loopback listener (nats://127.0.0.1:PORT),
 // or "" for a server without one.
 func (s *Server) ClientURL() string {
-	if s.port == 0 {
+	s.mu.Lock()
+	port := s.port
+	s.mu.Unlock()
+	if port == 0 {
 		return ""
 	}
 	host := s.opts.Host
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	return fmt.Sprintf("nats://%s", net.JoinHostPort(host, fmt.Sprint(s.port)))
+	return fmt.Sprintf("nats://%s", net.JoinHostPort(host, fmt.Sprint(port)))
 }
 
 // RouteURL returns this server's cluster route URL, or "" if it is not
 // clustered.
 func (s *Server) RouteURL() string {
-	if s.cport == 0 {
+	s.mu.Lock()
+	cport := s.cport
+	s.mu.Unlock()
+	if cport == 0 {
 		return ""
 	}
-	return fmt.Sprintf("nats-route://127.0.0.1:%d", s.cport)
+	return fmt.Sprintf("nats-route://127.0.0.1:%d", cport)
 }
 
 // StoreDir returns the JetStream store directory ("" without JetStream).
