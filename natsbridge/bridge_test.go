@@ -143,3 +143,31 @@ func TestDefaultExportAndRefusals(t *testing.T) {
 		t.Errorf("sender %+v, receiver %+v: want 2 sent, 1 encode and 1 subject refusal, no gap", sa, sb)
 	}
 }
+
+// A topic that several export patterns match, and subscriptions that
+// overlap, still give one message.
+func TestOverlappingPatterns(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	ea, eb := startEngine(t), startEngine(t)
+	rec := newRecorder(3)
+	eb.RegisterHandler(mustParse(t, "O.>"), rec)
+	ba := startBridge(t, ea, srv, WithExport(mustParse(t, "O.{x}"), mustParse(t, "O.>"), mustParse(t, "O.a")))
+	bb := startBridge(t, eb, srv, WithExport(), WithImport(mustParse(t, "O.{x}"), mustParse(t, "O.>")))
+	for _, s := range []string{"O.a", "O.b", "O.b.c"} {
+		ea.Put(mustParse(t, s), s)
+	}
+	rec.wait(t, ctx)
+	for _, b := range []*Bridge{ba, bb} {
+		if err := b.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(rec.all()); got != "[#1 O.a args=[O.a] #2 O.b args=[O.b] #3 O.b.c args=[O.b.c]]" {
+		t.Errorf("received %s", got)
+	}
+	sa, sb := ba.Stats(), bb.Stats()
+	if sa.Sent != 3 || sb.Received != 3 || sb.Duplicates != 2 {
+		t.Errorf("sent %d, received %d, duplicates dropped %d: want 3, 3, 2 (O.a and O.b reach both subscriptions)", sa.Sent, sb.Received, sb.Duplicates)
+	}
+}

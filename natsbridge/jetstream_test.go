@@ -115,3 +115,54 @@ func TestJetStreamServerRestart(t *testing.T) {
 		t.Errorf("receiver: %d received, %d gaps; want %d, 0", sb.Received, sb.Gaps, n)
 	}
 }
+
+// The receiving side shuts down mid-stream and a new engine and bridge
+// with the same durable take over: together they deliver every message
+// once.
+func TestJetStreamReceiverRestart(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "K.{x}")
+	ea := startEngine(t)
+	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(fastJS("k")))
+	const n = 2000
+	put := func(from, to int) {
+		for i := from; i < to; i++ {
+			if err := ea.Put(mustParse(t, fmt.Sprintf("K.s%d", i%3)), int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// One handler across both receivers: a message delivered by both is a
+	// duplicate.
+	got := newUniq(n)
+	first := newUniq(100)
+	e1 := startEngine(t)
+	e1.RegisterHandler(pat, got)
+	e1.RegisterHandler(pat, first)
+	b1 := startBridge(t, e1, srv, WithExport(), WithImport(pat), WithJetStream(fastJS("k")))
+	put(0, n/2)
+	waitFor(t, ctx, first.full, "the first 100 deliveries")
+	if err := b1.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s1 := b1.Stats()
+	put(n/2, n)
+	e2 := startEngine(t)
+	e2.RegisterHandler(pat, got)
+	b2 := startBridge(t, e2, srv, WithExport(), WithImport(pat), WithJetStream(fastJS("k")))
+	waitFor(t, ctx, got.full, fmt.Sprintf("%d distinct messages", n))
+	for _, b := range []*Bridge{ba, b2} {
+		if err := b.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got.check(t, n)
+	s2 := b2.Stats()
+	if s1.Received+s2.Received != n || s1.Gaps+s2.Gaps != 0 {
+		t.Errorf("received %d + %d, gaps %d + %d: want %d in all and no gap", s1.Received, s2.Received, s1.Gaps, s2.Gaps, n)
+	}
+	if s1.Received == 0 || s1.Received == n {
+		t.Errorf("the first receiver got %d of %d: the test did not stop it mid-stream", s1.Received, n)
+	}
+}
