@@ -248,4 +248,3 @@ func BenchmarkOriginHeaders(b *testing.B) {
 	}
 	nc.Flush()
 }
-
