@@ -97,11 +97,7 @@ func TestNoEcho(t *testing.T) {
 	}
 	recA.wait(t, ctx) // X.in (local), X.fwd (from B)
 	recB.wait(t, ctx) // X.in (from A), X.fwd (local)
-	for _, b := range []*Bridge{ba, bb} {
-		if err := b.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shutdownAll(t, ctx, ba, bb)
 	got := func(r *recorder) string { return fmt.Sprint(r.all()) }
 	if len(recA.all()) != 2 || len(recB.all()) != 2 {
 		t.Fatalf("A got %s, B got %s: want two messages each", got(recA), got(recB))
@@ -129,12 +125,7 @@ func TestDefaultExportAndRefusals(t *testing.T) {
 	ea.Put(long, int64(2))
 	ea.Put(mustParse(t, "D.c"), int64(3))
 	rec.wait(t, ctx)
-	if err := ba.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := bb.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	shutdownAll(t, ctx, ba, bb)
 	if got := fmt.Sprint(rec.all()); got != "[#1 D.a args=[1] #2 D.c args=[3]]" {
 		t.Errorf("received %s", got)
 	}
@@ -158,11 +149,7 @@ func TestOverlappingPatterns(t *testing.T) {
 		ea.Put(mustParse(t, s), s)
 	}
 	rec.wait(t, ctx)
-	for _, b := range []*Bridge{ba, bb} {
-		if err := b.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shutdownAll(t, ctx, ba, bb)
 	if got := fmt.Sprint(rec.all()); got != "[#1 O.a args=[O.a] #2 O.b args=[O.b] #3 O.b.c args=[O.b.c]]" {
 		t.Errorf("received %s", got)
 	}

@@ -97,13 +97,7 @@ func TestJetStreamClusterNodeLoss(t *testing.T) {
 	js.Replicas = 3
 	ba := startBridgeURL(t, ea, url, WithExport(pat), WithJetStream(js))
 	bb := startBridgeURL(t, eb, url, WithExport(), WithImport(pat), WithJetStream(js))
-	put := func(from, to int) {
-		for i := from; i < to; i++ {
-			if err := ea.Put(mustParse(t, fmt.Sprintf("C.s%d", i%4)), int64(i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	put := func(from, to int) { putRange(t, ea, "C.", 4, from, to) }
 	put(0, n/2)
 	waitFor(t, ctx, first.full, "the first delivery")
 	// Kill the node the sender is connected to: its connection moves to
@@ -117,12 +111,7 @@ func TestJetStreamClusterNodeLoss(t *testing.T) {
 	}
 	put(n/2, n)
 	waitFor(t, ctx, got.full, fmt.Sprintf("%d distinct messages", n))
-	if err := ba.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := bb.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	shutdownAll(t, ctx, ba, bb)
 	got.check(t, n)
 	sa, sb := ba.Stats(), bb.Stats()
 	t.Logf("killed %s\nsender %+v\nreceiver %+v", victim, sa, sb)

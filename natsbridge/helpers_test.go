@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -161,5 +162,26 @@ func (c *atomicCounter) expect(want uint64) {
 	c.want, c.reached = want, make(chan struct{})
 	if c.n == want {
 		close(c.reached)
+	}
+}
+
+// shutdownAll shuts the bridges down in order, failing on an error.
+func shutdownAll(t testing.TB, ctx context.Context, bs ...*Bridge) {
+	t.Helper()
+	for _, b := range bs {
+		if err := b.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// putRange puts messages from..to-1 on e, message i with argument int64(i)
+// on topic prefix+"s"+(i%spread).
+func putRange(t testing.TB, e *engine.Engine, prefix string, spread, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := e.Put(mustParse(t, prefix+"s"+strconv.Itoa(i%spread)), int64(i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -79,14 +79,7 @@ func TestJetStreamServerRestart(t *testing.T) {
 	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(fastJS("b")))
 	bb := startBridge(t, eb, srv, WithExport(), WithImport(pat), WithJetStream(fastJS("b")))
 	const n = 3000
-	put := func(from, to int) {
-		for i := from; i < to; i++ {
-			tp := mustParse(t, fmt.Sprintf("J.s%d", i%5))
-			if err := ea.Put(tp, int64(i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	put := func(from, to int) { putRange(t, ea, "J.", 5, from, to) }
 	first := newUniq(1)
 	eb.RegisterHandler(pat, first)
 	put(0, n/3)
@@ -98,12 +91,7 @@ func TestJetStreamServerRestart(t *testing.T) {
 	}
 	put(2*n/3, n)
 	waitFor(t, ctx, got.full, fmt.Sprintf("%d distinct messages", n))
-	if err := ba.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := bb.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	shutdownAll(t, ctx, ba, bb)
 	got.check(t, n)
 	sa, sb := ba.Stats(), bb.Stats()
 	t.Logf("sender %+v", sa)
@@ -126,13 +114,7 @@ func TestJetStreamReceiverRestart(t *testing.T) {
 	ea := startEngine(t)
 	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(fastJS("k")))
 	const n = 2000
-	put := func(from, to int) {
-		for i := from; i < to; i++ {
-			if err := ea.Put(mustParse(t, fmt.Sprintf("K.s%d", i%3)), int64(i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	put := func(from, to int) { putRange(t, ea, "K.", 3, from, to) }
 	// One handler across both receivers: a message delivered by both is a
 	// duplicate.
 	got := newUniq(n)
@@ -152,11 +134,7 @@ func TestJetStreamReceiverRestart(t *testing.T) {
 	e2.RegisterHandler(pat, got)
 	b2 := startBridge(t, e2, srv, WithExport(), WithImport(pat), WithJetStream(fastJS("k")))
 	waitFor(t, ctx, got.full, fmt.Sprintf("%d distinct messages", n))
-	for _, b := range []*Bridge{ba, b2} {
-		if err := b.Shutdown(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shutdownAll(t, ctx, ba, b2)
 	got.check(t, n)
 	s2 := b2.Stats()
 	if s1.Received+s2.Received != n || s1.Gaps+s2.Gaps != 0 {
