@@ -7,6 +7,7 @@ import (
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/natsbridge/natsserver"
+	"github.com/eventengine/eventengine/natsbridge/wire"
 )
 
 // Two engines bridged both ways on the same subjects: each delivers every
@@ -156,5 +157,53 @@ func TestOverlappingPatterns(t *testing.T) {
 	sa, sb := ba.Stats(), bb.Stats()
 	if sa.Sent != 3 || sb.Received != 3 || sb.Duplicates != 2 {
 		t.Errorf("sent %d, received %d, duplicates dropped %d: want 3, 3, 2 (O.a and O.b reach both subscriptions)", sa.Sent, sb.Received, sb.Duplicates)
+	}
+}
+
+// panicky is a codec that panics on a marked value.
+type panicky struct{ wire.Codec }
+
+func (p panicky) AppendEncode(dst []byte, args []any, kwargs map[string]any) ([]byte, error) {
+	if len(args) > 0 && args[0] == "boom-out" {
+		panic("encode boom")
+	}
+	return p.Codec.AppendEncode(dst, args, kwargs)
+}
+
+func (p panicky) Decode(data []byte) ([]any, map[string]any, error) {
+	args, kwargs, err := p.Codec.Decode(data)
+	if len(args) > 0 && args[0] == "boom-in" {
+		panic("decode boom")
+	}
+	return args, kwargs, err
+}
+
+// A codec that panics costs the message it panicked on, counted, and
+// nothing else.
+func TestCodecPanics(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	ea, eb := startEngine(t), startEngine(t)
+	rec := newRecorder(1)
+	pat := mustParse(t, "P.{x}")
+	eb.RegisterHandler(pat, rec)
+	codec := WithCodec(panicky{wire.Binary})
+	ba := startBridge(t, ea, srv, WithExport(pat), codec)
+	bb := startBridge(t, eb, srv, WithExport(), WithImport(pat), codec)
+	tp := mustParse(t, "P.x")
+	ea.Put(tp, "boom-out")
+	ea.Put(tp, "boom-in")
+	ea.Put(tp, "fine")
+	rec.wait(t, ctx)
+	shutdownAll(t, ctx, ba, bb)
+	if got := fmt.Sprint(rec.all()); got != "[#1 P.x args=[fine]]" {
+		t.Errorf("received %s", got)
+	}
+	sa, sb := ba.Stats(), bb.Stats()
+	if sa.Dropped.Encode != 1 || sa.Sent != 2 || sb.Dropped.Decode != 1 || sb.Received != 1 {
+		t.Errorf("sender %+v\nreceiver %+v\nwant 1 encode drop, 2 sent, 1 decode drop, 1 received", sa, sb)
+	}
+	if ea.Stats().HandlerPanics != 0 {
+		t.Errorf("%d panics reached the engine", ea.Stats().HandlerPanics)
 	}
 }

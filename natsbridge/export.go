@@ -2,10 +2,12 @@ package natsbridge
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
 	"unsafe"
 
 	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/natsbridge/wire"
 	"github.com/eventengine/eventengine/topic"
 	"github.com/nats-io/nats.go"
 )
@@ -78,7 +80,7 @@ func (b *Bridge) export(r *route, m event.Message) {
 	}
 	env := envelope{origin: b.origin, seq: b.seq + 1, topicSeq: r.seq + 1}
 	buf := appendEnvelope(b.buf[:0], env)
-	buf, err := b.cfg.codec.AppendEncode(buf, m.Args, m.Kwargs)
+	buf, err := encode(b.cfg.codec, buf, m)
 	b.buf = buf[:0]
 	if err != nil {
 		if n := b.st.dropEncode.Add(1); logNow(n) {
@@ -129,4 +131,30 @@ func matchesAny(patterns []topic.Topic, t topic.Topic) bool {
 		}
 	}
 	return false
+}
+
+// ErrCodecPanic reports a codec (or its Fallback) that panicked.
+var ErrCodecPanic = errors.New("natsbridge: codec panicked")
+
+// encode runs the codec, turning a panic into an error: a codec may be the
+// user's, and a panic in the export hook would lose the message without a
+// trace in the bridge's statistics.
+func encode(c wire.Codec, dst []byte, m event.Message) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = dst, fmt.Errorf("%w: %v", ErrCodecPanic, r)
+		}
+	}()
+	return c.AppendEncode(dst, m.Args, m.Kwargs)
+}
+
+// decode is encode's counterpart: a panic would end the importing
+// goroutine.
+func decode(c wire.Codec, data []byte) (args []any, kwargs map[string]any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			args, kwargs, err = nil, nil, fmt.Errorf("%w: %v", ErrCodecPanic, r)
+		}
+	}()
+	return c.Decode(data)
 }

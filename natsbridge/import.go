@@ -247,7 +247,7 @@ func addSeq(set *map[uint64]struct{}, q uint64) bool {
 // see it is entered in inflight first (the loop may deliver it at once).
 func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream.Msg) error {
 	b := im.b
-	args, kwargs, err := b.cfg.codec.Decode(payload)
+	args, kwargs, err := decode(b.cfg.codec, payload)
 	if err != nil {
 		if n := b.st.dropDecode.Add(1); logNow(n) {
 			b.log.Warn("natsbridge: message dropped: cannot decode it", "topic", it.t.String(), "err", err, "count", n)
