@@ -144,3 +144,30 @@ func TestJetStreamReceiverRestart(t *testing.T) {
 		t.Errorf("the first receiver got %d of %d: the test did not stop it mid-stream", s1.Received, n)
 	}
 }
+
+// Start sets up the stream and the durable idempotently: a second bridge
+// with the same configuration starts, and a configuration that would
+// change what the durable is fails with the stream's error, at Start.
+func TestJetStreamSetupIdempotent(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "I.{x}")
+	cfg := fastJS("idem")
+	for range 2 {
+		e := startEngine(t)
+		b := startBridge(t, e, srv, WithExport(), WithImport(pat), WithJetStream(cfg))
+		shutdownAll(t, ctx, b)
+	}
+	cfg.DeliverNew = true // a durable's deliver policy cannot change
+	b, err := New(startEngine(t), "x", quiet, InProcess(srv), WithExport(), WithImport(pat), WithJetStream(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err == nil {
+		b.Shutdown(ctx)
+		t.Fatal("a durable changed its deliver policy without an error")
+	}
+	if err := b.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown after a failed Start: %v", err)
+	}
+}
