@@ -198,6 +198,7 @@ type Bridge struct {
 	started bool
 	done    bool
 	nc      *nats.Conn
+	ncp     atomic.Pointer[nats.Conn] // nc, for Conn
 	hookIDs []event.ID
 	subMu   sync.Mutex // guards subs (Stats reads them)
 	subs    []*nats.Subscription
@@ -286,11 +287,7 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 func (b *Bridge) Origin() uint64 { return b.origin }
 
 // Conn returns the bridge's NATS connection (nil before Start).
-func (b *Bridge) Conn() *nats.Conn {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.nc
-}
+func (b *Bridge) Conn() *nats.Conn { return b.ncp.Load() }
 
 // Start connects to NATS, sets up JetStream (stream and consumer) in that
 // mode, subscribes to the import patterns and hooks the export patterns on
@@ -326,6 +323,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("natsbridge: connect to %s: %w", b.url, err)
 	}
 	b.nc = nc
+	b.ncp.Store(nc)
 	if b.cfg.js != nil {
 		if b.js, err = b.startJetStream(ctx); err != nil {
 			return err
