@@ -423,6 +423,13 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	b.done = true
+	if b.js != nil {
+		// Once ctx ends, nothing waits for room to publish any more (the
+		// engine's loop may be waiting there, and the engine's shutdown
+		// for the loop).
+		stop := context.AfterFunc(ctx, b.js.giveUp)
+		defer stop()
+	}
 	var errs []error
 	b.stopImport(ctx)
 	if !b.cfg.noShutdown {

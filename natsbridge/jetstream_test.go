@@ -1,6 +1,8 @@
 package natsbridge
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -169,5 +171,32 @@ func TestJetStreamSetupIdempotent(t *testing.T) {
 	}
 	if err := b.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown after a failed Start: %v", err)
+	}
+}
+
+// With the server gone for good and the publish window full, the engine's
+// loop waits for room; a Shutdown whose context ends gives up on the acks
+// and returns, saying how many were left, instead of waiting for ever.
+func TestJetStreamShutdownGivesUp(t *testing.T) {
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "G.{x}")
+	ea := startEngine(t)
+	cfg := fastJS("")
+	cfg.MaxPending = 4
+	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(cfg))
+	srv.Stop()
+	putRange(t, ea, "G.", 2, 0, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ba.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrPendingAcks) {
+			t.Fatalf("Shutdown: %v, want ErrPendingAcks", err)
+		}
+		t.Log(err)
+	case <-ctxFor(t).Done():
+		t.Fatal("Shutdown did not return after its context ended")
 	}
 }
