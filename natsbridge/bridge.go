@@ -77,15 +77,10 @@ type config struct {
 // are published to NATS; default everything (">"). With no pattern,
 // nothing is exported.
 func WithExport(patterns ...topic.Topic) Option {
-	return func(c *config) error {
-		for i, p := range patterns {
-			if p.IsZero() {
-				return fmt.Errorf("%w: export pattern %d is the zero topic", ErrOption, i)
-			}
-		}
-		c.export = append([]topic.Topic(nil), patterns...)
+	return func(c *config) (err error) {
+		c.export, err = checkPatterns("export", patterns)
 		c.exportSet = true
-		return nil
+		return err
 	}
 }
 
@@ -94,15 +89,21 @@ func WithExport(patterns ...topic.Topic) Option {
 // subscription (see wire.Mapper.Filter); the engine's own index then keeps
 // only the topics the pattern matches.
 func WithImport(patterns ...topic.Topic) Option {
-	return func(c *config) error {
-		for i, p := range patterns {
-			if p.IsZero() {
-				return fmt.Errorf("%w: import pattern %d is the zero topic", ErrOption, i)
-			}
-		}
-		c.imports = append([]topic.Topic(nil), patterns...)
-		return nil
+	return func(c *config) (err error) {
+		c.imports, err = checkPatterns("import", patterns)
+		return err
 	}
+}
+
+// checkPatterns returns a copy of patterns, or an error naming the first
+// zero topic.
+func checkPatterns(what string, patterns []topic.Topic) ([]topic.Topic, error) {
+	for i, p := range patterns {
+		if p.IsZero() {
+			return nil, fmt.Errorf("%w: %s pattern %d is the zero topic", ErrOption, what, i)
+		}
+	}
+	return append([]topic.Topic(nil), patterns...), nil
 }
 
 // WithPrefix sets the subject prefix (default DefaultPrefix; "" for none).
