@@ -1,0 +1,250 @@
+package natsbridge
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/natsbridge/natsserver"
+	"github.com/eventengine/eventengine/natsbridge/wire"
+	"github.com/eventengine/eventengine/topic"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The benchmarks compare the bridge with raw nats.go on the same server
+// (loopback TCP) and the same encoded bytes: about 64 bytes of payload, a
+// string argument and an int64.
+
+var benchArg = strings.Repeat("p", 40)
+
+func benchServer(b *testing.B, js bool) *natsserver.Server {
+	return startServer(b, natsserver.Options{Port: -1, JetStream: js})
+}
+
+func benchConn(b *testing.B, srv *natsserver.Server) *nats.Conn {
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	return nc
+}
+
+// benchPayload is what the bridge sends for one benchmark message.
+func benchPayload(b *testing.B) []byte {
+	p := appendEnvelope(nil, envelope{origin: 1, seq: 1 << 20, topicSeq: 1 << 20})
+	p, err := wire.Binary.AppendEncode(p, []any{benchArg, int64(1)}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// exportDone counts exported messages (a handler after the bridge's) and
+// signals when it has n.
+type exportDone struct {
+	mu   sync.Mutex
+	n    int
+	want int
+	done chan struct{}
+}
+
+func (d *exportDone) reset(want int) {
+	d.mu.Lock()
+	d.n, d.want, d.done = 0, want, make(chan struct{})
+	d.mu.Unlock()
+}
+
+func (d *exportDone) Handle(event.Message) {
+	d.mu.Lock()
+	d.n++
+	if d.n == d.want {
+		close(d.done)
+	}
+	d.mu.Unlock()
+}
+
+// BenchmarkExport: local puts exported by the bridge (core NATS), against
+// BenchmarkRawPublish.
+func BenchmarkExport(b *testing.B) {
+	srv := benchServer(b, false)
+	e := startEngine(b)
+	pat := topic.MustParse("Bench.{x}")
+	br := startBridgeURL(b, e, srv.ClientURL(), WithExport(pat))
+	var d exportDone
+	e.RegisterHandler(pat, &d)
+	tp := topic.MustParse("Bench.x")
+	args := []any{benchArg, int64(1)}
+	d.reset(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		e.Put(tp, args...)
+	}
+	<-d.done
+	br.Conn().Flush()
+	b.StopTimer()
+	if st := br.Stats(); st.Sent != uint64(b.N) {
+		b.Fatalf("sent %d of %d", st.Sent, b.N)
+	}
+}
+
+// BenchmarkRawPublish: nc.Publish of the bytes the bridge sends.
+func BenchmarkRawPublish(b *testing.B) {
+	srv := benchServer(b, false)
+	nc := benchConn(b, srv)
+	p := benchPayload(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		nc.Publish("eventengine.Bench.x", p)
+	}
+	nc.Flush()
+}
+
+// BenchmarkEndToEnd: engine A -> NATS -> engine B (core NATS), against
+// BenchmarkRawEndToEnd.
+func BenchmarkEndToEnd(b *testing.B) {
+	srv := benchServer(b, false)
+	ea, eb := startEngine(b), startEngine(b)
+	pat := topic.MustParse("Bench.{x}")
+	startBridgeURL(b, ea, srv.ClientURL(), WithExport(pat))
+	bb := startBridgeURL(b, eb, srv.ClientURL(), WithExport(), WithImport(pat), WithPendingLimit(1<<20))
+	var d exportDone
+	eb.RegisterHandler(pat, &d)
+	tp := topic.MustParse("Bench.x")
+	args := []any{benchArg, int64(1)}
+	d.reset(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		ea.Put(tp, args...)
+	}
+	select {
+	case <-d.done:
+	case <-ctxFor(b).Done():
+		b.Fatalf("received %d of %d: %+v", bb.Stats().Received, b.N, bb.Stats())
+	}
+}
+
+// BenchmarkRawEndToEnd: publish on one connection, count on a
+// subscription of another.
+func BenchmarkRawEndToEnd(b *testing.B) {
+	srv := benchServer(b, false)
+	pub, sub := benchConn(b, srv), benchConn(b, srv)
+	p := benchPayload(b)
+	done := make(chan struct{})
+	n := 0
+	s, err := sub.Subscribe("eventengine.Bench.*", func(*nats.Msg) {
+		n++
+		if n == b.N {
+			close(done)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.SetPendingLimits(1<<20, -1)
+	sub.Flush()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		pub.Publish("eventengine.Bench.x", p)
+	}
+	<-done
+}
+
+// BenchmarkJetStreamExport: local puts exported through JetStream until
+// every ack is in, against BenchmarkRawJetStreamPublish.
+func BenchmarkJetStreamExport(b *testing.B) {
+	srv := benchServer(b, true)
+	e := startEngine(b)
+	pat := topic.MustParse("Bench.{x}")
+	br, err := New(e, srv.ClientURL(), quiet, WithExport(pat), WithJetStream(JetStream{Storage: jetstream.MemoryStorage}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := br.Start(ctxFor(b)); err != nil {
+		b.Fatal(err)
+	}
+	tp := topic.MustParse("Bench.x")
+	args := []any{benchArg, int64(1)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		e.Put(tp, args...)
+	}
+	if err := br.Shutdown(ctxFor(b)); err != nil { // waits for every ack
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if st := br.Stats(); st.Sent != uint64(b.N) {
+		b.Fatalf("acked %d of %d", st.Sent, b.N)
+	}
+}
+
+// BenchmarkRawJetStreamPublish: PublishMsgAsync of the same bytes with
+// message ids, until every ack is in.
+func BenchmarkRawJetStreamPublish(b *testing.B) {
+	srv := benchServer(b, true)
+	nc := benchConn(b, srv)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := ctxFor(b)
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"eventengine.>"}, Storage: jetstream.MemoryStorage}); err != nil {
+		b.Fatal(err)
+	}
+	p := benchPayload(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		m := &nats.Msg{Subject: "eventengine.Bench.x", Data: p,
+			Header: nats.Header{jetstream.MsgIDHeader: []string{"1-" + strconv.Itoa(i)}}}
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		b.Fatal(ctx.Err())
+	}
+}
+
+// BenchmarkOriginEnvelope and BenchmarkOriginHeaders: origin and sequences
+// in the payload's envelope (what the bridge does) or in NATS headers.
+func BenchmarkOriginEnvelope(b *testing.B) {
+	srv := benchServer(b, false)
+	nc := benchConn(b, srv)
+	body, _ := wire.Binary.AppendEncode(nil, []any{benchArg, int64(1)}, nil)
+	var buf []byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		buf = appendEnvelope(buf[:0], envelope{origin: 1, seq: uint64(i + 1), topicSeq: uint64(i + 1)})
+		buf = append(buf, body...)
+		nc.Publish("eventengine.Bench.x", buf)
+	}
+	nc.Flush()
+}
+
+func BenchmarkOriginHeaders(b *testing.B) {
+	srv := benchServer(b, false)
+	nc := benchConn(b, srv)
+	body, _ := wire.Binary.AppendEncode(nil, []any{benchArg, int64(1)}, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		m := &nats.Msg{Subject: "eventengine.Bench.x", Data: body, Header: nats.Header{}}
+		m.Header.Set("Ee-Origin", "0000000000000001")
+		m.Header.Set("Ee-Seq", strconv.FormatUint(uint64(i+1), 10))
+		m.Header.Set("Ee-Topic-Seq", strconv.FormatUint(uint64(i+1), 10))
+		nc.PublishMsg(m)
+	}
+	nc.Flush()
+}

@@ -1,0 +1,430 @@
+package natsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/eventengine/eventengine/topic"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// importer turns received NATS messages into puts. Its maps are guarded by
+// mu: the core importer goroutine or the JetStream callback write them, the
+// engine's loop takes inflight entries.
+type importer struct {
+	b  *Bridge
+	mu sync.Mutex
+	// subjects caches the topic of each received subject (bounded: cleared
+	// when it reaches maxSubjects).
+	subjects map[string]*inTopic
+	origins  map[uint64]*originState
+	// inflight holds the messages put on the engine and not yet seen by
+	// the bridge's hook, by the address of their Args array (the engine
+	// passes Args on without copying it, and the importer gives every
+	// message an array of its own): the hook drops them instead of
+	// exporting them again, and acks them in JetStream mode.
+	inflight map[unsafe.Pointer]*inflight
+	byID     map[msgKey]*inflight // JetStream: the same, by origin and sequence
+	n        atomic.Int64         // len(inflight), read by the loop without mu
+
+	ctx    context.Context // ends the puts of a stopping importer
+	cancel context.CancelFunc
+}
+
+const maxSubjects = 1 << 16
+
+// maxAbove bounds the out-of-order sequences remembered per origin and
+// topic in JetStream mode (see seqState).
+const maxAbove = 1 << 16
+
+type inTopic struct {
+	t   topic.Topic
+	err error // not a topic, or no import pattern matches it
+	// track says that the bridge's hook sees the message (its topic
+	// matches an export pattern, or acks are due): only then is it kept
+	// in inflight.
+	track bool
+}
+
+type msgKey struct{ origin, seq uint64 }
+
+type inflight struct {
+	key msgKey
+	msg jetstream.Msg // JetStream: the delivery to ack once the hook saw it
+}
+
+// originState is what the importer knows of one origin.
+type originState struct {
+	maxSeq uint64 // highest per-origin sequence seen
+	topics map[topic.Topic]*seqState
+}
+
+// seqState tracks one origin's sequence on one topic. Counting starts at
+// the first sequence received (start): a receiver that joins late, or a
+// durable consumer that resumes, has not lost what came before. Every
+// sequence from start to floor was seen, and so were those in above
+// (JetStream: a delivery after a redelivery can come out of order) and in
+// below (before start, arriving late). Core NATS never fills a gap, so
+// there floor jumps over it.
+type seqState struct {
+	started           bool
+	start, floor, max uint64
+	above, below      map[uint64]struct{}
+}
+
+func (im *importer) init(b *Bridge) {
+	im.b = b
+	im.subjects = make(map[string]*inTopic)
+	im.origins = make(map[uint64]*originState)
+	im.inflight = make(map[unsafe.Pointer]*inflight)
+	im.byID = make(map[msgKey]*inflight)
+	im.ctx, im.cancel = context.WithCancel(context.Background())
+}
+
+// topicOf returns what is known of subject. im.mu is held.
+func (im *importer) topicOf(subject string) *inTopic {
+	if it, ok := im.subjects[subject]; ok {
+		return it
+	}
+	b := im.b
+	it := &inTopic{}
+	t, err := b.cfg.mapper.Topic(subject)
+	switch {
+	case err != nil:
+		it.err = err
+	case !t.IsExact():
+		it.err = fmt.Errorf("subject %q maps to %q, which is not an exact topic", subject, t.String())
+	case !matchesAny(b.cfg.imports, t):
+		it.err = errFiltered
+	default:
+		it.t = t
+		it.track = b.js != nil || matchesAny(b.cfg.export, t)
+	}
+	if len(im.subjects) >= maxSubjects {
+		clear(im.subjects)
+	}
+	im.subjects[subject] = it
+	return it
+}
+
+var errFiltered = errors.New("no import pattern matches the topic")
+
+// verdict is what admit decided about a received message.
+type verdict int
+
+const (
+	vDeliver verdict = iota
+	vDrop            // dropped and counted (malformed, own, filtered)
+	vDuplicate
+)
+
+// admit checks a received message: its envelope, origin, topic and
+// sequence. im.mu is held.
+func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, envelope, []byte, verdict) {
+	b := im.b
+	env, payload, err := parseEnvelope(data)
+	if err != nil {
+		if n := b.st.dropMalformed.Add(1); logNow(n) {
+			b.log.Warn("natsbridge: message dropped", "subject", subject, "err", err, "count", n)
+		}
+		return nil, env, nil, vDrop
+	}
+	if env.origin == b.origin {
+		b.st.dropOwn.Add(1)
+		return nil, env, nil, vDrop
+	}
+	it := im.topicOf(subject)
+	if it.err != nil {
+		if it.err == errFiltered {
+			b.st.dropFiltered.Add(1)
+		} else if n := b.st.dropSubject.Add(1); logNow(n) {
+			b.log.Warn("natsbridge: message dropped", "subject", subject, "err", it.err, "count", n)
+		}
+		return nil, env, nil, vDrop
+	}
+	o := im.origins[env.origin]
+	if o == nil {
+		o = &originState{topics: make(map[topic.Topic]*seqState)}
+		im.origins[env.origin] = o
+	}
+	s := o.topics[it.t]
+	if s == nil {
+		s = &seqState{}
+		o.topics[it.t] = s
+	}
+	if !s.see(env.topicSeq, durable, &b.st) {
+		b.st.duplicates.Add(1)
+		return it, env, nil, vDuplicate
+	}
+	if env.seq < o.maxSeq {
+		b.st.reordered.Add(1)
+	} else {
+		o.maxSeq = env.seq
+	}
+	return it, env, payload, vDeliver
+}
+
+// see records sequence q and reports whether it is new.
+func (s *seqState) see(q uint64, durable bool, st *counters) bool {
+	if !s.started {
+		s.started = true
+		s.start, s.floor, s.max = q, q, q
+		return true
+	}
+	if q < s.start {
+		return addSeq(&s.below, q)
+	}
+	if q <= s.floor {
+		return false
+	}
+	if !durable {
+		if q > s.floor+1 {
+			st.gaps.Add(q - s.floor - 1)
+		}
+		s.floor, s.max = q, q
+		return true
+	}
+	if _, dup := s.above[q]; dup {
+		return false
+	}
+	switch {
+	case q > s.max:
+		if q > s.max+1 {
+			st.gaps.Add(q - s.max - 1) // for now: a redelivery may fill it
+		}
+		s.max = q
+	default:
+		st.gaps.Add(^uint64(0)) // q filled a gap: one fewer
+	}
+	if q == s.floor+1 {
+		s.floor++
+		s.absorb()
+		return true
+	}
+	addSeq(&s.above, q)
+	if len(s.above) > maxAbove {
+		// Forget the oldest gap: a message that never came is not
+		// coming now, and the set must stay bounded.
+		s.floor++
+		s.absorb()
+	}
+	return true
+}
+
+// absorb moves floor over the sequences in above that follow it.
+func (s *seqState) absorb() {
+	for {
+		if _, ok := s.above[s.floor+1]; !ok {
+			return
+		}
+		delete(s.above, s.floor+1)
+		s.floor++
+	}
+}
+
+// addSeq adds q to *set and reports whether it was new; the set keeps at
+// most maxAbove sequences (it is emptied beyond: it is for stragglers).
+func addSeq(set *map[uint64]struct{}, q uint64) bool {
+	if *set == nil {
+		*set = make(map[uint64]struct{})
+	}
+	if _, dup := (*set)[q]; dup {
+		return false
+	}
+	if len(*set) >= maxAbove {
+		clear(*set)
+	}
+	(*set)[q] = struct{}{}
+	return true
+}
+
+// put decodes payload and puts it on the engine. A message whose hook must
+// see it is entered in inflight first (the loop may deliver it at once).
+func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream.Msg) error {
+	b := im.b
+	args, kwargs, err := decode(b.cfg.codec, payload)
+	if err != nil {
+		if n := b.st.dropDecode.Add(1); logNow(n) {
+			b.log.Warn("natsbridge: message dropped: cannot decode it", "topic", it.t.String(), "err", err, "count", n)
+		}
+		return nil // a message that cannot be decoded never will be: ack it
+	}
+	var key unsafe.Pointer
+	if it.track {
+		if cap(args) == 0 {
+			args = make([]any, 0, 1) // an array of its own, to be recognised by
+		}
+		key = unsafe.Pointer(unsafe.SliceData(args))
+		f := &inflight{key: msgKey{env.origin, env.seq}, msg: msg}
+		im.mu.Lock()
+		im.inflight[key] = f
+		if msg != nil {
+			im.byID[f.key] = f
+		}
+		im.n.Store(int64(len(im.inflight)))
+		im.mu.Unlock()
+	}
+	if err := b.e.Publish(im.ctx, it.t, args, kwargs); err != nil {
+		if key != nil {
+			im.mu.Lock()
+			im.forget(key)
+			im.mu.Unlock()
+		}
+		return err
+	}
+	b.st.received.Add(1)
+	return nil
+}
+
+// forget removes an inflight entry. im.mu is held.
+func (im *importer) forget(key unsafe.Pointer) *inflight {
+	f := im.inflight[key]
+	if f == nil {
+		return nil
+	}
+	delete(im.inflight, key)
+	if f.msg != nil && im.byID[f.key] == f {
+		delete(im.byID, f.key)
+	}
+	im.n.Store(int64(len(im.inflight)))
+	return f
+}
+
+// delivered is called by the bridge's hook on the loop: it reports whether
+// the message whose Args array is at key was imported, and acks it in
+// JetStream mode now that it is delivered.
+func (im *importer) delivered(key unsafe.Pointer) bool {
+	if key == nil {
+		return false
+	}
+	im.mu.Lock()
+	f := im.forget(key)
+	var msg jetstream.Msg
+	if f != nil {
+		msg = f.msg
+	}
+	im.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	if msg != nil {
+		if err := msg.Ack(); err != nil {
+			// Not lost: the stream delivers it again, and the window
+			// drops the copy (counted as a duplicate).
+			im.b.st.ackErrors.Add(1)
+		}
+	}
+	return true
+}
+
+// subscribe makes the core NATS subscriptions of the import patterns, all
+// feeding one channel so that one goroutine puts messages in the order
+// they arrived.
+func (b *Bridge) subscribe() error {
+	ch := make(chan *nats.Msg, b.cfg.pendingMsgs)
+	seen := make(map[string]bool)
+	for _, p := range b.cfg.imports {
+		f, err := b.cfg.mapper.Filter(p)
+		if err != nil {
+			return fmt.Errorf("natsbridge: import pattern %q: %w", p.String(), err)
+		}
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		sub, err := b.nc.ChanSubscribe(f, ch)
+		if err != nil {
+			return fmt.Errorf("natsbridge: subscribe %q (pattern %q): %w", f, p.String(), err)
+		}
+		b.subMu.Lock()
+		b.subs = append(b.subs, sub)
+		b.subMu.Unlock()
+	}
+	if err := b.nc.Flush(); err != nil {
+		return fmt.Errorf("natsbridge: subscribe: %w", err)
+	}
+	b.stopImp, b.impDone = make(chan struct{}), make(chan struct{})
+	go b.importLoop(ch, b.stopImp, b.impDone)
+	return nil
+}
+
+func (b *Bridge) importLoop(ch <-chan *nats.Msg, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case m := <-ch:
+			b.importCore(m)
+		case <-stop:
+			// The subscriptions are gone: put what was received.
+			for {
+				select {
+				case m := <-ch:
+					b.importCore(m)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (b *Bridge) importCore(m *nats.Msg) {
+	im := &b.imp
+	im.mu.Lock()
+	it, env, payload, v := im.admit(m.Subject, m.Data, false)
+	im.mu.Unlock()
+	if v != vDeliver {
+		return
+	}
+	if err := im.put(it, env, payload, nil); err != nil {
+		b.st.dropEngine.Add(1)
+		b.log.Warn("natsbridge: imported message not put", "topic", it.t.String(), "err", err)
+	}
+}
+
+// stopImport ends importing: no new message is taken, the ones received
+// are put (until ctx ends). b.mu is held.
+func (b *Bridge) stopImport(ctx context.Context) {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	for _, s := range b.subs {
+		if n, err := s.Dropped(); err == nil {
+			b.st.dropSlowGone.Add(uint64(n))
+		}
+		s.Unsubscribe()
+	}
+	b.subs = nil
+	if b.js != nil {
+		b.js.stopConsume(ctx, b)
+	}
+	if b.stopImp != nil {
+		close(b.stopImp)
+		select {
+		case <-b.impDone:
+		case <-ctx.Done():
+			b.imp.cancel()
+			<-b.impDone
+		}
+		b.stopImp = nil
+	}
+	b.imp.cancel()
+}
+
+// slowDropped sums the messages the connection dropped for slow
+// consumption on the live subscriptions.
+func (b *Bridge) slowDropped() uint64 {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	var n uint64
+	for _, s := range b.subs {
+		if d, err := s.Dropped(); err == nil {
+			n += uint64(d)
+		}
+	}
+	return n
+}

@@ -1,0 +1,94 @@
+package natsbridge
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSeqState(t *testing.T) {
+	cases := []struct {
+		name    string
+		durable bool
+		seqs    []uint64
+		fresh   []bool
+		gaps    uint64
+	}{
+		{"in order", false, []uint64{1, 2, 3}, []bool{true, true, true}, 0},
+		{"late start is no loss", false, []uint64{500, 501}, []bool{true, true}, 0},
+		{"core gap", false, []uint64{1, 2, 5, 6}, []bool{true, true, true, true}, 2},
+		{"core duplicate", false, []uint64{1, 2, 2, 1}, []bool{true, true, false, false}, 0},
+		{"durable gap filled", true, []uint64{1, 4, 2, 3, 5}, []bool{true, true, true, true, true}, 0},
+		{"durable gap open", true, []uint64{1, 4, 2}, []bool{true, true, true}, 1},
+		{"durable redelivery", true, []uint64{1, 3, 2, 3, 1, 2}, []bool{true, true, true, false, false, false}, 0},
+		{"durable straggler before start", true, []uint64{10, 11, 9, 9}, []bool{true, true, true, false}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var s seqState
+			var st counters
+			var got []bool
+			for _, q := range c.seqs {
+				got = append(got, s.see(q, c.durable, &st))
+			}
+			if !slices.Equal(got, c.fresh) || st.gaps.Load() != c.gaps {
+				t.Fatalf("see %v: fresh %v gaps %d, want %v gaps %d", c.seqs, got, st.gaps.Load(), c.fresh, c.gaps)
+			}
+		})
+	}
+}
+
+func TestEnvelopeRoundTrip(t *testing.T) {
+	for _, env := range []envelope{{1, 1, 1}, {^uint64(0), ^uint64(0), 1 << 40}, {42, 7, 3}} {
+		b := appendEnvelope([]byte("x")[:0], env)
+		b = append(b, "payload"...)
+		got, rest, err := parseEnvelope(b)
+		if err != nil || got != env || string(rest) != "payload" {
+			t.Fatalf("%+v: got %+v %q %v", env, got, rest, err)
+		}
+	}
+	for _, bad := range [][]byte{nil, {envMagic}, []byte("not a bridge message at all"), append([]byte{envMagic, 9}, make([]byte, 12)...)} {
+		if _, _, err := parseEnvelope(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func FuzzEnvelope(f *testing.F) {
+	f.Add(appendEnvelope(nil, envelope{1, 2, 3}))
+	f.Add([]byte{envMagic, envVersion})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, rest, err := parseEnvelope(data)
+		if err != nil {
+			return
+		}
+		again := append(appendEnvelope(nil, env), rest...)
+		if env2, rest2, err := parseEnvelope(again); err != nil || env2 != env || string(rest2) != string(rest) {
+			t.Fatalf("%x: re-encoded %x parses as %+v %x %v", data, again, env2, rest2, err)
+		}
+	})
+}
+
+func TestMsgID(t *testing.T) {
+	if got := msgID(0xabc, 42); got != "0000000000000abc-42" {
+		t.Fatal(got)
+	}
+	if got := msgID(^uint64(0), ^uint64(0)); got != "ffffffffffffffff-18446744073709551615" {
+		t.Fatal(got)
+	}
+}
+
+func TestMinimalFilters(t *testing.T) {
+	got := minimalFilters([]string{"ee.A.*", "ee.A.>", "ee.B.x", "ee.B.*", "ee.C", "ee.A.*"})
+	want := []string{"ee.A.>", "ee.B.*", "ee.C"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		g, f string
+		want bool
+	}{{"a.>", "a.b", true}, {"a.>", "a", false}, {"a.*", "a.>", false}, {"a.*.c", "a.b.c", true}, {"a.b", "a.*", false}, {">", "a", true}} {
+		if got := covers(c.g, c.f); got != c.want {
+			t.Errorf("covers(%q, %q) = %v, want %v", c.g, c.f, got, c.want)
+		}
+	}
+}
