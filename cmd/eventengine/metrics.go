@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,21 +27,30 @@ type metricsServer struct {
 	done chan struct{}
 }
 
-// serveMetrics listens on addr and serves e's metrics until Close.
-func serveMetrics(addr string, e *engine.Engine) (*metricsServer, error) {
+// serveMetrics listens on addr and serves e's metrics, and those of the
+// NATS bridges bs, until Close.
+func serveMetrics(addr string, e *engine.Engine, bs ...namedBridge) (*metricsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
 	reg := prometheus.NewRegistry()
+	opts := []prommetrics.Option{prommetrics.WithHooks(), prommetrics.WithHandlers()}
+	for _, b := range bs {
+		opts = append(opts, prommetrics.WithBridge(b.name, promStats(b.b)))
+	}
 	reg.MustRegister(
-		prommetrics.NewCollector(e, prommetrics.WithHooks(), prommetrics.WithHandlers()),
+		prommetrics.NewCollector(e, opts...),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/debug/vars", expvarstats.Handler("eventengine", e, expvarstats.WithHandlers()))
+	vars := expvarstats.Handler("eventengine", e, expvarstats.WithHandlers())
+	if len(bs) > 0 {
+		vars = withVar(vars, "natsbridge", expvarStats(bs))
+	}
+	mux.Handle("/debug/vars", vars)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -55,6 +66,31 @@ func serveMetrics(addr string, e *engine.Engine) (*metricsServer, error) {
 		}
 	}()
 	return m, nil
+}
+
+// withVar serves what h serves (a JSON object) with the value of f added
+// under name: the bridges' variables, which expvar cannot unpublish
+// (a test runs the demo several times in one process).
+func withVar(h http.Handler, name string, f func() any) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		vars := map[string]json.RawMessage{}
+		if err := json.Unmarshal(rec.Body.Bytes(), &vars); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		b, err := json.Marshal(f())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		vars[name] = b
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		enc.Encode(vars)
+	})
 }
 
 // Addr is the address the server listens on (with the port picked for
