@@ -960,7 +960,7 @@ func (v *liveView) draw(at time.Duration, published uint64, peak int) {
 			return
 		}
 		short := ""
-		if full && !targetReached(rate, v.cfg.rate) {
+		if full && !v.strategyOnly && !targetReached(rate, v.cfg.rate) {
 			short = " (below target)"
 		}
 		what := "published"
@@ -1016,7 +1016,11 @@ func (v *liveView) draw(at time.Duration, published uint64, peak int) {
 			verdict = "  target not reached"
 		}
 	}
-	line("rate      target %s/s   achieved %s/s%s", group(uint64(v.cfg.rate)), group(uint64(shown)), verdict)
+	if v.strategyOnly { // the feed's process has the target
+		line("rate      handled %s/s", group(uint64(shown)))
+	} else {
+		line("rate      target %s/s   achieved %s/s%s", group(uint64(v.cfg.rate)), group(uint64(shown)), verdict)
+	}
 	if len(v.rates) > 0 {
 		last := v.rates[max(0, len(v.rates)-60):]
 		line("          %s  per second, max %s/s", sparkline(last), group(uint64(slices.Max(last))))
@@ -1149,12 +1153,19 @@ func summarize(cfg demoConfig, e *engine.Engine, st *demoState, forms map[string
 		rate = float64(received) / elapsed.Seconds()
 	}
 	sum.MsgsPerSec, sum.TargetReached = rate, targetReached(rate, cfg.rate)
+	if v.strategyOnly { // the feed's process has the target
+		sum.TargetRate, sum.TargetReached = 0, true
+	}
 	return sum
 }
 
 func printSummary(w io.Writer, s demoSummary, hooks bool) {
 	fmt.Fprintf(w, "\nsummary:  %.1f s, %d symbols\n", s.Seconds, s.Symbols)
-	fmt.Fprintf(w, "rate:     target %s msgs/s, achieved %s/s", group(uint64(s.TargetRate)), group(uint64(s.MsgsPerSec)))
+	if s.TargetRate == 0 {
+		fmt.Fprintf(w, "rate:     handled %s msgs/s", group(uint64(s.MsgsPerSec)))
+	} else {
+		fmt.Fprintf(w, "rate:     target %s msgs/s, achieved %s/s", group(uint64(s.TargetRate)), group(uint64(s.MsgsPerSec)))
+	}
 	if !s.TargetReached {
 		fmt.Fprint(w, ": target not reached")
 	}
