@@ -1,10 +1,13 @@
 package natsbridge
 
 import (
+	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/natsbridge/natsserver"
@@ -247,4 +250,92 @@ func BenchmarkOriginHeaders(b *testing.B) {
 		nc.PublishMsg(m)
 	}
 	nc.Flush()
+}
+
+// latencies collects one-way latencies and reports their median and 99th
+// percentile.
+type latencies struct {
+	mu   sync.Mutex
+	ns   []int64
+	want int
+	done chan struct{}
+}
+
+func newLatencies(n int) *latencies {
+	return &latencies{ns: make([]int64, 0, n), want: n, done: make(chan struct{})}
+}
+
+func (l *latencies) add(d int64) {
+	l.mu.Lock()
+	l.ns = append(l.ns, d)
+	if len(l.ns) == l.want {
+		close(l.done)
+	}
+	l.mu.Unlock()
+}
+
+func (l *latencies) report(b *testing.B) {
+	<-l.done
+	b.StopTimer()
+	slices.Sort(l.ns)
+	b.ReportMetric(float64(l.ns[len(l.ns)/2]), "p50-ns")
+	b.ReportMetric(float64(l.ns[len(l.ns)*99/100]), "p99-ns")
+}
+
+// latencyGap paces the latency benchmarks at 100 k msgs/s.
+const latencyGap = 10 * time.Microsecond
+
+// pace publishes b.N messages latencyGap apart (spinning: a timer is far
+// coarser), passing each its send time since base.
+func pace(b *testing.B, base time.Time, publish func(sent int64)) {
+	next := time.Duration(0)
+	for range b.N {
+		for time.Since(base) < next {
+		}
+		publish(int64(time.Since(base)))
+		next += latencyGap
+	}
+}
+
+// BenchmarkLatency: one-way latency of engine A -> NATS -> engine B at
+// 100 k msgs/s, against BenchmarkRawLatency.
+func BenchmarkLatency(b *testing.B) {
+	srv := benchServer(b, false)
+	ea, eb := startEngine(b), startEngine(b)
+	pat := topic.MustParse("Bench.{x}")
+	startBridgeURL(b, ea, srv.ClientURL(), WithExport(pat))
+	startBridgeURL(b, eb, srv.ClientURL(), WithExport(), WithImport(pat), WithPendingLimit(1<<20))
+	base := time.Now()
+	l := newLatencies(b.N)
+	eb.RegisterFunc(pat, func(m event.Message) {
+		sent, _ := event.Arg[int64](m, 0)
+		l.add(int64(time.Since(base)) - sent)
+	})
+	tp := topic.MustParse("Bench.x")
+	b.ResetTimer()
+	pace(b, base, func(sent int64) { ea.Put(tp, sent, benchArg) })
+	l.report(b)
+}
+
+// BenchmarkRawLatency: the same through two raw connections.
+func BenchmarkRawLatency(b *testing.B) {
+	srv := benchServer(b, false)
+	pub, sub := benchConn(b, srv), benchConn(b, srv)
+	base := time.Now()
+	l := newLatencies(b.N)
+	s, err := sub.Subscribe("eventengine.Bench.*", func(m *nats.Msg) {
+		l.add(int64(time.Since(base)) - int64(binary.LittleEndian.Uint64(m.Data)))
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.SetPendingLimits(1<<20, -1)
+	sub.Flush()
+	p := benchPayload(b)
+	b.ResetTimer()
+	pace(b, base, func(sent int64) {
+		binary.LittleEndian.PutUint64(p, uint64(sent))
+		pub.Publish("eventengine.Bench.x", p)
+	})
+	l.report(b)
 }

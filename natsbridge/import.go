@@ -125,18 +125,18 @@ const (
 
 // admit checks a received message: its envelope, origin, topic and
 // sequence. im.mu is held.
-func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, envelope, []byte, verdict) {
+func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, envelope, []byte, *seqState, verdict) {
 	b := im.b
 	env, payload, err := parseEnvelope(data)
 	if err != nil {
 		if n := b.st.dropMalformed.Add(1); logNow(n) {
 			b.log.Warn("natsbridge: message dropped", "subject", subject, "err", err, "count", n)
 		}
-		return nil, env, nil, vDrop
+		return nil, env, nil, nil, vDrop
 	}
 	if env.origin == b.origin {
 		b.st.dropOwn.Add(1)
-		return nil, env, nil, vDrop
+		return nil, env, nil, nil, vDrop
 	}
 	it := im.topicOf(subject)
 	if it.err != nil {
@@ -145,7 +145,7 @@ func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, 
 		} else if n := b.st.dropSubject.Add(1); logNow(n) {
 			b.log.Warn("natsbridge: message dropped", "subject", subject, "err", it.err, "count", n)
 		}
-		return nil, env, nil, vDrop
+		return nil, env, nil, nil, vDrop
 	}
 	o := im.origins[env.origin]
 	if o == nil {
@@ -159,14 +159,14 @@ func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, 
 	}
 	if !s.see(env.topicSeq, durable, &b.st) {
 		b.st.duplicates.Add(1)
-		return it, env, nil, vDuplicate
+		return it, env, nil, s, vDuplicate
 	}
 	if env.seq < o.maxSeq {
 		b.st.reordered.Add(1)
 	} else {
 		o.maxSeq = env.seq
 	}
-	return it, env, payload, vDeliver
+	return it, env, payload, s, vDeliver
 }
 
 // see records sequence q and reports whether it is new.
@@ -214,6 +214,27 @@ func (s *seqState) see(q uint64, durable bool, st *counters) bool {
 		s.absorb()
 	}
 	return true
+}
+
+// unsee forgets sequence q, seen by a message that then could not be put
+// (JetStream: it is delivered again, and must not be taken for a copy).
+func (s *seqState) unsee(q uint64, st *counters) {
+	switch {
+	case q < s.start:
+		delete(s.below, q)
+	case q <= s.floor:
+		// Keep what follows q as seen out of order, q as missing.
+		for x := q + 1; x <= s.floor; x++ {
+			addSeq(&s.above, x)
+		}
+		s.floor = q - 1
+		st.gaps.Add(1)
+	default:
+		if _, ok := s.above[q]; ok {
+			delete(s.above, q)
+			st.gaps.Add(1)
+		}
+	}
 }
 
 // absorb moves floor over the sequences in above that follow it.
@@ -376,7 +397,7 @@ func (b *Bridge) importLoop(ch <-chan *nats.Msg, stop <-chan struct{}, done chan
 func (b *Bridge) importCore(m *nats.Msg) {
 	im := &b.imp
 	im.mu.Lock()
-	it, env, payload, v := im.admit(m.Subject, m.Data, false)
+	it, env, payload, _, v := im.admit(m.Subject, m.Data, false)
 	im.mu.Unlock()
 	if v != vDeliver {
 		return

@@ -385,7 +385,7 @@ func (s *jsState) onDelivery(msg jetstream.Msg) {
 	b := s.b
 	im := &b.imp
 	im.mu.Lock()
-	it, env, payload, v := im.admit(msg.Subject(), msg.Data(), true)
+	it, env, payload, seqs, v := im.admit(msg.Subject(), msg.Data(), true)
 	if v == vDuplicate {
 		if f := im.byID[msgKey{env.origin, env.seq}]; f != nil {
 			f.msg = msg // ack the latest delivery
@@ -400,7 +400,10 @@ func (s *jsState) onDelivery(msg jetstream.Msg) {
 	}
 	if err := im.put(it, env, payload, msg); err != nil {
 		b.st.dropEngine.Add(1)
-		msg.Nak() // delivered again (after a restart of this engine)
+		im.mu.Lock()
+		seqs.unsee(env.topicSeq, &b.st) // its redelivery is no copy
+		im.mu.Unlock()
+		msg.Nak() // delivered again
 		return
 	}
 }

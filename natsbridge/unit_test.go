@@ -37,6 +37,27 @@ func TestSeqState(t *testing.T) {
 	}
 }
 
+// A sequence forgotten (its put failed) is new again, and the others stay
+// seen.
+func TestSeqStateUnsee(t *testing.T) {
+	var st counters
+	for _, c := range []struct {
+		seen   []uint64
+		forget uint64
+	}{{[]uint64{5, 6, 7}, 6}, {[]uint64{5, 6, 7}, 5}, {[]uint64{5, 6, 7}, 7}, {[]uint64{5, 9}, 9}, {[]uint64{5, 3}, 3}} {
+		var s seqState
+		for _, q := range c.seen {
+			s.see(q, true, &st)
+		}
+		s.unsee(c.forget, &st)
+		for _, q := range c.seen {
+			if fresh := s.see(q, true, &st); fresh != (q == c.forget) {
+				t.Errorf("seen %v, forgot %d: see(%d) = %v", c.seen, c.forget, q, fresh)
+			}
+		}
+	}
+}
+
 func TestEnvelopeRoundTrip(t *testing.T) {
 	for _, env := range []envelope{{1, 1, 1}, {^uint64(0), ^uint64(0), 1 << 40}, {42, 7, 3}} {
 		b := appendEnvelope([]byte("x")[:0], env)
