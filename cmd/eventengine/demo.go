@@ -919,6 +919,8 @@ func (v *liveView) bridgeLines() []string {
 		end = fmt.Sprintf("feed ended: %s published", group(v.st.endN))
 	case v.strategyOnly:
 		end = "feed: waiting for its end"
+	case v.final:
+		end = fmt.Sprintf("feed ended: %s published", group(v.lastPub))
 	}
 	v.st.mu.Unlock()
 	return []string{
@@ -1181,6 +1183,10 @@ func printSummary(w io.Writer, s demoSummary, hooks bool) {
 		printBridgeSummary(w, s)
 	}
 	fmt.Fprintf(w, "queue:    peak %s of %s; %d handler panics\n", group(uint64(s.QueuePeak)), group(uint64(s.Capacity)), s.Panics)
+	if s.Role == roleFeed { // the subscribers are in the strategies' processes
+		printHooks(w, s, hooks)
+		return
+	}
 	fmt.Fprintf(w, "latency:  publish → handler p50 %s, p99 %s, p99.9 %s (whole run)\n",
 		dur(time.Duration(s.LatencyP50)), dur(time.Duration(s.LatencyP99)), dur(time.Duration(s.LatencyP999)))
 	if lo, hi, bars := latencyBars(s.latency); bars != "" {
@@ -1197,6 +1203,10 @@ func printSummary(w io.Writer, s demoSummary, hooks bool) {
 	if len(vw) > 0 {
 		fmt.Fprintf(w, "VWAP:     %s\n", strings.Join(vw, "  "))
 	}
+	printHooks(w, s, hooks)
+}
+
+func printHooks(w io.Writer, s demoSummary, hooks bool) {
 	if hooks {
 		fmt.Fprintf(w, "%-35s %-8s %11s %10s %7s\n", "hook topic", "form", "calls", "mean", "panics")
 		for _, h := range s.Hooks {
@@ -1210,13 +1220,14 @@ func printSummary(w io.Writer, s demoSummary, hooks bool) {
 func printBridgeSummary(w io.Writer, s demoSummary) {
 	b := s.Bridge
 	fmt.Fprintf(w, "bridge:   %s mode, %s, role %s\n", b.Mode, s.NATS, s.Role)
-	fmt.Fprintf(w, "          sent %s, received %s, lost %d; %s duplicates and %s others dropped\n",
-		group(b.Sent), group(b.Received), b.Lost, group(b.Duplicates), group(b.Dropped))
-	fmt.Fprintf(w, "          acks pending %d, reconnects %d\n", b.PendingAcks, b.Reconnects)
+	fmt.Fprintf(w, "          sent %s, received %s, lost %d\n", group(b.Sent), group(b.Received), b.Lost)
+	fmt.Fprintf(w, "          dropped %s duplicates, %s others; acks pending %d, reconnects %d\n",
+		group(b.Duplicates), group(b.Dropped), b.PendingAcks, b.Reconnects)
 	switch {
 	case s.Role == roleFeed:
-		fmt.Fprintf(w, "messages: published %s + end marker + timer ticks %d = accepted %s, delivered %s\n",
-			group(s.Published), s.TimerTicks, group(s.Accepted), group(s.Delivered))
+		fmt.Fprintf(w, "messages: published %s + end marker + timer ticks %d = accepted %s\n",
+			group(s.Published), s.TimerTicks, group(s.Accepted))
+		fmt.Fprintf(w, "          delivered %s\n", group(s.Delivered))
 		return
 	case !s.FeedEnded:
 		fmt.Fprintf(w, "stream:   the feed's end did not arrive; handled %s here\n", group(s.Received))
