@@ -57,7 +57,7 @@ up to the messages the engine accepted and delivered.
 
 With --metrics-addr it serves, while it runs, Prometheus metrics on
 /metrics and expvar variables on /debug/vars (the engine's under
-"eventengine", the NATS bridges' under "natsbridge").
+"eventengine", with the NATS bridges' under "bridges").
 
 With --nats the feed and the subscribers talk through NATS (package
 natsbridge): --nats embedded runs both, and a NATS server, in this process;
@@ -293,14 +293,18 @@ type demoSummary struct {
 	// Lost the feed's messages no run handled; Skipped counts messages
 	// delivered again after a crash that an earlier run had handled, and
 	// Duplicates messages this run handled twice (the bridge drops them
-	// first: always 0).
+	// first: always 0). A JetStream strategy without --state cannot tell
+	// what an earlier run handled: AckedBefore counts the feed's messages
+	// it did not get, which the durable consumer had delivered and had
+	// acknowledged before (JetStream delivers every other one again).
 	Role          string              `json:"role,omitempty"`
 	NATS          string              `json:"nats,omitempty"`
 	Bridge        *natsbridge.Summary `json:"bridge,omitempty"`
 	FeedEnded     bool                `json:"feed_ended,omitempty"`
 	HandledBefore uint64              `json:"handled_before,omitempty"`
+	AckedBefore   uint64              `json:"acked_before,omitempty"`
 	Skipped       uint64              `json:"skipped,omitempty"`
-	Duplicates    uint64              `json:"duplicates"`
+	Duplicates    uint64              `json:"duplicates,omitempty"`
 }
 
 // hookSummary is one hook: its topic, form and lifetime statistics.
@@ -613,6 +617,9 @@ loop:
 	}
 	if nb.srv != nil {
 		nb.srv.Shutdown()
+	}
+	if st.stateErr != nil {
+		return demoSummary{}, fmt.Errorf("--state %s: %w", cfg.state, st.stateErr)
 	}
 	elapsed := time.Since(start)
 	view.final = true
@@ -1143,6 +1150,9 @@ func summarize(cfg demoConfig, e *engine.Engine, st *demoState, forms map[string
 		if sum.FeedEnded {
 			sum.HandledBefore = st.state.handledBefore(st.endID)
 			sum.Lost = int64(st.endN) - int64(st.handledOf(st.endID))
+			if cfg.jetStream && st.state == nil && sum.Lost > 0 {
+				sum.AckedBefore, sum.Lost = uint64(sum.Lost), 0
+			}
 		}
 	} else if st.bridged && cfg.role == roleAll {
 		sum.FeedEnded = st.endID != 0
@@ -1236,6 +1246,9 @@ func printBridgeSummary(w io.Writer, s demoSummary) {
 		if s.HandledBefore > 0 {
 			fmt.Fprintf(w, " + %s before (--state)", group(s.HandledBefore))
 		}
+		if s.AckedBefore > 0 {
+			fmt.Fprintf(w, ", %s acknowledged before", group(s.AckedBefore))
+		}
 		fmt.Fprintf(w, ", %d lost\n", s.Lost)
 	}
 	fmt.Fprintf(w, "          %s handled twice", group(s.Duplicates))
@@ -1243,6 +1256,9 @@ func printBridgeSummary(w io.Writer, s demoSummary) {
 		fmt.Fprintf(w, "; %s delivered again and skipped (--state)", group(s.Skipped))
 	}
 	fmt.Fprintln(w)
+	if s.AckedBefore > 0 {
+		fmt.Fprintln(w, "          (an earlier run had them; --state would count those handled twice)")
+	}
 	fmt.Fprintf(w, "messages: accepted %s (imported and timer ticks %d), delivered %s\n", group(s.Accepted), s.TimerTicks, group(s.Delivered))
 }
 

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,11 +44,11 @@ func serveMetrics(addr string, e *engine.Engine, bs ...namedBridge) (*metricsSer
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	vars := expvarstats.Handler("eventengine", e, expvarstats.WithHandlers())
-	if len(bs) > 0 {
-		vars = withVar(vars, "natsbridge", expvarStats(bs))
+	vopts := []expvarstats.Option{expvarstats.WithHandlers()}
+	for _, b := range bs {
+		vopts = append(vopts, expvarstats.WithBridge(b.name, expvarStats(b.b)))
 	}
-	mux.Handle("/debug/vars", vars)
+	mux.Handle("/debug/vars", expvarstats.Handler("eventengine", e, vopts...))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -66,31 +64,6 @@ func serveMetrics(addr string, e *engine.Engine, bs ...namedBridge) (*metricsSer
 		}
 	}()
 	return m, nil
-}
-
-// withVar serves what h serves (a JSON object) with the value of f added
-// under name: the bridges' variables, which expvar cannot unpublish
-// (a test runs the demo several times in one process).
-func withVar(h http.Handler, name string, f func() any) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		vars := map[string]json.RawMessage{}
-		if err := json.Unmarshal(rec.Body.Bytes(), &vars); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		b, err := json.Marshal(f())
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		vars[name] = b
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", " ")
-		enc.Encode(vars)
-	})
 }
 
 // Addr is the address the server listens on (with the port picked for

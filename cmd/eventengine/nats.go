@@ -280,21 +280,18 @@ func promStats(b *natsbridge.Bridge) func() prommetrics.BridgeStats {
 	}
 }
 
-// expvarStats is the bridges' expvar value, with the names of the
+// expvarStats is a bridge's expvar value, with the names of its
 // Prometheus series (sent_total, dropped_total by reason, ...).
-func expvarStats(bs []namedBridge) func() any {
+func expvarStats(b *natsbridge.Bridge) func() any {
+	read := promStats(b)
 	return func() any {
-		out := map[string]any{}
-		for _, nb := range bs {
-			s := promStats(nb.b)()
-			out[nb.name] = map[string]any{
-				"sent_total": s.Sent, "received_total": s.Received, "publish_errors_total": s.PublishErrors,
-				"publish_retries_total": s.Retries, "gaps_total": s.Gaps, "duplicates_total": s.Duplicates,
-				"reordered_total": s.Reordered, "reconnects_total": s.Reconnects, "disconnects_total": s.Disconnects,
-				"pending_acks": s.PendingAcks, "dropped_total": s.Dropped,
-			}
+		s := read()
+		return map[string]any{
+			"sent_total": s.Sent, "received_total": s.Received, "publish_errors_total": s.PublishErrors,
+			"publish_retries_total": s.Retries, "gaps_total": s.Gaps, "duplicates_total": s.Duplicates,
+			"reordered_total": s.Reordered, "reconnects_total": s.Reconnects, "disconnects_total": s.Disconnects,
+			"pending_acks": s.PendingAcks, "dropped_total": s.Dropped,
 		}
-		return out
 	}
 }
 
