@@ -572,6 +572,8 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 	done, ended, stopped := feedDone, st.ended, ctx.Done()
 	if feedE != nil {
 		stopped = nil // the feed watches ctx, and the end follows
+	} else {
+		done = nil // no feed here: the grace starts at the feed's end
 	}
 	if nb.strat == nil {
 		ended = nil
@@ -581,6 +583,9 @@ loop:
 		select {
 		case <-refresh:
 			view.draw(time.Since(start), view.published(published.Load()), int(peak.Swap(0)))
+			if ended == nil && st.state == nil && nb.drained(ctx, cfg) {
+				break loop // the feed ended, and the durable has nothing more
+			}
 		case <-done:
 			done = nil
 			if nb.strat == nil {

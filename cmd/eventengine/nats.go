@@ -18,6 +18,7 @@ import (
 	"github.com/eventengine/eventengine/natsbridge/natsserver"
 	"github.com/eventengine/eventengine/prommetrics"
 	"github.com/eventengine/eventengine/topic"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // The demo's roles with --nats.
@@ -38,6 +39,9 @@ var (
 	// published, so that a strategy knows when it has everything.
 	feedEnd = topic.MustParse("Market.Feed.End")
 )
+
+// demoStream is the JetStream stream of the demo (natsbridge's default).
+const demoStream = "EVENTENGINE"
 
 // demoAckWait is how long JetStream waits for a strategy's ack before it
 // delivers a message again: after a crash, the messages the dead process
@@ -176,7 +180,7 @@ func startBridges(ctx context.Context, cfg demoConfig, feedE, subE *engine.Engin
 	if subE != nil {
 		o := append(opts, natsbridge.WithName("eventengine demo strategy"))
 		if cfg.jetStream {
-			o = append(o, natsbridge.WithJetStream(natsbridge.JetStream{Durable: cfg.durable, AckWait: demoAckWait}))
+			o = append(o, natsbridge.WithJetStream(natsbridge.JetStream{Stream: demoStream, Durable: cfg.durable, AckWait: demoAckWait}))
 		}
 		b, err := natsbridge.StartStrategy(ctx, subE, cfg.nats, feedTopics, o...)
 		if err != nil {
@@ -187,7 +191,7 @@ func startBridges(ctx context.Context, cfg demoConfig, feedE, subE *engine.Engin
 	if feedE != nil {
 		o := append(opts, natsbridge.WithName("eventengine demo feed"))
 		if cfg.jetStream {
-			o = append(o, natsbridge.WithJetStream(natsbridge.JetStream{}))
+			o = append(o, natsbridge.WithJetStream(natsbridge.JetStream{Stream: demoStream}))
 		}
 		b, err := natsbridge.StartFeed(ctx, feedE, cfg.nats, feedTopics, o...)
 		if err != nil {
@@ -197,6 +201,29 @@ func startBridges(ctx context.Context, cfg demoConfig, feedE, subE *engine.Engin
 		nb.feedID = b.Origin()
 	}
 	return nb, nil
+}
+
+// drained reports whether the strategy's durable consumer has nothing
+// more to deliver: no message it has not delivered, none delivered and not
+// yet acknowledged. Once the feed's end arrived, a strategy without
+// --state then knows that what it did not get was acknowledged before (by
+// an earlier run on the durable), instead of waiting out the grace period.
+func (nb *bridges) drained(ctx context.Context, cfg demoConfig) bool {
+	if nb.strat == nil || !cfg.jetStream {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	js, err := jetstream.New(nb.strat.Conn())
+	if err != nil {
+		return false
+	}
+	c, err := js.Consumer(ctx, demoStream, cfg.durable)
+	if err != nil {
+		return false
+	}
+	info, err := c.Info(ctx)
+	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 }
 
 // close shuts down what is still running, for a failed start; a bridge's

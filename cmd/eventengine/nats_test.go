@@ -240,15 +240,24 @@ func TestDemoCrossProcess(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "eventengine")
+	bin := filepath.Join(t.TempDir(), "eventengine")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Run("state", func(t *testing.T) { crossProcess(ctx, t, bin, true) })
+	t.Run("no state", func(t *testing.T) { crossProcess(ctx, t, bin, false) })
+}
+
+// crossProcess runs a server, a feed and a strategy killed and restarted
+// as child processes of bin; withState gives the strategy --state.
+func crossProcess(ctx context.Context, t *testing.T, bin string, withState bool) {
 	url, stopServer := startServer(ctx, t, bin)
 	defer stopServer()
-	state := filepath.Join(dir, "strategy.state")
-	strategy := []string{"demo", "--role", "strategy", "--nats", url, "--jetstream", "--state", state, "--json", "--symbols", "6"}
+	state := filepath.Join(t.TempDir(), "strategy.state")
+	strategy := []string{"demo", "--role", "strategy", "--nats", url, "--jetstream", "--json", "--symbols", "6"}
+	if withState {
+		strategy = append(strategy, "--state", state)
+	}
 	const n = 10000
 
 	// The first strategy, killed once it has handled some of the feed.
@@ -285,13 +294,15 @@ func TestDemoCrossProcess(t *testing.T) {
 		feedCmd.Wait()
 		t.Fatalf("the first strategy never reported a handled message (feed: %s)", feedErr.String())
 	}
-	st, err := os.Stat(state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := st.Size() / stateRecord
-	if before < 1 || before >= n {
-		t.Errorf("the first strategy handled %d of %d before it was killed: not mid-stream", before, n)
+	var before int64
+	if withState {
+		st, err := os.Stat(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before = st.Size() / stateRecord; before < 1 || before >= n {
+			t.Errorf("the first strategy handled %d of %d before it was killed: not mid-stream", before, n)
+		}
 	}
 
 	// The second strategy runs until it has the whole feed.
@@ -315,11 +326,20 @@ func TestDemoCrossProcess(t *testing.T) {
 	if f.Published != n || f.Bridge.Sent != n+1 || f.Bridge.Lost != 0 || f.Bridge.PendingAcks != 0 || f.Role != roleFeed {
 		t.Errorf("feed: published %d, bridge %+v", f.Published, *f.Bridge)
 	}
-	t.Logf("first strategy handled %d; second: handled %d, before %d, skipped %d, duplicates %d, lost %d; bridge %+v",
-		before, s.Received, s.HandledBefore, s.Skipped, s.Duplicates, s.Lost, *s.Bridge)
-	if !s.FeedEnded || s.Published != n || s.Lost != 0 || s.Duplicates != 0 || s.HandledBefore != uint64(before) ||
-		s.HandledBefore+s.Received != n || s.Bridge.Lost != 0 || s.Role != roleStrategy {
+	t.Logf("first strategy handled %d; second: handled %d, before %d, acked before %d, skipped %d, duplicates %d, lost %d; bridge %+v",
+		before, s.Received, s.HandledBefore, s.AckedBefore, s.Skipped, s.Duplicates, s.Lost, *s.Bridge)
+	if !s.FeedEnded || s.Published != n || s.Lost != 0 || s.Duplicates != 0 || s.Bridge.Lost != 0 || s.Role != roleStrategy {
 		t.Errorf("second strategy: %+v, bridge %+v", s, *s.Bridge)
+	}
+	if !withState {
+		// What the first run acknowledged is not delivered again.
+		if s.AckedBefore == 0 || s.AckedBefore+s.Received != n || s.HandledBefore != 0 {
+			t.Errorf("without --state: handled %d, acknowledged before %d, of %d", s.Received, s.AckedBefore, n)
+		}
+		return
+	}
+	if s.HandledBefore != uint64(before) || s.HandledBefore+s.Received != n || s.AckedBefore != 0 {
+		t.Errorf("with --state: handled %d, before %d (the file had %d), of %d", s.Received, s.HandledBefore, before, n)
 	}
 	// The state file holds every feed message once.
 	if st, err := os.Stat(state); err != nil || st.Size() != n*stateRecord {
