@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
@@ -61,11 +60,7 @@ func TestDemoNATSEmbedded(t *testing.T) {
 		!strings.Contains(out, ", 0 lost\n") {
 		t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
 	}
-	for l := range strings.Lines(out[strings.Index(out, "\nsummary:"):]) {
-		if n := utf8.RuneCountInString(strings.TrimRight(l, "\n")); n > 80 {
-			t.Errorf("%d columns: %q", n, l)
-		}
-	}
+	fits80(t, out[strings.Index(out, "\nsummary:"):])
 }
 
 // TestDemoNATSView draws the terminal view with the bridge's lines: every
@@ -83,12 +78,7 @@ func TestDemoNATSView(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 	out := b.String()
-	esc := regexp.MustCompile(`\x1b\[[0-9?;]*[A-Za-z]`)
-	for l := range strings.Lines(esc.ReplaceAllString(out, "")) {
-		if n := utf8.RuneCountInString(strings.TrimRight(l, "\r\n")); n > 80 {
-			t.Errorf("%d columns: %q", n, l)
-		}
-	}
+	fits80(t, out)
 	last := out[strings.LastIndex(out, "eventengine demo: 4 symbols"):]
 	if n := strings.Count(last, "\n"); n != viewHeight(cfg) {
 		t.Errorf("the last frame has %d lines, viewHeight says %d:\n%s", n, viewHeight(cfg), last)
