@@ -77,15 +77,10 @@ type config struct {
 // are published to NATS; default everything (">"). With no pattern,
 // nothing is exported.
 func WithExport(patterns ...topic.Topic) Option {
-	return func(c *config) error {
-		for i, p := range patterns {
-			if p.IsZero() {
-				return fmt.Errorf("%w: export pattern %d is the zero topic", ErrOption, i)
-			}
-		}
-		c.export = append([]topic.Topic(nil), patterns...)
+	return func(c *config) (err error) {
+		c.export, err = checkPatterns("export", patterns)
 		c.exportSet = true
-		return nil
+		return err
 	}
 }
 
@@ -94,15 +89,21 @@ func WithExport(patterns ...topic.Topic) Option {
 // subscription (see wire.Mapper.Filter); the engine's own index then keeps
 // only the topics the pattern matches.
 func WithImport(patterns ...topic.Topic) Option {
-	return func(c *config) error {
-		for i, p := range patterns {
-			if p.IsZero() {
-				return fmt.Errorf("%w: import pattern %d is the zero topic", ErrOption, i)
-			}
-		}
-		c.imports = append([]topic.Topic(nil), patterns...)
-		return nil
+	return func(c *config) (err error) {
+		c.imports, err = checkPatterns("import", patterns)
+		return err
 	}
+}
+
+// checkPatterns returns a copy of patterns, or an error naming the first
+// zero topic.
+func checkPatterns(what string, patterns []topic.Topic) ([]topic.Topic, error) {
+	for i, p := range patterns {
+		if p.IsZero() {
+			return nil, fmt.Errorf("%w: %s pattern %d is the zero topic", ErrOption, what, i)
+		}
+	}
+	return append([]topic.Topic(nil), patterns...), nil
 }
 
 // WithPrefix sets the subject prefix (default DefaultPrefix; "" for none).
@@ -198,6 +199,7 @@ type Bridge struct {
 	started bool
 	done    bool
 	nc      *nats.Conn
+	ncp     atomic.Pointer[nats.Conn] // nc, for Conn
 	hookIDs []event.ID
 	subMu   sync.Mutex // guards subs (Stats reads them)
 	subs    []*nats.Subscription
@@ -286,11 +288,7 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 func (b *Bridge) Origin() uint64 { return b.origin }
 
 // Conn returns the bridge's NATS connection (nil before Start).
-func (b *Bridge) Conn() *nats.Conn {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.nc
-}
+func (b *Bridge) Conn() *nats.Conn { return b.ncp.Load() }
 
 // Start connects to NATS, sets up JetStream (stream and consumer) in that
 // mode, subscribes to the import patterns and hooks the export patterns on
@@ -326,6 +324,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("natsbridge: connect to %s: %w", b.url, err)
 	}
 	b.nc = nc
+	b.ncp.Store(nc)
 	if b.cfg.js != nil {
 		if b.js, err = b.startJetStream(ctx); err != nil {
 			return err
@@ -425,6 +424,13 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	b.done = true
+	if b.js != nil {
+		// Once ctx ends, nothing waits for room to publish any more (the
+		// engine's loop may be waiting there, and the engine's shutdown
+		// for the loop).
+		stop := context.AfterFunc(ctx, b.js.giveUp)
+		defer stop()
+	}
 	var errs []error
 	b.stopImport(ctx)
 	if !b.cfg.noShutdown {

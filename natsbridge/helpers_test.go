@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,7 +17,12 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) {
+	if role := os.Getenv(childEnv); role != "" {
+		os.Exit(runChild(role))
+	}
+	leakcheck.Main(m)
+}
 
 // testTimeout bounds every wait of a test.
 const testTimeout = 60 * time.Second

@@ -40,6 +40,10 @@ type JetStream struct {
 	// restart. Processes that share a durable share its messages, each
 	// getting some; give every receiving process its own.
 	Durable string
+	// DeliverNew makes a new durable start with the messages published
+	// after its creation (default: everything the stream holds). A durable
+	// that exists resumes where it stopped either way.
+	DeliverNew bool
 	// AckWait is how long the stream waits for the ack of a delivered
 	// message before delivering it again (default 30 s).
 	AckWait time.Duration
@@ -348,13 +352,17 @@ func (s *jsState) consume(ctx context.Context, b *Bridge) error {
 		filters = append(filters, f)
 	}
 	filters = minimalFilters(filters)
+	deliver := jetstream.DeliverAllPolicy
+	if s.cfg.DeliverNew {
+		deliver = jetstream.DeliverNewPolicy
+	}
 	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:        s.cfg.Durable,
 		FilterSubjects: filters,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        s.cfg.AckWait,
 		MaxAckPending:  s.cfg.MaxAckPending,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  deliver,
 	})
 	if err != nil {
 		return fmt.Errorf("natsbridge: consumer %s on stream %s: %w", s.cfg.Durable, s.cfg.Stream, err)

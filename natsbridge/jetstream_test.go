@@ -1,6 +1,8 @@
 package natsbridge
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -142,5 +144,59 @@ func TestJetStreamReceiverRestart(t *testing.T) {
 	}
 	if s1.Received == 0 || s1.Received == n {
 		t.Errorf("the first receiver got %d of %d: the test did not stop it mid-stream", s1.Received, n)
+	}
+}
+
+// Start sets up the stream and the durable idempotently: a second bridge
+// with the same configuration starts, and a configuration that would
+// change what the durable is fails with the stream's error, at Start.
+func TestJetStreamSetupIdempotent(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "I.{x}")
+	cfg := fastJS("idem")
+	for range 2 {
+		e := startEngine(t)
+		b := startBridge(t, e, srv, WithExport(), WithImport(pat), WithJetStream(cfg))
+		shutdownAll(t, ctx, b)
+	}
+	cfg.DeliverNew = true // a durable's deliver policy cannot change
+	b, err := New(startEngine(t), "x", quiet, InProcess(srv), WithExport(), WithImport(pat), WithJetStream(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err == nil {
+		b.Shutdown(ctx)
+		t.Fatal("a durable changed its deliver policy without an error")
+	}
+	if err := b.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown after a failed Start: %v", err)
+	}
+}
+
+// With the server gone for good and the publish window full, the engine's
+// loop waits for room; a Shutdown whose context ends gives up on the acks
+// and returns, saying how many were left, instead of waiting for ever.
+func TestJetStreamShutdownGivesUp(t *testing.T) {
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "G.{x}")
+	ea := startEngine(t)
+	cfg := fastJS("")
+	cfg.MaxPending = 4
+	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(cfg))
+	srv.Stop()
+	putRange(t, ea, "G.", 2, 0, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ba.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrPendingAcks) {
+			t.Fatalf("Shutdown: %v, want ErrPendingAcks", err)
+		}
+		t.Log(err)
+	case <-ctxFor(t).Done():
+		t.Fatal("Shutdown did not return after its context ended")
 	}
 }

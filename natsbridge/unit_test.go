@@ -1,8 +1,12 @@
 package natsbridge
 
 import (
+	"errors"
 	"slices"
 	"testing"
+
+	"github.com/eventengine/eventengine/engine"
+	"github.com/eventengine/eventengine/topic"
 )
 
 func TestSeqState(t *testing.T) {
@@ -110,6 +114,29 @@ func TestMinimalFilters(t *testing.T) {
 	}{{"a.>", "a.b", true}, {"a.>", "a", false}, {"a.*", "a.>", false}, {"a.*.c", "a.b.c", true}, {"a.b", "a.*", false}, {">", "a", true}} {
 		if got := covers(c.g, c.f); got != c.want {
 			t.Errorf("covers(%q, %q) = %v, want %v", c.g, c.f, got, c.want)
+		}
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	e := engine.MustNew()
+	for name, opts := range map[string][]Option{
+		"nil engine":           nil,
+		"zero export pattern":  {WithExport(topic.Topic{})},
+		"zero import pattern":  {WithImport(mustParse(t, "A"), topic.Topic{})},
+		"bad prefix":           {WithPrefix("a..b")},
+		"nil codec":            {WithCodec(nil)},
+		"origin 0":             {WithOrigin(0)},
+		"pending limit 0":      {WithPendingLimit(0)},
+		"JetStream, no prefix": {WithPrefix(""), WithJetStream(JetStream{})},
+		"JetStream bad name":   {WithJetStream(JetStream{Stream: "a.b"})},
+	} {
+		eng := e
+		if name == "nil engine" {
+			eng = nil
+		}
+		if _, err := New(eng, "nats://127.0.0.1:1", opts...); !errors.Is(err, ErrOption) {
+			t.Errorf("%s: New returned %v, want ErrOption", name, err)
 		}
 	}
 }
