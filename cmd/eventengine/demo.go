@@ -57,7 +57,7 @@ up to the messages the engine accepted and delivered.
 
 With --metrics-addr it serves, while it runs, Prometheus metrics on
 /metrics and expvar variables on /debug/vars (the engine's under
-"eventengine", with the NATS bridges' under "bridges").
+"eventengine", and in it the NATS bridges' under "bridges").
 
 With --nats the feed and the subscribers talk through NATS (package
 natsbridge): --nats embedded runs both, and a NATS server, in this process;

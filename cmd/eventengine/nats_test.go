@@ -133,11 +133,18 @@ func TestDemoNATSFlags(t *testing.T) {
 func TestDemoNATSMetrics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	var after map[string]float64
+	var during, after map[string]float64
 	var vars []byte
-	var scrapeErr error
+	var duringErr, scrapeErr error
+	scraped := make(chan struct{})
 	cfg := demoConfig{duration: time.Minute, rate: 10000, symbols: 6, capacity: 256, seed: 1, metricsAddr: "127.0.0.1:0",
-		nats: embedded, role: roleAll,
+		nats: embedded, role: roleAll, jetStream: true,
+		serving: func(addr string) {
+			go func() { // while the run goes on
+				defer close(scraped)
+				during, duringErr = scrapeMetrics(addr)
+			}()
+		},
 		finished: func(addr string) {
 			if after, scrapeErr = scrapeMetrics(addr); scrapeErr == nil {
 				vars, scrapeErr = get("http://" + addr + "/debug/vars")
@@ -145,10 +152,17 @@ func TestDemoNATSMetrics(t *testing.T) {
 		},
 	}
 	s, err := demo(ctx, cfg, io.Discard, false)
-	if err != nil || scrapeErr != nil {
-		t.Fatalf("demo: %v; scrape: %v", err, scrapeErr)
+	<-scraped
+	if err != nil || scrapeErr != nil || duringErr != nil {
+		t.Fatalf("demo: %v; scrape during the run: %v, after: %v", err, duringErr, scrapeErr)
 	}
 	b := s.Bridge
+	for _, key := range []string{"eventengine_bridge_sent_total{bridge=feed}", "eventengine_bridge_pending_acks{bridge=feed}",
+		"eventengine_bridge_received_total{bridge=strategy}", "eventengine_bridge_dropped_total{bridge=strategy,reason=decode}"} {
+		if v, ok := during[key]; !ok || v > float64(b.Sent) {
+			t.Errorf("scrape during the run: %s = %v (present %v), sent in all %d", key, v, ok, b.Sent)
+		}
+	}
 	for key, want := range map[string]float64{
 		"eventengine_bridge_sent_total{bridge=feed}":                                            float64(b.Sent),
 		"eventengine_bridge_received_total{bridge=strategy}":                                    float64(b.Received),
