@@ -207,3 +207,27 @@ func TestCodecPanics(t *testing.T) {
 		t.Errorf("%d panics reached the engine", ea.Stats().HandlerPanics)
 	}
 }
+
+// Shutdown right after a burst of puts still exports every one of them:
+// it drains the engine, then the connection.
+func TestShutdownExportsEverything(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	ea, eb := startEngine(t), startEngine(t)
+	const n = 5000
+	rec := newRecorder(n)
+	pat := mustParse(t, "Z.{x}")
+	eb.RegisterHandler(pat, rec)
+	bb := startBridge(t, eb, srv, WithExport(), WithImport(pat))
+	ba := startBridge(t, ea, srv, WithExport(pat))
+	putRange(t, ea, "Z.", 3, 0, n)
+	shutdownAll(t, ctx, ba) // the engine may still hold most of the burst
+	if ea.Active() {
+		t.Error("the engine is still running after the bridge's Shutdown")
+	}
+	rec.wait(t, ctx)
+	shutdownAll(t, ctx, bb)
+	if sa, sb := ba.Stats(), bb.Stats(); sa.Sent != n || sb.Received != n || sb.Gaps != 0 {
+		t.Errorf("sent %d, received %d, gaps %d; want %d, %d, 0", sa.Sent, sb.Received, sb.Gaps, n, n)
+	}
+}

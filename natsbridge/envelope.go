@@ -23,8 +23,8 @@ const (
 	envMax     = 2 + 8 + 2*binary.MaxVarintLen64
 )
 
-// ErrEnvelope reports a message without a valid bridge envelope.
-var ErrEnvelope = errors.New("natsbridge: not a bridge message")
+// errEnvelope reports a message without a valid bridge envelope.
+var errEnvelope = errors.New("natsbridge: not a bridge message")
 
 type envelope struct {
 	origin   uint64
@@ -43,20 +43,20 @@ func appendEnvelope(dst []byte, env envelope) []byte {
 func parseEnvelope(data []byte) (envelope, []byte, error) {
 	var env envelope
 	if len(data) < 12 || data[0] != envMagic {
-		return env, nil, fmt.Errorf("%w: %d bytes, no envelope", ErrEnvelope, len(data))
+		return env, nil, fmt.Errorf("%w: %d bytes, no envelope", errEnvelope, len(data))
 	}
 	if data[1] != envVersion {
-		return env, nil, fmt.Errorf("%w: envelope version %d, want %d", ErrEnvelope, data[1], envVersion)
+		return env, nil, fmt.Errorf("%w: envelope version %d, want %d", errEnvelope, data[1], envVersion)
 	}
 	env.origin = binary.LittleEndian.Uint64(data[2:])
 	rest := data[10:]
 	var n int
 	if env.seq, n = binary.Uvarint(rest); n <= 0 || env.seq == 0 {
-		return env, nil, fmt.Errorf("%w: bad sequence at byte 10", ErrEnvelope)
+		return env, nil, fmt.Errorf("%w: bad sequence at byte 10", errEnvelope)
 	}
 	rest = rest[n:]
 	if env.topicSeq, n = binary.Uvarint(rest); n <= 0 || env.topicSeq == 0 {
-		return env, nil, fmt.Errorf("%w: bad topic sequence at byte %d", ErrEnvelope, len(data)-len(rest))
+		return env, nil, fmt.Errorf("%w: bad topic sequence at byte %d", errEnvelope, len(data)-len(rest))
 	}
 	return env, rest[n:], nil
 }

@@ -133,8 +133,8 @@ func matchesAny(patterns []topic.Topic, t topic.Topic) bool {
 	return false
 }
 
-// ErrCodecPanic reports a codec (or its Fallback) that panicked.
-var ErrCodecPanic = errors.New("natsbridge: codec panicked")
+// errCodecPanic reports a codec (or its Fallback) that panicked.
+var errCodecPanic = errors.New("natsbridge: codec panicked")
 
 // encode runs the codec, turning a panic into an error: a codec may be the
 // user's, and a panic in the export hook would lose the message without a
@@ -142,7 +142,7 @@ var ErrCodecPanic = errors.New("natsbridge: codec panicked")
 func encode(c wire.Codec, dst []byte, m event.Message) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = dst, fmt.Errorf("%w: %v", ErrCodecPanic, r)
+			out, err = dst, fmt.Errorf("%w: %v", errCodecPanic, r)
 		}
 	}()
 	return c.AppendEncode(dst, m.Args, m.Kwargs)
@@ -153,7 +153,7 @@ func encode(c wire.Codec, dst []byte, m event.Message) (out []byte, err error) {
 func decode(c wire.Codec, data []byte) (args []any, kwargs map[string]any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			args, kwargs, err = nil, nil, fmt.Errorf("%w: %v", ErrCodecPanic, r)
+			args, kwargs, err = nil, nil, fmt.Errorf("%w: %v", errCodecPanic, r)
 		}
 	}()
 	return c.Decode(data)
