@@ -394,7 +394,7 @@ func runDemo(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 // failure says what does not add up in s, or "".
 func (s demoSummary) failure() string {
-	var b *natsbridge.Summary = s.Bridge
+	b := s.Bridge
 	switch {
 	case b == nil && (s.Lost != 0 || s.Delivered != s.Accepted || s.Accepted != s.Published+uint64(s.TimerTicks)):
 		return fmt.Sprintf("%d of %d published messages not received; %d accepted, %d delivered, %d timer ticks",
@@ -486,7 +486,19 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 	}}); err != nil {
 		return demoSummary{}, err
 	}
-	for _, e := range []*engine.Engine{feedE, subE} {
+	engines := []*engine.Engine{feedE}
+	if subE != feedE {
+		engines = append(engines, subE)
+	}
+	stop := func(nb *bridges) { // undoes a failed start
+		nb.close()
+		for _, e := range engines {
+			if e != nil {
+				e.Stop()
+			}
+		}
+	}
+	for _, e := range engines {
 		if e != nil {
 			e.Start()
 		}
@@ -494,28 +506,18 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (de
 	nb := &bridges{}
 	if cfg.nats != "" {
 		if nb, err = startBridges(ctx, cfg, feedE, subE); err != nil {
-			for _, e := range []*engine.Engine{feedE, subE} {
-				if e != nil {
-					e.Stop()
-				}
-			}
+			stop(&bridges{}) // startBridges closed what it started
 			return demoSummary{}, err
 		}
 	}
 	if _, err := viewE.Timer(time.Second); err != nil {
-		nb.close()
-		viewE.Stop()
+		stop(nb)
 		return demoSummary{}, err
 	}
 	var srv *metricsServer
 	if cfg.metricsAddr != "" {
 		if srv, err = serveMetrics(cfg.metricsAddr, viewE, nb.named()...); err != nil {
-			nb.close()
-			for _, e := range []*engine.Engine{feedE, subE} {
-				if e != nil {
-					e.Stop()
-				}
-			}
+			stop(nb)
 			return demoSummary{}, err
 		}
 		defer srv.Close()
