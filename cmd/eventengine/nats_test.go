@@ -292,7 +292,7 @@ func crossProcess(ctx context.Context, t *testing.T, bin string, withState bool)
 		}
 	}
 	s1.Process.Signal(syscall.SIGKILL)
-	go io.Copy(io.Discard, stderr1) // until the pipe closes
+	io.Copy(io.Discard, stderr1) // to the end (the child is dead), before Wait closes the pipe
 	s1.Wait()
 	if !seen {
 		feedCmd.Wait()
