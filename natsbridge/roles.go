@@ -90,3 +90,11 @@ func (b *Bridge) Summary() Summary { return b.Stats().Summary(b.cfg.js != nil) }
 
 // JetStreamMode reports whether the bridge runs in JetStream mode.
 func (b *Bridge) JetStreamMode() bool { return b.cfg.js != nil }
+
+// String returns a one-line form for a live view, such as
+// "core: sent 1000, received 998, lost 2, duplicates dropped 0, dropped 2,
+// pending acks 0, reconnects 1".
+func (s Summary) String() string {
+	return fmt.Sprintf("%s: sent %d, received %d, lost %d, duplicates dropped %d, dropped %d, pending acks %d, reconnects %d",
+		s.Mode, s.Sent, s.Received, s.Lost, s.Duplicates, s.Dropped, s.PendingAcks, s.Reconnects)
+}

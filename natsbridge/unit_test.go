@@ -140,3 +140,17 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	st := Stats{Sent: 10, Received: 7, Gaps: 2, Duplicates: 1, Reconnects: 1,
+		Dropped: Dropped{SlowConsumer: 3, ReconnectBuffer: 1}}
+	s := st.Summary(false)
+	// lost: the reconnect-buffer drop, and the larger of gaps (2) and
+	// slow-consumer drops (3).
+	if s.Lost != 4 || s.Dropped != 4 {
+		t.Fatalf("%+v: want lost 4, dropped 4", s)
+	}
+	if got, want := s.String(), "core: sent 10, received 7, lost 4, duplicates dropped 1, dropped 4, pending acks 0, reconnects 1"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
