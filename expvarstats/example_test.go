@@ -29,3 +29,18 @@ func Example() {
 	// 1 1 16
 	// expvarstats: publishing "eventengine": expvar variable already published
 }
+
+// Add a bridge's statistics to the engine's variable, under "bridges".
+func ExampleWithBridge() {
+	e := engine.MustNew(engine.WithCapacity(16))
+	v := expvarstats.Func(e, expvarstats.WithBridge("feed", func() any {
+		return map[string]uint64{"sent_total": 42} // a bridge's counters, read now
+	}))
+	var got struct {
+		Bridges map[string]map[string]uint64 `json:"bridges"`
+	}
+	json.Unmarshal([]byte(v.String()), &got)
+	fmt.Println(got.Bridges["feed"]["sent_total"])
+	// Output:
+	// 42
+}

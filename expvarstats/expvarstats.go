@@ -35,7 +35,15 @@ var ErrExists = errors.New("expvar variable already published")
 // Option configures what is published.
 type Option func(*config)
 
-type config struct{ hooks, handlers bool }
+type config struct {
+	hooks, handlers bool
+	bridges         []bridge
+}
+
+type bridge struct {
+	name string
+	read func() any
+}
 
 // WithHooks adds a "hooks" list: per hook its topic, calls, panics and
 // time spent in its handlers (lifetime totals, including handlers removed
@@ -46,6 +54,22 @@ func WithHooks() Option { return func(c *config) { c.hooks = true } }
 // WithHandlers is WithHooks with, in each hook, a "handlers" list: per
 // handler name (see prommetrics for the naming) its calls, panics and time.
 func WithHandlers() Option { return func(c *config) { c.hooks, c.handlers = true, true } }
+
+// WithBridge adds, under "bridges" in the engine's object, the value read
+// returns (read when the variable is read) as name: the statistics of a
+// bridge of the engine, such as a natsbridge.Bridge's, which this package
+// does not import. read must be safe for concurrent use and return a
+// value encoding/json can encode; give WithBridge once per bridge, each
+// with its own name.
+//
+//	{"queue_depth": 0, ..., "bridges": {"feed": {"sent_total": 12, ...}}}
+func WithBridge(name string, read func() any) Option {
+	return func(c *config) {
+		if read != nil {
+			c.bridges = append(c.bridges, bridge{name, read})
+		}
+	}
+}
 
 // mu serialises Publish, so that two calls with one name cannot both pass
 // the check and make expvar.Publish panic.
@@ -107,6 +131,13 @@ func snapshot(e *engine.Engine, c config) map[string]any {
 			hooks = append(hooks, k)
 		}
 		out["hooks"] = hooks
+	}
+	if len(c.bridges) > 0 {
+		bs := make(map[string]any, len(c.bridges))
+		for _, b := range c.bridges {
+			bs[b.name] = b.read()
+		}
+		out["bridges"] = bs
 	}
 	return out
 }

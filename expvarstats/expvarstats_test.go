@@ -144,3 +144,22 @@ func TestHandler(t *testing.T) {
 		t.Error("Handler published its variable")
 	}
 }
+
+// TestBridge: the bridges' values are read when the variable is, under
+// "bridges" by name, and encode as JSON with the engine's.
+func TestBridge(t *testing.T) {
+	e := engine.MustNew()
+	sent := 1
+	v := expvarstats.Func(e, expvarstats.WithBridge("feed", func() any { return map[string]int{"sent_total": sent} }),
+		expvarstats.WithBridge("none", nil))
+	sent = 2
+	var got struct {
+		Bridges map[string]map[string]int `json:"bridges"`
+	}
+	if err := json.Unmarshal([]byte(v.String()), &got); err != nil || len(got.Bridges) != 1 || got.Bridges["feed"]["sent_total"] != 2 {
+		t.Errorf("%v: %s", err, v.String())
+	}
+	if _, ok := expvarstats.Func(e).Value().(map[string]any)["bridges"]; ok {
+		t.Error("bridges without WithBridge")
+	}
+}

@@ -26,6 +26,11 @@
 //	eventengine_handler_calls_total, eventengine_handler_panics_total,
 //	eventengine_handler_seconds (a summary: _sum and _count)
 //
+// With [WithBridge], the series of a bridge (such as natsbridge's) are
+// added, labelled bridge: eventengine_bridge_sent_total,
+// eventengine_bridge_dropped_total (and label reason), ... (see
+// WithBridge).
+//
 // Calls and time are counted only by an engine made with
 // engine.WithHandlerStats; panics always. Per-hook and per-handler series
 // are opt-in because their number grows with the hooks (a hook per symbol
@@ -47,6 +52,7 @@ type Option func(*config)
 type config struct {
 	hooks, handlers bool
 	labels          prometheus.Labels
+	bridges         []bridgeSource
 }
 
 // WithHooks adds the per-hook series (label topic).
@@ -66,6 +72,7 @@ type Collector struct {
 	engine []*prometheus.Desc // one per metricset.Engine
 	hook   calls              // per hook (label topic)
 	hdl    calls              // per handler (labels topic, handler)
+	bridge bridgeDescs        // per bridge (label bridge), with WithBridge
 }
 
 // calls are the descriptors of a hook's or a handler's series.
@@ -116,6 +123,7 @@ func NewCollector(e *engine.Engine, opts ...Option) *Collector {
 		"Time spent in the hook's handlers, per handler call (counted with engine.WithHandlerStats).", []string{"topic"}, l)
 	c.hdl = newCalls("eventengine_handler_", metricset.OfHandler, "eventengine_handler_seconds",
 		"Time spent in the handler, per call (counted with engine.WithHandlerStats).", []string{"topic", "handler"}, l)
+	c.bridge = newBridgeDescs(l)
 	return c
 }
 
@@ -130,6 +138,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.cfg.handlers {
 		c.hdl.describe(ch)
 	}
+	if len(c.cfg.bridges) > 0 {
+		c.bridge.describe(ch)
+	}
 }
 
 // Collect reads the engine's snapshot and sends its series.
@@ -142,6 +153,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.engine[i], t, float64(m.Value(&s)))
 	}
+	c.bridge.collect(ch, c.cfg.bridges)
 	if !c.cfg.hooks && !c.cfg.handlers {
 		return
 	}

@@ -31,11 +31,7 @@ func TestDemoPlainAndSummary(t *testing.T) {
 	}
 	// The summary fits 80 columns (the per-second log lines before it need
 	// not: they are for logs).
-	for l := range strings.Lines(out[strings.Index(out, "\nsummary:"):]) {
-		if n := utf8.RuneCountInString(strings.TrimRight(l, "\n")); n > 80 {
-			t.Errorf("%d columns: %q", n, l)
-		}
-	}
+	fits80(t, out[strings.Index(out, "\nsummary:"):])
 }
 
 func TestDemoJSONNothingLost(t *testing.T) {
@@ -110,14 +106,7 @@ func TestDemoTerminalView(t *testing.T) {
 			t.Errorf("view lacks %q", want)
 		}
 	}
-	// Every line fits an 80-column terminal (wider lines wrap and break the
-	// redraw), counting characters, not bytes, and without the escapes.
-	esc := regexp.MustCompile(`\x1b\[[0-9?;]*[A-Za-z]`)
-	for l := range strings.Lines(esc.ReplaceAllString(out, "")) {
-		if n := utf8.RuneCountInString(strings.TrimRight(l, "\r\n")); n > 80 {
-			t.Errorf("%d columns: %q", n, l)
-		}
-	}
+	fits80(t, out)
 	// The last frame (after the shutdown) adds up: published + timer
 	// ticks = delivered, nothing queued; and it agrees with the summary.
 	last := out[strings.LastIndex(out, "eventengine demo: 4 symbols"):]
@@ -165,6 +154,19 @@ func TestDemoFlags(t *testing.T) {
 	if code, _, errOut := runCmd(t, "", "topic", "parse", "--nope", "A"); code != 2 || errOut != "eventengine topic parse: flag provided but not defined: -nope\n"+
 		"Run 'eventengine topic parse --help' for usage.\n" {
 		t.Errorf("topic parse --nope: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// fits80 checks that every line of out fits an 80-column terminal (wider
+// lines wrap and break the redraw), counting characters, not bytes, and
+// without the escapes.
+func fits80(t *testing.T, out string) {
+	t.Helper()
+	esc := regexp.MustCompile(`\x1b\[[0-9?;]*[A-Za-z]`)
+	for l := range strings.Lines(esc.ReplaceAllString(out, "")) {
+		if n := utf8.RuneCountInString(strings.TrimRight(l, "\r\n")); n > 80 {
+			t.Errorf("%d columns: %q", n, l)
+		}
 	}
 }
 

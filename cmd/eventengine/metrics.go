@@ -25,21 +25,30 @@ type metricsServer struct {
 	done chan struct{}
 }
 
-// serveMetrics listens on addr and serves e's metrics until Close.
-func serveMetrics(addr string, e *engine.Engine) (*metricsServer, error) {
+// serveMetrics listens on addr and serves e's metrics, and those of the
+// NATS bridges bs, until Close.
+func serveMetrics(addr string, e *engine.Engine, bs ...namedBridge) (*metricsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
 	reg := prometheus.NewRegistry()
+	opts := []prommetrics.Option{prommetrics.WithHooks(), prommetrics.WithHandlers()}
+	for _, b := range bs {
+		opts = append(opts, prommetrics.WithBridge(b.name, promStats(b.b)))
+	}
 	reg.MustRegister(
-		prommetrics.NewCollector(e, prommetrics.WithHooks(), prommetrics.WithHandlers()),
+		prommetrics.NewCollector(e, opts...),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/debug/vars", expvarstats.Handler("eventengine", e, expvarstats.WithHandlers()))
+	vopts := []expvarstats.Option{expvarstats.WithHandlers()}
+	for _, b := range bs {
+		vopts = append(vopts, expvarstats.WithBridge(b.name, expvarStats(b.b)))
+	}
+	mux.Handle("/debug/vars", expvarstats.Handler("eventengine", e, vopts...))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
