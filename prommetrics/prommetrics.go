@@ -43,6 +43,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventengine/eventengine/engine"
+	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/internal/metricset"
 )
 
@@ -79,14 +80,18 @@ type Collector struct {
 type calls struct {
 	counters []*prometheus.Desc // one per metricset.CallCounters
 	seconds  *prometheus.Desc
+	max      *prometheus.Desc // handlers only: then seconds is a histogram
 }
 
-func newCalls(prefix, of, secondsName, secondsHelp string, labels []string, constLabels prometheus.Labels) calls {
+func newCalls(prefix, of, secondsName, secondsHelp string, labels []string, constLabels prometheus.Labels, histogram bool) calls {
 	var k calls
 	for _, m := range metricset.CallCounters {
 		k.counters = append(k.counters, prometheus.NewDesc(prefix+m.Name+"_total", fmt.Sprintf(m.Help, of), labels, constLabels))
 	}
 	k.seconds = prometheus.NewDesc(secondsName, secondsHelp, labels, constLabels)
+	if histogram {
+		k.max = prometheus.NewDesc(prefix+"max_seconds", "The longest call of "+of+" (counted with engine.WithHandlerStats).", labels, constLabels)
+	}
 	return k
 }
 
@@ -95,16 +100,51 @@ func (k calls) describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	ch <- k.seconds
+	if k.max != nil {
+		ch <- k.max
+	}
 }
 
-// send sends the counters and the time of a hook or a handler. The time is
-// a summary without quantiles (its _sum and _count give the mean); once the
-// handlers keep a latency histogram it becomes a histogram here.
+// send sends the counters and the time of a hook or a handler. A hook's
+// time is a summary without quantiles (its _sum and _count give the mean:
+// the handlers' histograms are per handler); a handler's is a histogram
+// over secondsBounds, from the handler's own log-linear histogram
+// (event.Stats.Buckets), with its longest call beside it.
 func (k calls) send(ch chan<- prometheus.Metric, c metricset.Calls, labels ...string) {
 	for i, m := range metricset.CallCounters {
 		ch <- prometheus.MustNewConstMetric(k.counters[i], prometheus.CounterValue, float64(m.Value(&c)), labels...)
 	}
-	ch <- prometheus.MustNewConstSummary(k.seconds, c.Calls, c.Time.Seconds(), nil, labels...)
+	if k.max == nil {
+		ch <- prometheus.MustNewConstSummary(k.seconds, c.Calls, c.Time.Seconds(), nil, labels...)
+		return
+	}
+	ch <- prometheus.MustNewConstHistogram(k.seconds, c.Calls, c.Time.Seconds(), cumulative(c.Buckets), labels...)
+	ch <- prometheus.MustNewConstMetric(k.max, prometheus.GaugeValue, c.Max.Seconds(), labels...)
+}
+
+// secondsBounds are the upper bounds of the handler-time histogram, 1 us
+// to 10 s in steps of 1, 2.5 and 5.
+var secondsBounds = []float64{
+	1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+}
+
+// cumulative maps a handler's log-linear buckets (about 19 % apart) onto
+// secondsBounds: the count at a bound is that of every bucket whose upper
+// bound is at or below it, so a call near a bound may be counted at the
+// next one.
+func cumulative(buckets []event.Bucket) map[float64]uint64 {
+	out := make(map[float64]uint64, len(secondsBounds))
+	i := 0
+	var n uint64
+	for _, bound := range secondsBounds {
+		for i < len(buckets) && buckets[i].UpperBound.Seconds() <= bound {
+			n += buckets[i].Count
+			i++
+		}
+		out[bound] = n
+	}
+	return out
 }
 
 // NewCollector returns a collector of e's statistics.
@@ -120,9 +160,9 @@ func NewCollector(e *engine.Engine, opts ...Option) *Collector {
 		c.engine = append(c.engine, prometheus.NewDesc(m.FullName(), m.Help, nil, l))
 	}
 	c.hook = newCalls("eventengine_hook_", metricset.OfHook, "eventengine_hook_handler_seconds",
-		"Time spent in the hook's handlers, per handler call (counted with engine.WithHandlerStats).", []string{"topic"}, l)
+		"Time spent in the hook's handlers, per handler call (counted with engine.WithHandlerStats).", []string{"topic"}, l, false)
 	c.hdl = newCalls("eventengine_handler_", metricset.OfHandler, "eventengine_handler_seconds",
-		"Time spent in the handler, per call (counted with engine.WithHandlerStats).", []string{"topic", "handler"}, l)
+		"Time spent in the handler, per call (counted with engine.WithHandlerStats).", []string{"topic", "handler"}, l, true)
 	c.bridge = newBridgeDescs(l)
 	return c
 }

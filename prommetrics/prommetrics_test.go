@@ -128,6 +128,8 @@ next:
 			return m.Gauge.GetValue()
 		case m.Summary != nil:
 			return float64(m.Summary.GetSampleCount())
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
 		}
 	}
 	t.Fatalf("%s has no series %v", name, want)
@@ -180,9 +182,34 @@ func TestScrape(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.label, got, c.want)
 		}
 	}
-	sum := fams["eventengine_handler_seconds"].GetMetric()[0].GetSummary().GetSampleSum()
-	if sum <= 0 || sum > 10 {
-		t.Errorf("handler seconds sum %v", sum)
+	if fams["eventengine_handler_seconds"].GetType() != dto.MetricType_HISTOGRAM || fams["eventengine_hook_handler_seconds"].GetType() != dto.MetricType_SUMMARY {
+		t.Error("handler seconds: want a histogram per handler, a summary per hook")
+	}
+	for _, m := range fams["eventengine_handler_seconds"].GetMetric() {
+		h := m.GetHistogram()
+		if sum := h.GetSampleSum(); sum <= 0 || sum > 10 {
+			t.Errorf("handler seconds sum %v", sum)
+		}
+		// Every call is in a bucket: the last bound (10 s) holds them all,
+		// and the counts never fall from one bound to the next.
+		var prev uint64
+		for _, b := range h.GetBucket() {
+			if b.GetCumulativeCount() < prev {
+				t.Errorf("bucket %v: count %d below the previous %d", b.GetUpperBound(), b.GetCumulativeCount(), prev)
+			}
+			prev = b.GetCumulativeCount()
+		}
+		if prev != h.GetSampleCount() {
+			t.Errorf("histogram %v: %d calls in the buckets, %d counted", m.GetLabel(), prev, h.GetSampleCount())
+		}
+	}
+	for _, name := range []string{"eventengine_handler_max_seconds", "eventengine_handler_errors_total", "eventengine_handler_slow_calls_total", "eventengine_errors_total", "eventengine_follow_ups_total", "eventengine_loop_restarts_total"} {
+		if _, ok := fams[name]; !ok {
+			t.Errorf("no family %s", name)
+		}
+	}
+	if got := value(t, fams, "eventengine_handler_max_seconds", "handler", "risk"); got <= 0 || got > 10 {
+		t.Errorf("risk's longest call %v s", got)
 	}
 }
 

@@ -106,6 +106,7 @@ poll "the target to be up" target_up
 poll "eventengine_messages_accepted_total" has 'eventengine_messages_accepted_total{job="eventengine-demo"}'
 poll "a per-handler series" has 'eventengine_handler_calls_total{job="eventengine-demo",topic="Market.Data.{symbol}",handler="vwap"}'
 poll "a rate over two scrapes" has 'rate(eventengine_messages_delivered_total{job="eventengine-demo"}[5s])'
+poll "a handler's p99 from its histogram" has 'histogram_quantile(0.99, rate(eventengine_handler_seconds_bucket{job="eventengine-demo",handler="vwap"}[5s]))'
 value=$(curl -fsS --get "$api/query" --data-urlencode 'query=eventengine_messages_accepted_total{job="eventengine-demo"}' | jq -r '.data.result[0].value[1]')
 echo "Prometheus reads eventengine_messages_accepted_total = $value"
 

@@ -64,10 +64,9 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// Engine lists the engine-wide metrics. Handler errors are not counted by
-// engine.Stats yet; when they are, they take one line here ("errors", so
-// that the engine-wide eventengine_errors_total does not clash with the
-// per-handler eventengine_handler_errors_total, as "panics" does not).
+// Engine lists the engine-wide metrics. Panics and errors are "panics" and
+// "errors", so that the engine-wide eventengine_errors_total does not clash
+// with the per-handler eventengine_handler_errors_total.
 var Engine = []Metric{
 	{"queue_depth", "Messages in the queue now.", Gauge, "{message}", func(s *engine.Stats) int64 { return int64(s.Queued) }},
 	{"queue_capacity", "Capacity of the queue, in messages.", Gauge, "{message}", func(s *engine.Stats) int64 { return int64(s.Capacity) }},
@@ -79,6 +78,10 @@ var Engine = []Metric{
 	{"puts_full_on_loop", "Puts from a handler that found the queue full and returned ErrFull rather than wait for their own loop.", Counter, "{put}", func(s *engine.Stats) int64 { return int64(s.FullOnLoop) }},
 	{"puts_parked", "Blocking puts parked on a full queue now.", Gauge, "{put}", func(s *engine.Stats) int64 { return int64(s.ParkedPuts) }},
 	{"panics", "Panics recovered in handlers, over every hook ever registered (the per-handler series are eventengine_handler_panics_total).", Counter, "{panic}", func(s *engine.Stats) int64 { return int64(s.HandlerPanics) }},
+	{"errors", "Errors returned by handlers of registered hooks (the per-handler series are eventengine_handler_errors_total).", Counter, "{error}", func(s *engine.Stats) int64 { return int64(s.HandlerErrors) }},
+	{"follow_ups", "Messages published by handlers that the loop kept beside a full queue (engine.WithFollowUpLimit).", Counter, "{message}", func(s *engine.Stats) int64 { return int64(s.FollowUps) }},
+	{"follow_ups_queued", "Follow-ups kept beside the queue now, waiting for delivery.", Gauge, "{message}", func(s *engine.Stats) int64 { return int64(s.FollowUpsQueued) }},
+	{"loop_restarts", "Times a handler ended the dispatch loop's goroutine (runtime.Goexit) and the loop went on in a new one.", Counter, "{restart}", func(s *engine.Stats) int64 { return int64(s.LoopRestarts) }},
 	{"route_misses", "Messages whose route (the hooks of their topic) was not cached and was computed.", Counter, "{message}", func(s *engine.Stats) int64 { return int64(s.RouteMisses) }},
 	{"exact_hooks", "Registered hooks of exact topics.", Gauge, "{hook}", func(s *engine.Stats) int64 { return int64(s.ExactHooks) }},
 	{"generic_hooks", "Registered hooks of generic (wildcard, range, pattern) topics.", Gauge, "{hook}", func(s *engine.Stats) int64 { return int64(s.GenericHooks) }},
@@ -91,7 +94,13 @@ var Engine = []Metric{
 type Calls struct {
 	Calls  uint64
 	Panics uint64
+	Errors uint64
+	Slow   uint64        // calls over the hook's slow threshold (engine.WithSlowHandler)
 	Time   time.Duration // time spent in the handler(s)
+	// Max and Buckets: the longest call and the latency histogram
+	// (event.Stats.Buckets) of a handler; zero for a hook's totals.
+	Max     time.Duration
+	Buckets []event.Bucket
 }
 
 // CallCounter is one counter of a hook or of a handler, read from Calls. A
@@ -114,6 +123,8 @@ type CallCounter struct {
 var CallCounters = []CallCounter{
 	{"calls", "Calls of %s (counted with engine.WithHandlerStats).", "{call}", func(c *Calls) uint64 { return c.Calls }},
 	{"panics", "Panics recovered in %s.", "{panic}", func(c *Calls) uint64 { return c.Panics }},
+	{"errors", "Errors returned by %s.", "{error}", func(c *Calls) uint64 { return c.Errors }},
+	{"slow_calls", "Calls of %s that took at least the slow-handler threshold (engine.WithSlowHandler).", "{call}", func(c *Calls) uint64 { return c.Slow }},
 }
 
 // OfHook and OfHandler complete a CallCounter's Help.
@@ -122,12 +133,34 @@ const (
 	OfHandler = "the handler"
 )
 
-func callsOf(s event.Stats) Calls { return Calls{Calls: s.Calls, Panics: s.Panics, Time: s.Total} }
+func callsOf(s event.Stats) Calls {
+	return Calls{Calls: s.Calls, Panics: s.Panics, Errors: s.Errors, Slow: s.Slow, Time: s.Total, Max: s.Max, Buckets: s.Buckets}
+}
 
+// add adds o's counts to c: the registrations of handlers of one name add
+// up, their histograms bucket by bucket (every histogram has the same
+// bounds, from the smallest up to its last non-empty one).
 func (c *Calls) add(o Calls) {
 	c.Calls += o.Calls
 	c.Panics += o.Panics
+	c.Errors += o.Errors
+	c.Slow += o.Slow
 	c.Time += o.Time
+	c.Max = max(c.Max, o.Max)
+	c.Buckets = mergeBuckets(c.Buckets, o.Buckets)
+}
+
+// mergeBuckets returns the bucket-by-bucket sum of two histograms with the
+// same bounds from their first bucket on, writing into neither unless a is
+// the longer (then into a, which add owns once it has merged into it).
+func mergeBuckets(a, b []event.Bucket) []event.Bucket {
+	if len(b) > len(a) {
+		a, b = slices.Clone(b), a
+	}
+	for i := range b {
+		a[i].Count += b[i].Count
+	}
+	return a
 }
 
 // Handler is the statistics of the handlers of one name in one hook.
