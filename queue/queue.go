@@ -252,7 +252,10 @@ type Queue[T any] struct {
 	// spinFor is how long Consume spins on an empty queue before it parks
 	// (ns; see WithIdleSpin); written by consumers only, in their slow path.
 	spinFor atomic.Int64
-	_       pad
+	// awake is when the consumer last woke from parking (ns; see
+	// netpollEvery).
+	awake atomic.Int64
+	_     pad
 
 	mu      sync.Mutex                    // Close and Reopen
 	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
@@ -739,7 +742,8 @@ func (q *Queue[T]) Get(ctx context.Context) (T, uint64, error) {
 // ctx.Err().
 func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint64) bool) (int, error) {
 	var since int64 // when this call found the queue empty; 0: not yet
-	for i := 0; ; i++ {
+	i := 0          // wait rounds; maxSpin and on: park
+	for ; ; i++ {
 		n, err := q.TryConsume(max, fn)
 		if err != ErrEmpty {
 			if since != 0 && q.idleSpin > 0 {
@@ -747,21 +751,52 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 			}
 			return n, err
 		}
-		if q.idleSpin > 0 && q.maxSpin > 0 {
+		if q.maxSpin > 0 {
 			now := ticks.Nanotime()
 			if since == 0 {
 				since = now
-			}
-			if i >= q.maxSpin && now-since < q.spinFor.Load() && (ctx == nil || ctx.Err() == nil) {
+				if now-q.awake.Load() > netpollEvery {
+					i = q.maxSpin // park now: see netpollEvery
+				}
+			} else if q.idleSpin > 0 && i >= q.maxSpin && now-since < q.spinFor.Load() && (ctx == nil || ctx.Err() == nil) {
 				spin(i) // WithIdleSpin: the recent gaps say an item is near
 				continue
 			}
 		}
-		if err := q.wait(ctx, i, getWaiter, q.notEmpty, q.canGet); err != nil {
+		if i >= q.maxSpin {
+			break
+		}
+		spin(i)
+	}
+	for {
+		err := q.park(ctx, getWaiter, q.notEmpty, q.canGet)
+		q.awake.Store(ticks.Nanotime())
+		if err != nil {
 			return 0, err
+		}
+		n, err := q.TryConsume(max, fn)
+		if err != ErrEmpty {
+			if since != 0 && q.idleSpin > 0 {
+				q.learnGap(ticks.Nanotime() - since)
+			}
+			return n, err
 		}
 	}
 }
+
+// netpollEvery bounds how long a consumer that keeps finding items within
+// its spin goes without parking: a Consume that finds the queue empty more
+// than netpollEvery ns after the consumer last woke parks at once. Go's
+// scheduler looks for goroutines whose network I/O is ready when a P has
+// nothing else to run, and otherwise only every 10 ms (sysmon); a spinning
+// consumer, which yields to the run queues, never leaves its P idle. With a
+// feed paced at 100k msgs/s (gaps shorter than the spin), two engines
+// bridged over NATS in one process then waited ~15 ms per message for the
+// NATS connections' reads (natsbridge BenchmarkLatency: p50 14-15 ms, 94-99
+// us with no spinning). The cost of the bound: one wake-up, some tens of
+// microseconds, per netpollEvery of continuous spinning, for the message
+// that arrives while the consumer is parked.
+const netpollEvery = 500_000 // ns
 
 // learnGap adapts how long Consume spins on an empty queue to a gap of g ns
 // between finding the queue empty and taking an item (see WithIdleSpin):
