@@ -46,3 +46,9 @@ func TestIdleEngineParks(t *testing.T) {
 	<-got // and a put wakes it
 	shutdown(t, e)
 }
+
+func TestWithIOYieldInvalid(t *testing.T) {
+	if _, err := New(WithIOYield(-time.Millisecond)); !errors.Is(err, ErrOption) {
+		t.Fatalf("WithIOYield(-1ms): err = %v, want ErrOption", err)
+	}
+}

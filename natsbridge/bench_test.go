@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventengine/eventengine/engine"
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/natsbridge/natsserver"
 	"github.com/eventengine/eventengine/natsbridge/wire"
@@ -299,9 +300,17 @@ func pace(b *testing.B, base time.Time, publish func(sent int64)) {
 
 // BenchmarkLatency: one-way latency of engine A -> NATS -> engine B at
 // 100 k msgs/s, against BenchmarkRawLatency.
-func BenchmarkLatency(b *testing.B) {
+func BenchmarkLatency(b *testing.B) { benchLatency(b, engine.WithIOYield(500*time.Microsecond)) }
+
+// BenchmarkLatencyNoIOYield is BenchmarkLatency with engines made without
+// engine.WithIOYield: their loops, spinning through the 10 us gaps, leave
+// no processor idle, and the NATS connections' reads wait for Go's 10 ms
+// network poll.
+func BenchmarkLatencyNoIOYield(b *testing.B) { benchLatency(b) }
+
+func benchLatency(b *testing.B, opts ...engine.Option) {
 	srv := benchServer(b, false)
-	ea, eb := startEngine(b), startEngine(b)
+	ea, eb := startEngine(b, opts...), startEngine(b, opts...)
 	pat := topic.MustParse("Bench.{x}")
 	startBridgeURL(b, ea, srv.ClientURL(), WithExport(pat))
 	startBridgeURL(b, eb, srv.ClientURL(), WithExport(), WithImport(pat), WithPendingLimit(1<<20))

@@ -110,3 +110,43 @@ func TestIdleSpinOffWithMaxSpinZero(t *testing.T) {
 		t.Fatalf("Consume = %v, want context.Canceled", err)
 	}
 }
+
+// TestIOYieldParksAtOnce: with WithIOYield, a consumer that has not parked
+// for longer than the bound parks as soon as it finds the queue empty, even
+// though its idle spin would keep it spinning (here for an hour).
+func TestIOYieldParksAtOnce(t *testing.T) {
+	q, err := New[int](8, WithIdleSpin(time.Hour), WithIOYield(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.spinFor.Store(int64(time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		_, err := q.Consume(ctx, 1, func(*int, uint64) bool { return true })
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second) // bounds the test only
+	for {
+		if _, c := q.Waiters(); c == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer kept spinning past its WithIOYield bound")
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Consume = %v, want context.Canceled", err)
+	}
+	if q.awake.Load() == 0 {
+		t.Fatal("waking did not record the time")
+	}
+}
+
+func TestWithIOYieldInvalid(t *testing.T) {
+	if _, err := New[int](8, WithIOYield(-time.Nanosecond)); !errors.Is(err, ErrOption) {
+		t.Fatalf("WithIOYield(-1ns): err = %v, want ErrOption", err)
+	}
+}

@@ -154,6 +154,29 @@ type Option func(*config) error
 type config struct {
 	maxSpin  int
 	idleSpin time.Duration
+	ioYield  time.Duration
+}
+
+// WithIOYield makes a Consume that finds the queue empty park at once,
+// without spinning, when the consumer has not parked for d: a consumer that
+// keeps finding items within its spin then still leaves its processor idle
+// now and then. Go's scheduler looks for goroutines whose network I/O is
+// ready when a processor has nothing to run, and otherwise only every
+// 10 ms; a spinning consumer yields to the run queues but never leaves its
+// processor idle, so in a process that also does network I/O (a NATS
+// bridge, an HTTP server) a feed with gaps shorter than the spin made every
+// read wait up to 10 ms (natsbridge BenchmarkLatency). The cost: one
+// wake-up, some tens of microseconds, every d of continuous spinning, for
+// the items that arrive while the consumer is parked. 0 (the default) turns
+// it off; a negative d makes New return an error wrapping ErrOption.
+func WithIOYield(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%w: WithIOYield(%v): a duration cannot be negative (0 turns it off)", ErrOption, d)
+		}
+		c.ioYield = d
+		return nil
+	}
 }
 
 // DefaultIdleSpin is the default of WithIdleSpin.
@@ -234,6 +257,7 @@ type Queue[T any] struct {
 	refill   uint64 // a spinning producer retries once Len is at most this
 	maxSpin  int
 	idleSpin int64         // WithIdleSpin in ns; 0: off
+	ioYield  int64         // WithIOYield in ns; 0: off
 	notEmpty chan struct{} // tokens for parked consumers
 	notFull  chan struct{} // tokens for parked producers
 	_        pad
@@ -286,6 +310,7 @@ func New[T any](capacity int, opts ...Option) (*Queue[T], error) {
 		refill:   uint64(capacity - max(1, min(capacity/8, 512))),
 		maxSpin:  c.maxSpin,
 		idleSpin: int64(c.idleSpin),
+		ioYield:  int64(c.ioYield),
 		notEmpty: make(chan struct{}, 1),
 		notFull:  make(chan struct{}, 1),
 	}
@@ -742,7 +767,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, uint64, error) {
 // ctx.Err().
 func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint64) bool) (int, error) {
 	var since int64 // when this call found the queue empty; 0: not yet
-	i := 0          // wait rounds; maxSpin and on: park
+	i := 0          // wait rounds; from maxSpin on: park
 	for ; ; i++ {
 		n, err := q.TryConsume(max, fn)
 		if err != ErrEmpty {
@@ -751,12 +776,12 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 			}
 			return n, err
 		}
-		if q.maxSpin > 0 {
+		if q.maxSpin > 0 && (q.idleSpin > 0 || q.ioYield > 0) {
 			now := ticks.Nanotime()
 			if since == 0 {
 				since = now
-				if now-q.awake.Load() > netpollEvery {
-					i = q.maxSpin // park now: see netpollEvery
+				if q.ioYield > 0 && now-q.awake.Load() > q.ioYield {
+					i = q.maxSpin // park now (WithIOYield)
 				}
 			} else if q.idleSpin > 0 && i >= q.maxSpin && now-since < q.spinFor.Load() && (ctx == nil || ctx.Err() == nil) {
 				spin(i) // WithIdleSpin: the recent gaps say an item is near
@@ -770,7 +795,9 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 	}
 	for {
 		err := q.park(ctx, getWaiter, q.notEmpty, q.canGet)
-		q.awake.Store(ticks.Nanotime())
+		if q.ioYield > 0 {
+			q.awake.Store(ticks.Nanotime())
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -783,20 +810,6 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 		}
 	}
 }
-
-// netpollEvery bounds how long a consumer that keeps finding items within
-// its spin goes without parking: a Consume that finds the queue empty more
-// than netpollEvery ns after the consumer last woke parks at once. Go's
-// scheduler looks for goroutines whose network I/O is ready when a P has
-// nothing else to run, and otherwise only every 10 ms (sysmon); a spinning
-// consumer, which yields to the run queues, never leaves its P idle. With a
-// feed paced at 100k msgs/s (gaps shorter than the spin), two engines
-// bridged over NATS in one process then waited ~15 ms per message for the
-// NATS connections' reads (natsbridge BenchmarkLatency: p50 14-15 ms, 94-99
-// us with no spinning). The cost of the bound: one wake-up, some tens of
-// microseconds, per netpollEvery of continuous spinning, for the message
-// that arrives while the consumer is parked.
-const netpollEvery = 500_000 // ns
 
 // learnGap adapts how long Consume spins on an empty queue to a gap of g ns
 // between finding the queue empty and taking an item (see WithIdleSpin):

@@ -63,6 +63,8 @@ func scrapeMetrics(addr string) (map[string]float64, error) {
 				out[key] = m.GetGauge().GetValue()
 			case dto.MetricType_SUMMARY:
 				out[key+"_count"] = float64(m.GetSummary().GetSampleCount())
+			case dto.MetricType_HISTOGRAM:
+				out[key+"_count"] = float64(m.GetHistogram().GetSampleCount())
 			}
 		}
 	}
