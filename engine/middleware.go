@@ -20,16 +20,19 @@ import (
 // recovered, logged and counted by the hook as for any handler.
 type Middleware func(s *Subscription, next HandleFunc) HandleFunc
 
-// WithMiddleware installs middleware around the handler of every
-// subscription the engine makes (Subscribe and its variants, and
-// SubscribeValue). They apply in the order given: the first is outermost,
-// so it runs first and sees the outcome of all the others. Several
-// WithMiddleware options append to one list. An engine without middleware
-// wraps nothing and pays nothing for it.
-//
-// Handlers registered with the reference-shaped calls (RegisterHandler,
-// RegisterFunc, RegisterUnique, RegisterHook) are not wrapped: they keep
-// the identity that RegisterUnique and UnregisterHandlerValue compare.
+// WithMiddleware installs middleware around every handler the engine
+// registers: those of its subscriptions (Subscribe and its variants, and
+// SubscribeValue) and those of the reference-shaped calls (RegisterHandler,
+// RegisterFunc, RegisterUnique), which keep their identity: RegisterUnique
+// and UnregisterHandlerValue still compare the handler the caller gave.
+// For those, the middleware's Subscription names the topic and the
+// handler and stands for the registration (its Unsubscribe removes it, as
+// UnregisterHandler does).
+// They apply in the order given: the first is outermost, so it runs first
+// and sees the outcome of all the others. Several WithMiddleware options
+// append to one list. An engine without middleware wraps nothing and pays
+// nothing for it. A hook the caller built and registered whole
+// (RegisterHook) is the caller's, and is not wrapped.
 func WithMiddleware(mw ...Middleware) Option {
 	return func(c *config) error {
 		for i, m := range mw {

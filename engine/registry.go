@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"iter"
 	"maps"
@@ -247,9 +248,34 @@ func (e *Engine) RegisterHandler(t topic.Topic, handler event.Handler) (event.ID
 	if handler == nil {
 		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
 	}
+	if e.middleware() {
+		return e.registerWrapped(t, handler, false)
+	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()
 	return e.hookFor(t).Add(handler), nil
+}
+
+// registerWrapped registers handler, of a reference-shaped call, on the
+// hook of t, wrapped in the engine's middleware (see WithMiddleware): the
+// registration keeps handler's identity, so that RegisterUnique and
+// UnregisterHandlerValue compare what the caller gave.
+func (e *Engine) registerWrapped(t topic.Topic, handler event.Handler, unique bool) (event.ID, error) {
+	s := &Subscription{e: e, topic: t, name: event.HandlerName(handler)}
+	call, err := e.wrap(s, func(_ context.Context, m event.Message) error { handler.Handle(m); return nil })
+	if err != nil {
+		return 0, err
+	}
+	e.reg.mu.Lock()
+	defer e.reg.mu.Unlock()
+	existed := e.reg.lookup(t) != nil
+	h := e.hookFor(t)
+	id, _, err := h.AddCalling(handler, func(m event.Message) error { return call(e.runContext(), m) }, unique)
+	if err != nil && !existed {
+		e.reg.remove(t) // do not leave an empty hook behind
+	}
+	s.hook, s.id = h, id
+	return id, err
 }
 
 // RegisterFunc is RegisterHandler for a func.
@@ -270,6 +296,9 @@ func (e *Engine) RegisterUnique(t topic.Topic, handler event.Handler) (event.ID,
 	}
 	if handler == nil {
 		return 0, fmt.Errorf("register handler for %q: %w", t.String(), event.ErrNilHandler)
+	}
+	if e.middleware() {
+		return e.registerWrapped(t, handler, true)
 	}
 	e.reg.mu.Lock()
 	defer e.reg.mu.Unlock()

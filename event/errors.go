@@ -25,7 +25,7 @@ func (h *Hook) AddNamed(name string, f func(Message) error) ID {
 	}
 	c := &errorCall{hook: h, f: f}
 	e := newEntry(c)
-	c.e = e
+	c.e = e // e.h and e.fn are c
 	if name == "" {
 		name = HandlerName(f)
 	}

@@ -17,7 +17,8 @@ import (
 // for its counters, which are atomic because Trigger may run on several
 // goroutines at once.
 type entry struct {
-	h          Handler
+	h          Handler // the registration's identity (Contains, RemoveHandler, Handlers)
+	fn         Handler // what a trigger calls: h, or what AddCalling gave in its place
 	id         ID
 	name       string // for logs and Stats: given, or from the handler
 	comparable bool   // Comparable(h), computed once at Add
@@ -31,7 +32,7 @@ type entry struct {
 }
 
 func newEntry(handler Handler) *entry {
-	return &entry{h: handler, id: nextID(), comparable: Comparable(handler), name: HandlerName(handler)}
+	return &entry{h: handler, fn: handler, id: nextID(), comparable: Comparable(handler), name: HandlerName(handler)}
 }
 
 // snapshot is an immutable handler list. fns repeats the handlers of
@@ -125,7 +126,7 @@ func (h *Hook) publish(l []*entry) {
 	}
 	fns := make([]Handler, len(l))
 	for i, e := range l {
-		fns[i] = e.h
+		fns[i] = e.fn
 		if h.stats && e.lat == nil {
 			e.lat = new(latency) // a new entry, not yet published
 		}
@@ -186,6 +187,35 @@ func (h *Hook) AddUnique(handler Handler) (id ID, added bool, err error) {
 	l := h.list()
 	if i := find(l, handler); i >= 0 {
 		return l[i].id, false, nil
+	}
+	h.publish(append(slices.Clip(l), e))
+	return e.id, true, nil
+}
+
+// AddCalling registers handler, as Add does, but calls call in its place:
+// the registration keeps handler's identity (Contains, RemoveHandler,
+// AddUnique, Handlers and AllStats see handler) and name, and call's errors
+// are logged and counted as the handler's (as AddErrorFunc's). With unique,
+// it adds nothing if the hook already holds handler, as AddUnique. It is
+// how an engine wraps a handler in middleware without changing what the
+// reference-shaped calls compare.
+func (h *Hook) AddCalling(handler Handler, call func(Message) error, unique bool) (id ID, added bool, err error) {
+	if handler == nil || call == nil {
+		return 0, false, fmt.Errorf("hook %q: AddCalling: %w", h.topic.String(), ErrNilHandler)
+	}
+	e := newEntry(handler)
+	if unique && !e.comparable {
+		return 0, false, fmt.Errorf("hook %q: AddUnique of %T: %w (use Add and keep the ID)", h.topic.String(), handler, ErrNotComparable)
+	}
+	c := &errorCall{hook: h, f: call, e: e}
+	e.fn = c
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l := h.list()
+	if unique {
+		if i := find(l, handler); i >= 0 {
+			return l[i].id, false, nil
+		}
 	}
 	h.publish(append(slices.Clip(l), e))
 	return e.id, true, nil

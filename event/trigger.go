@@ -100,7 +100,7 @@ func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
 	if h.stats {
 		for ; next < len(s.entries); next++ {
 			e := s.entries[next]
-			e.h.Handle(*m)
+			e.fn.Handle(*m)
 			t0 = e.account(h, t, t0)
 		}
 		return
