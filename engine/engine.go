@@ -195,13 +195,8 @@ func WithCapacity(n int) Option {
 // WithMaxSpin sets how many times a blocked put or get retries before it
 // parks (the reference's max_spin; default queue.DefaultMaxSpin).
 func WithMaxSpin(n int) Option {
-	return func(c *config) error {
-		if n < 0 {
-			return fmt.Errorf("%w: WithMaxSpin(%d): a retry count cannot be negative (0 parks at once)", ErrOption, n)
-		}
-		c.maxSpin = n
-		return nil
-	}
+	// The queue checks the value: New returns queue.New's error.
+	return func(c *config) error { c.maxSpin = n; return nil }
 }
 
 // WithIdleSpin sets the longest the loop keeps spinning on an empty queue
@@ -212,15 +207,10 @@ func WithMaxSpin(n int) Option {
 // feed: BenchmarkEngineBursts). The trade: while messages keep coming at
 // gaps under d, the loop keeps a core busy; an idle engine's loop spins at
 // most once, for at most d, then parks and uses no CPU. 0 turns it off, as
-// does WithMaxSpin(0); a negative d is an error wrapping ErrOption.
+// does WithMaxSpin(0); a negative d is an error wrapping ErrOption (the
+// queue's check).
 func WithIdleSpin(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%w: WithIdleSpin(%v): a duration cannot be negative (0 turns it off)", ErrOption, d)
-		}
-		c.idleSpin = d
-		return nil
-	}
+	return func(c *config) error { c.idleSpin = d; return nil }
 }
 
 // WithIOYield makes the loop park at least every d while it keeps finding
@@ -231,15 +221,10 @@ func WithIdleSpin(d time.Duration) Option {
 // one bridged to NATS (natsbridge; 500 us there took the p50 of a bridged
 // pair fed at 100k msgs/s from 15 ms to 0.9 ms, BenchmarkLatency). The
 // cost is one wake-up, some tens of microseconds, every d of continuous
-// spinning. 0, the default, turns it off.
+// spinning. 0, the default, turns it off; a negative d is an error
+// wrapping ErrOption (the queue's check).
 func WithIOYield(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("%w: WithIOYield(%v): a duration cannot be negative (0 turns it off)", ErrOption, d)
-		}
-		c.ioYield = d
-		return nil
-	}
+	return func(c *config) error { c.ioYield = d; return nil }
 }
 
 // WithLogger sets the logger of the engine and of the hooks it creates
