@@ -41,7 +41,7 @@
 //   - In a handler, [event.Message.Param] reads what a wildcard of the
 //     subscription bound, without matching again; [event.ArgErr] and
 //     [event.Value] read arguments and say why one is not there.
-//   - [WithMiddleware] wraps every subscription's handler (timing,
+//   - [WithMiddleware] wraps every handler the engine registers (timing,
 //     logging, tracing, [Recover]); handler errors and panics are logged
 //     and counted per handler ([event.Stats]) and per engine ([Stats]).
 //
