@@ -156,5 +156,8 @@ func decode(c wire.Codec, data []byte) (args []any, kwargs map[string]any, err e
 			args, kwargs, err = nil, nil, fmt.Errorf("%w: %v", errCodecPanic, r)
 		}
 	}()
+	if o, ok := c.(wire.OwnedDecoder); ok {
+		return o.DecodeOwned(data) // data is the message's own (nats.go copies each payload)
+	}
 	return c.Decode(data)
 }

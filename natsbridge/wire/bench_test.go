@@ -69,6 +69,18 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+	b.Run("binary-owned", func(b *testing.B) {
+		data, err := Binary.AppendEncode(nil, benchArgs, benchKwargs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := Binary.(OwnedDecoder).DecodeOwned(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("encoding-json", func(b *testing.B) {
 		data, err := json.Marshal(stdMessage{benchArgs, benchKwargs})
 		if err != nil {
