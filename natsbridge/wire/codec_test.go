@@ -786,6 +786,15 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"args":[{"a":[true,false,null,-0.5e3,"\u00e9\ud83d\ude00"]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// DecodeOwned agrees with Decode, error for error and value for
+		// value, on a copy it may keep views of.
+		for _, c := range []BinaryCodec{{}, {testRegistry}} {
+			args, kw, err := c.Decode(data)
+			args2, kw2, err2 := c.DecodeOwned(append([]byte(nil), data...))
+			if (err == nil) != (err2 == nil) || err == nil && (!equalValue(args2, args) || !equalValue(kw2, kw)) {
+				t.Fatalf("DecodeOwned(%q) = %#v %#v %v, Decode = %#v %#v %v", data, args2, kw2, err2, args, kw, err)
+			}
+		}
 		for _, c := range []Codec{Binary, JSON, BinaryCodec{testRegistry}, JSONCodec{testRegistry}} {
 			args, kw, err := c.Decode(data)
 			if err != nil {
