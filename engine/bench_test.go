@@ -236,6 +236,11 @@ func paced(b *testing.B, sent []time.Time, lat []time.Duration, done <-chan stru
 	}
 	<-done
 	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+// reportLatency reports the percentiles of lat (p50-ns, p99-ns, p999-ns).
+func reportLatency(b *testing.B, lat []time.Duration) {
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
 	b.ReportMetric(pct(0.50), "p50-ns")

@@ -2,11 +2,11 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/queue"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -18,7 +18,7 @@ import (
 // (WithIdleSpin, the default) and without it (the loop parks between bursts
 // and each burst's first message pays a wake-up).
 func BenchmarkEngineBursts(b *testing.B) {
-	for _, spin := range []time.Duration{DefaultIdleSpinForBench, 0} {
+	for _, spin := range []time.Duration{queue.DefaultIdleSpin, 0} {
 		b.Run(fmt.Sprintf("idlespin=%v", spin), func(b *testing.B) {
 			e, err := New(WithIdleSpin(spin))
 			if err != nil {
@@ -52,14 +52,7 @@ func BenchmarkEngineBursts(b *testing.B) {
 			}
 			<-done
 			b.StopTimer()
-			slices.Sort(lat)
-			pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) }
-			b.ReportMetric(pct(0.50), "p50-ns")
-			b.ReportMetric(pct(0.99), "p99-ns")
-			b.ReportMetric(pct(0.999), "p999-ns")
+			reportLatency(b, lat)
 		})
 	}
 }
-
-// DefaultIdleSpinForBench is the engine's default idle spin.
-const DefaultIdleSpinForBench = time.Millisecond

@@ -771,9 +771,7 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 	for ; ; i++ {
 		n, err := q.TryConsume(max, fn)
 		if err != ErrEmpty {
-			if since != 0 && q.idleSpin > 0 {
-				q.learnGap(ticks.Nanotime() - since)
-			}
+			q.waited(since)
 			return n, err
 		}
 		if q.maxSpin > 0 && (q.idleSpin > 0 || q.ioYield > 0) {
@@ -803,11 +801,17 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 		}
 		n, err := q.TryConsume(max, fn)
 		if err != ErrEmpty {
-			if since != 0 && q.idleSpin > 0 {
-				q.learnGap(ticks.Nanotime() - since)
-			}
+			q.waited(since)
 			return n, err
 		}
+	}
+}
+
+// waited ends a Consume that found the queue empty at since (0: it did
+// not), teaching the idle spin the gap it waited (see WithIdleSpin).
+func (q *Queue[T]) waited(since int64) {
+	if since != 0 && q.idleSpin > 0 {
+		q.learnGap(ticks.Nanotime() - since)
 	}
 }
 

@@ -209,17 +209,11 @@ func (c BinaryCodec) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 // the data and the data. The Fallback appends the data first; the header
 // is then slid in before it.
 func (c BinaryCodec) appendExt(dst []byte, v any) ([]byte, error) {
-	if c.Fallback == nil {
-		return dst, valueError(v, ErrUnsupportedType)
+	name, out, err := appendFallback(c.Fallback, dst, v)
+	if err != nil {
+		return dst, err
 	}
 	mark := len(dst)
-	name, out, err := c.Fallback.AppendValue(dst, v)
-	if err != nil {
-		return dst, valueError(v, err)
-	}
-	if len(out) < mark {
-		return dst, valueError(v, errFallbackShrank)
-	}
 	n := len(out) - mark
 	var hbuf [1 + 2*binary.MaxVarintLen64 + 32]byte
 	h := append(hbuf[:0], tagExt)

@@ -191,3 +191,19 @@ func typeName(v any) string {
 	}
 	return reflect.TypeOf(v).String()
 }
+
+// appendFallback has fb append the data of v, a value of a type the codec
+// does not know, to dst, and checks what it did (both codecs' appendExt).
+func appendFallback(fb Fallback, dst []byte, v any) (name string, out []byte, err error) {
+	if fb == nil {
+		return "", dst, valueError(v, ErrUnsupportedType)
+	}
+	name, out, err = fb.AppendValue(dst, v)
+	if err != nil {
+		return "", dst, valueError(v, err)
+	}
+	if len(out) < len(dst) {
+		return "", dst, valueError(v, errFallbackShrank)
+	}
+	return name, out, nil
+}

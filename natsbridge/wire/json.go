@@ -209,17 +209,11 @@ func (c JSONCodec) appendMap(dst []byte, x map[string]any, depth int) ([]byte, e
 // or {"$type":name,"$base64":data}. The Fallback appends its data first,
 // at the end of dst; the object is then built around it.
 func (c JSONCodec) appendExt(dst []byte, v any, depth int) ([]byte, error) {
-	if c.Fallback == nil {
-		return dst, valueError(v, ErrUnsupportedType)
+	name, out, err := appendFallback(c.Fallback, dst, v)
+	if err != nil {
+		return dst, err
 	}
 	mark := len(dst)
-	name, out, err := c.Fallback.AppendValue(dst, v)
-	if err != nil {
-		return dst, valueError(v, err)
-	}
-	if len(out) < mark {
-		return dst, valueError(v, errFallbackShrank)
-	}
 	if strings.HasPrefix(name, "$") {
 		return dst, valueError(v, fmt.Errorf("%w: Fallback name %q starts with '$', which is reserved", ErrUnsupportedType, name))
 	}
