@@ -92,6 +92,11 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\nEach figure is the median of the rounds (min–max). vs baseline: the ratio\n"+
 			"to %s in the same round, of msgs/s (higher is better),\n"+
 			"or of p99 in the latency scenario (lower is better).\n", rep.Baseline)
+		if t := roundTrips(rep.Runs); t.N > 0 {
+			fmt.Fprintf(stdout, "\nBefore each run, a cache line went between two threads and back in %.0f ns\n"+
+				"(median; %.0f–%.0f). Where a VM's host puts its vCPUs sets this figure, and\n"+
+				"the engine's one-producer speed follows it (docs/benchmarks.md, \"Two speeds\").\n", t.Median, t.Min, t.Max)
+		}
 	}
 	if rep.Failed {
 		return 1
@@ -160,6 +165,17 @@ func benchRun(n int64, paced time.Duration, rounds int, progress io.Writer) benc
 	return rep
 }
 
+// roundTrips is the spread of the runs' line round trips.
+func roundTrips(runs []benchRound) scenario.Spread {
+	var xs []float64
+	for _, r := range runs {
+		if r.LineRoundTrip > 0 {
+			xs = append(xs, r.LineRoundTrip)
+		}
+	}
+	return scenario.SpreadOf(xs)
+}
+
 // outcome describes one run in a progress line.
 func outcome(r scenario.Result) string {
 	switch {
@@ -170,7 +186,15 @@ func outcome(r scenario.Result) string {
 	case r.P50 > 0:
 		return fmt.Sprintf("p50 %s  p99 %s  p99.9 %s", scenario.Micros(r.P50), scenario.Micros(r.P99), scenario.Micros(r.P999))
 	}
-	return fmt.Sprintf("%9s msgs/s", scenario.Human(r.MsgsPerSec))
+	return fmt.Sprintf("%9s msgs/s%s", scenario.Human(r.MsgsPerSec), tripText(r.LineRoundTrip))
+}
+
+// tripText shows a run's line round trip (see scenario.LineRoundTrip).
+func tripText(ns float64) string {
+	if ns <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("  (line round trip %.0f ns)", ns)
 }
 
 // countFlag is a flag holding a whole number between lo and hi: anything

@@ -82,6 +82,8 @@ type Summary struct {
 	// in a latency one. Nil for the baseline itself and when no round has
 	// both.
 	VsBaseline *Spread `json:"vs_baseline,omitempty"`
+	// LineRoundTrip is the spread of the rounds' Result.LineRoundTrip.
+	LineRoundTrip Spread `json:"line_round_trip_ns"`
 }
 
 // Latency reports whether the scenario measures latency (then the ratio to
@@ -102,7 +104,7 @@ func Summarize(s Scenario, results [][]Result, baseline int) []Summary {
 	}
 	out := make([]Summary, len(results[0]))
 	for i := range out {
-		var rate, allocs, p50, p99, p999, ratio []float64
+		var rate, allocs, p50, p99, p999, ratio, trip []float64
 		sum := Summary{System: results[0][i].System, Scenario: s.Name}
 		for _, round := range results {
 			r := round[i]
@@ -117,6 +119,9 @@ func Summarize(s Scenario, results [][]Result, baseline int) []Summary {
 				continue
 			}
 			rate = append(rate, r.MsgsPerSec)
+			if r.LineRoundTrip > 0 {
+				trip = append(trip, r.LineRoundTrip)
+			}
 			allocs = append(allocs, r.AllocsPerOp)
 			p50, p99, p999 = append(p50, r.P50), append(p99, r.P99), append(p999, r.P999)
 			if baseline >= 0 && baseline != i && ok(round[baseline]) && key(round[baseline]) > 0 {
@@ -124,7 +129,7 @@ func Summarize(s Scenario, results [][]Result, baseline int) []Summary {
 			}
 		}
 		sum.Rounds = len(rate)
-		sum.MsgsPerSec, sum.AllocsPerMsg = SpreadOf(rate), SpreadOf(allocs)
+		sum.MsgsPerSec, sum.AllocsPerMsg, sum.LineRoundTrip = SpreadOf(rate), SpreadOf(allocs), SpreadOf(trip)
 		if s.Latency() && len(rate) > 0 {
 			a, b, c := SpreadOf(p50), SpreadOf(p99), SpreadOf(p999)
 			sum.P50, sum.P99, sum.P999 = &a, &b, &c

@@ -83,6 +83,9 @@ type Result struct {
 	P99         float64 `json:"p99_ns,omitempty"`
 	P999        float64 `json:"p999_ns,omitempty"`
 	Error       string  `json:"error,omitempty"`
+	// LineRoundTrip is LineRoundTrip measured just before the run (ns):
+	// where the machine had put the two threads then.
+	LineRoundTrip float64 `json:"line_round_trip_ns,omitempty"`
 }
 
 // ErrLost is returned when a system delivered fewer or more messages than
@@ -117,6 +120,7 @@ func Run(sys System, s Scenario, n int64, timeout time.Duration) Result {
 		lat = make([]int64, n)
 	}
 	msgs := make([]Msg, n)
+	r.LineRoundTrip = LineRoundTrip()
 	deliver := func(sub int, m *Msg) {
 		counts[sub].n.Add(1)
 		if lat != nil && sub == 0 {
