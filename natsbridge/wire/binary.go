@@ -271,7 +271,7 @@ func (c BinaryCodec) decode(data []byte, owned bool) (args []any, kwargs map[str
 		return nil, nil, err
 	}
 	if n > 0 {
-		args = make([]any, n)
+		args = d.a.start(n)
 		for i := range args {
 			if args[i], err = d.value(0); err != nil {
 				return nil, nil, err

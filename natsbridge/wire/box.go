@@ -124,3 +124,30 @@ func (a *arena) boxTime(t time.Time) any {
 	a.times = append(a.times, t)
 	return makeAny(typTime, unsafe.Pointer(&a.times[len(a.times)-1]))
 }
+
+// block is the first allocation of a short message's decoding: its
+// positional arguments and the first chunks of its arena in one object, so
+// that a message of up to blockArgs arguments with a few strings and
+// scalars costs one allocation instead of one for the arguments and one per
+// kind of value (BenchmarkDecode; the bridge's BenchmarkEndToEnd). The
+// arguments slice and every value boxed from the block keep all of it
+// alive, as the separate chunks kept theirs.
+type block struct {
+	args  [blockArgs]any
+	strs  [blockArgs]string
+	words [blockArgs]uint64
+}
+
+const blockArgs = 4
+
+// start returns the slice of n positional arguments to fill, from a block
+// whose string and scalar slots seed a (still empty) arena when n is at most
+// blockArgs.
+func (a *arena) start(n int) []any {
+	if n > blockArgs || a.strs != nil || a.words != nil {
+		return make([]any, n)
+	}
+	b := new(block)
+	a.strs, a.words = b.strs[:0], b.words[:0]
+	return b.args[:n:n]
+}
