@@ -305,18 +305,22 @@ type item struct {
 // fewer than 1<<59 elements, so the length never reaches this bit.
 const hasKwargs = uint64(1) << 63
 
-// The build fails if item is not 24 bytes, or if event.Message changes
-// size or moves a field (pack and unpack would then have to follow). Its
-// one unexported field, the hook delivering it, is set by the hook and
-// never queued.
+// The build fails if item is not 24 bytes (on a 64-bit platform: two
+// pointers and a uint64), or if event.Message changes size or moves a
+// field (pack and unpack would then have to follow). Its one unexported
+// field, the hook delivering it, is set by the hook and never queued.
 var (
-	_ [24 - unsafe.Sizeof(item{})]byte
-	_ [unsafe.Sizeof(item{}) - 24]byte
-	_ [56 - unsafe.Sizeof(event.Message{})]byte
-	_ [unsafe.Sizeof(event.Message{}) - 56]byte
-	_ [unsafe.Offsetof(event.Message{}.Seq) - 40]byte
-	_ [40 - unsafe.Offsetof(event.Message{}.Seq)]byte
+	_ [2*ptrSize + 8 - unsafe.Sizeof(item{})]byte
+	_ [unsafe.Sizeof(item{}) - (2*ptrSize + 8)]byte
+	_ [6*ptrSize + 8 - unsafe.Sizeof(event.Message{})]byte
+	_ [unsafe.Sizeof(event.Message{}) - (6*ptrSize + 8)]byte
+	_ [unsafe.Offsetof(event.Message{}.Seq) - 5*ptrSize]byte
+	_ [5*ptrSize - unsafe.Offsetof(event.Message{}.Seq)]byte
 )
+
+// ptrSize is the size of a pointer: 8 bytes on the 64-bit platforms the
+// layout is tuned for, 4 on the others (where the checks above still hold).
+const ptrSize = unsafe.Sizeof(uintptr(0))
 
 // pack makes the queued item of m (its Kwargs are stored apart, see item).
 func pack(m event.Message) item {

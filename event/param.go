@@ -8,11 +8,12 @@ import (
 )
 
 // A Message is passed by value to every handler, so its size is a cost of
-// every call: the build fails if it grows past 56 bytes (Topic 8, Args 24,
-// Kwargs 8, Seq 8 and the hook that delivers it 8).
+// every call: the build fails if it grows past 56 bytes on a 64-bit
+// platform (Topic 8, Args 24, Kwargs 8, Seq 8 and the hook that delivers it
+// 8), or past the same six words and a uint64 on a 32-bit one.
 var (
-	_ [56 - unsafe.Sizeof(Message{})]byte
-	_ [unsafe.Sizeof(Message{}) - 56]byte
+	_ [6*unsafe.Sizeof(uintptr(0)) + 8 - unsafe.Sizeof(Message{})]byte
+	_ [unsafe.Sizeof(Message{}) - (6*unsafe.Sizeof(uintptr(0)) + 8)]byte
 )
 
 // param is one named wildcard of a hook's topic: its name and position.

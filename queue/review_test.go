@@ -182,7 +182,7 @@ func TestReviewStaleTailStressExact(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		per = 3000
 	}
-	q := mustNew[int](t, capacity)
+	q := mustNew[int64](t, capacity)
 	var slow, stale atomic.Int64
 	testHookFull = func(tail uint64) {
 		slow.Add(1)
@@ -197,7 +197,7 @@ func TestReviewStaleTailStressExact(t *testing.T) {
 		wg.Go(func() {
 			for i := range per {
 				for {
-					_, err := q.TryPut(p<<32 | i)
+					_, err := q.TryPut(int64(p)<<32 | int64(i))
 					if err == nil {
 						break
 					}
@@ -210,7 +210,7 @@ func TestReviewStaleTailStressExact(t *testing.T) {
 			}
 		})
 	}
-	next := make([]int, producers)
+	next := make([]int64, producers)
 	for seq := uint64(1); seq <= producers*uint64(per); {
 		head := q.head.Load()
 		if n := q.tail.Load()&^closedBit - head; n > capacity {
