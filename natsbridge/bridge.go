@@ -71,6 +71,7 @@ type config struct {
 	pendingMsgs int
 	js          *JetStream
 	noShutdown  bool
+	stateLimit  int // entries per generation of the per-topic tables (WithStateLimit)
 }
 
 // WithExport sets the local topics (subscription patterns) whose messages
@@ -211,7 +212,8 @@ type Bridge struct {
 	jsp atomic.Pointer[jsState] // the same, for Stats
 
 	// loop-side state: only the engine's dispatch loop touches these.
-	routes map[topic.Topic]*route
+	// routes is bounded: see gens and WithStateLimit.
+	routes gens[topic.Topic, *route]
 	seq    uint64 // per-origin sequence of exported messages
 	buf    []byte
 	imp    importer
@@ -226,7 +228,8 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: nil engine", ErrOption)
 	}
-	cfg := config{mapper: wire.Mapper{Prefix: DefaultPrefix}, codec: wire.Binary, pendingMsgs: 65536}
+	cfg := config{mapper: wire.Mapper{Prefix: DefaultPrefix}, codec: wire.Binary, pendingMsgs: 65536,
+		stateLimit: DefaultStateLimit}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -246,7 +249,7 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 		cfg.export = []topic.Topic{all}
 	}
 	b := &Bridge{e: e, url: url, cfg: cfg, origin: cfg.origin,
-		routes: make(map[topic.Topic]*route)}
+		routes: newGens[topic.Topic, *route](cfg.stateLimit)}
 	b.log = cfg.logger
 	if b.log == nil {
 		b.log = e.Logger()
