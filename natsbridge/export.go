@@ -101,7 +101,7 @@ func (b *Bridge) export(r *route, m event.Message) {
 		b.publishFailed(m.Topic, err)
 		return
 	}
-	b.seq, r.seq, r.epoch = env.seq, env.topicSeq, env.epoch
+	b.took(r, env)
 	if b.js == nil {
 		b.st.sent.Add(1) // JetStream: counted at the ack
 	}
@@ -119,6 +119,11 @@ func (b *Bridge) envelopeOf(r *route) envelope {
 		env.epoch = env.seq
 	}
 	return env
+}
+
+// took consumes the sequences of env, a message the connection took.
+func (b *Bridge) took(r *route, env envelope) {
+	b.seq, r.seq, r.epoch = env.seq, env.topicSeq, env.epoch
 }
 
 func (b *Bridge) publishFailed(t topic.Topic, err error) {
