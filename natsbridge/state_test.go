@@ -5,9 +5,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/eventengine/eventengine/engine"
+	"github.com/eventengine/eventengine/event"
+	"github.com/eventengine/eventengine/natsbridge/natsserver"
 	"github.com/eventengine/eventengine/topic"
 )
 
@@ -329,4 +332,216 @@ func TestAdmitRuns(t *testing.T) {
 	}
 	var nilState *seqState
 	nilState.unsee(1, &b.st) // a message without a window: nothing to forget, no panic
+}
+
+// Topics forgotten by the sender, the receiver or both come back through
+// core NATS with no false gap and no false duplicate: a sender that forgot
+// a topic starts a new run of its counter (its epoch tells the receiver),
+// a receiver that forgot one starts its window afresh.
+func TestEvictedTopicsRestartCleanly(t *testing.T) {
+	for _, c := range []struct {
+		name                 string
+		sendLimit, recvLimit int
+	}{
+		{"sender forgets", 4, DefaultStateLimit},
+		{"receiver forgets", DefaultStateLimit, 4},
+		{"both forget", 4, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := ctxFor(t)
+			srv := startServer(t, natsserver.Options{})
+			pat := mustParse(t, "Ev.>")
+			ea, eb := startEngine(t), startEngine(t)
+			const rounds, topics, each, churn = 3, 10, 3, 20
+			const total = rounds * (topics*each + churn)
+			got := newUniq(total)
+			eb.RegisterHandler(pat, got)
+			ba := startBridge(t, ea, srv, WithExport(pat), WithStateLimit(c.sendLimit))
+			bb := startBridge(t, eb, srv, WithExport(), WithImport(pat), WithStateLimit(c.recvLimit))
+			exported := newRecorder(total)
+			ea.RegisterHandler(pat, exported) // after the bridge's hook: runs once it exported
+			id := int64(0)
+			put := func(name string) {
+				if err := ea.Put(mustParse(t, "Ev."+name), id); err != nil {
+					t.Fatal(err)
+				}
+				id++
+			}
+			// Each round: 3 messages on each of 10 topics, then 20 topics
+			// used once. With a limit of 4, every topic is forgotten
+			// before its next round.
+			for r := range rounds {
+				for i := range topics {
+					for range each {
+						put("t" + strconv.Itoa(i))
+					}
+				}
+				for j := range churn {
+					put("c" + strconv.Itoa(r) + "_" + strconv.Itoa(j))
+				}
+			}
+			// Not a wait for every delivery, which a false duplicate would
+			// make a timeout: once A exported everything, a flush on each
+			// connection has B's connection hold every message, and B's
+			// Shutdown puts and delivers each one.
+			exported.wait(t, ctx)
+			if err := ba.Conn().FlushWithContext(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := bb.Conn().FlushWithContext(ctx); err != nil {
+				t.Fatal(err)
+			}
+			shutdownAll(t, ctx, bb, ba)
+			got.check(t, total)
+			st := bb.Stats()
+			if st.Received != total || st.Gaps != 0 || st.Duplicates != 0 || st.Reordered != 0 {
+				t.Errorf("receiver: %d received, %d gaps, %d duplicates, %d reordered; want %d, 0, 0, 0",
+					st.Received, st.Gaps, st.Duplicates, st.Reordered, total)
+			}
+			im := &bb.imp
+			im.mu.Lock()
+			defer im.mu.Unlock()
+			if c.sendLimit == 4 {
+				if ba.routes.dropped == 0 {
+					t.Error("the sender forgot no route")
+				}
+				if c.recvLimit != 4 {
+					s, ok := im.states.get(stateKey{ba.Origin(), mustParse(t, "Ev.t0")})
+					if !ok || s.epoch == 0 {
+						t.Errorf("the receiver's window of Ev.t0: %+v, %v; want one of a later run", s, ok)
+					}
+				}
+			}
+			if c.recvLimit == 4 && im.states.dropped == 0 {
+				t.Error("the receiver forgot no window")
+			}
+		})
+	}
+}
+
+// A real loss (the receiver's connection drops messages as a slow
+// consumer) on a topic in use is counted as a gap, exactly, while other
+// topics are forgotten before and after it, at both ends.
+func TestGapCountedAfterEviction(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{})
+	pat := mustParse(t, "Gap.>")
+	ea := startEngine(t)
+	eb := startEngine(t, engine.WithCapacity(8))
+	var gate sync.Mutex // held: the receiving engine's handler waits
+	var got atomicCounter
+	eb.RegisterFunc(pat, func(event.Message) {
+		gate.Lock()
+		gate.Unlock()
+		got.add()
+	})
+	const limit = 4
+	ba := startBridge(t, ea, srv, WithExport(pat), WithStateLimit(limit))
+	bb := startBridge(t, eb, srv, WithExport(), WithImport(pat), WithPendingLimit(16), WithStateLimit(limit))
+	hot := mustParse(t, "Gap.hot")
+	var sent, delivered uint64
+	churn := 0
+	// A round: the hot topic and 3 new ones, waited for (no drop).
+	round := func() {
+		got.expect(delivered + 4)
+		for k := range 4 {
+			tp := hot
+			if k > 0 {
+				tp = mustParse(t, "Gap.c"+strconv.Itoa(churn))
+				churn++
+			}
+			if err := ea.Put(tp, int64(sent)); err != nil {
+				t.Fatal(err)
+			}
+			sent++
+		}
+		delivered += 4
+		waitFor(t, ctx, got.reached, "a round")
+	}
+	for range 20 {
+		round()
+	}
+	// The loss: 2000 messages on the hot topic while the receiver's engine
+	// is stopped, most dropped by its connection.
+	gate.Lock()
+	const n = 2000
+	exported := newRecorder(n)
+	ea.RegisterHandler(hot, exported) // after the bridge's hook: runs once it exported
+	for range n {
+		if err := ea.Put(hot, int64(sent)); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+	exported.wait(t, ctx)
+	// As in TestSlowConsumerCounted: after a flush on each connection,
+	// B's connection has delivered or dropped every message.
+	if err := ba.Conn().FlushWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bb.Conn().FlushWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dropped := bb.Stats().Dropped.SlowConsumer
+	if dropped == 0 {
+		t.Fatal("no slow-consumer drop")
+	}
+	delivered += n - dropped
+	got.expect(delivered)
+	gate.Unlock()
+	waitFor(t, ctx, got.reached, "the messages not dropped")
+	for range 20 { // the first reveals the gap
+		round()
+	}
+	if err := bb.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := bb.Stats()
+	if st.Received != sent-dropped || st.Gaps != dropped || st.Duplicates != 0 {
+		t.Errorf("receiver: %d received, %d gaps, %d duplicates; want %d, %d (the drops), 0",
+			st.Received, st.Gaps, st.Duplicates, sent-dropped, dropped)
+	}
+	bb.imp.mu.Lock()
+	forgot := bb.imp.states.dropped
+	bb.imp.mu.Unlock()
+	if forgot == 0 {
+		t.Error("the receiver forgot no window")
+	}
+	if err := ba.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ba.routes.dropped == 0 {
+		t.Error("the sender forgot no route")
+	}
+}
+
+// JetStream with a small state limit at both ends: every message is
+// delivered once, though the sender and the receiver keep forgetting
+// topics and the sender starts new runs.
+func TestJetStreamStateLimit(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "JL.>")
+	ea, eb := startEngine(t), startEngine(t)
+	const n = 1200
+	got := newUniq(n)
+	eb.RegisterHandler(pat, got)
+	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(fastJS("jl")), WithStateLimit(4))
+	bb := startBridge(t, eb, srv, WithExport(), WithImport(pat), WithJetStream(fastJS("jl")), WithStateLimit(4))
+	// Message i on one of 12 topics, each used for 4 messages in a row.
+	for i := range n {
+		if err := ea.Put(mustParse(t, "JL.t"+strconv.Itoa(i/4%12)), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, ctx, got.full, "every message")
+	shutdownAll(t, ctx, ba, bb)
+	got.check(t, n)
+	sa, sb := ba.Stats(), bb.Stats()
+	if sa.Sent != n || sb.Received != n || sb.Gaps != 0 {
+		t.Errorf("sent %d, received %d, %d gaps; want %d, %d, 0", sa.Sent, sb.Received, sb.Gaps, n, n)
+	}
+	if ba.routes.dropped == 0 || bb.imp.states.dropped == 0 {
+		t.Errorf("forgotten: %d routes, %d windows; want both", ba.routes.dropped, bb.imp.states.dropped)
+	}
 }
