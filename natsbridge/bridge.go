@@ -9,9 +9,12 @@
 // Every exported message carries a small envelope: the origin (a random id
 // of the sending bridge) and two sequences, one per origin and one per
 // origin and topic. The receiver uses them to drop echoes and duplicates and
-// to count losses (gaps) and reorderings. A message imported from NATS is
-// never exported again, so engines bridged both ways on the same subjects
-// each deliver every message exactly once.
+// to count losses (gaps) and reorderings. What the bridge keeps per topic
+// is bounded (WithStateLimit): a topic idle while many others were used is
+// forgotten, and its sequence then starts a new run, which the receiver
+// recognises. A message imported from NATS is never exported again, so
+// engines bridged both ways on the same subjects each deliver every
+// message exactly once.
 //
 // Core NATS mode (the default) is at most once: order is kept per origin
 // and every loss is counted. JetStream mode ([WithJetStream]) is durable:
