@@ -175,8 +175,8 @@ func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, 
 	}
 	k := stateKey{env.origin, it.t}
 	s, ok := im.states.get(k)
-	if !ok || env.epoch != s.epoch {
-		if _, dup := im.byID[msgKey{env.origin, env.seq}]; dup && durable {
+	if durable && (!ok || env.epoch != s.epoch) {
+		if _, dup := im.byID[msgKey{env.origin, env.seq}]; dup {
 			b.st.duplicates.Add(1)
 			return it, env, nil, nil, vDuplicate
 		}
