@@ -9,9 +9,12 @@
 // Every exported message carries a small envelope: the origin (a random id
 // of the sending bridge) and two sequences, one per origin and one per
 // origin and topic. The receiver uses them to drop echoes and duplicates and
-// to count losses (gaps) and reorderings. A message imported from NATS is
-// never exported again, so engines bridged both ways on the same subjects
-// each deliver every message exactly once.
+// to count losses (gaps) and reorderings. What the bridge keeps per topic
+// is bounded (WithStateLimit): a topic idle while many others were used is
+// forgotten, and its sequence then starts a new run, which the receiver
+// recognises. A message imported from NATS is never exported again, so
+// engines bridged both ways on the same subjects each deliver every
+// message exactly once.
 //
 // Core NATS mode (the default) is at most once: order is kept per origin
 // and every loss is counted. JetStream mode ([WithJetStream]) is durable:
@@ -71,6 +74,7 @@ type config struct {
 	pendingMsgs int
 	js          *JetStream
 	noShutdown  bool
+	stateLimit  int // entries per generation of the per-topic tables (WithStateLimit)
 }
 
 // WithExport sets the local topics (subscription patterns) whose messages
@@ -211,7 +215,8 @@ type Bridge struct {
 	jsp atomic.Pointer[jsState] // the same, for Stats
 
 	// loop-side state: only the engine's dispatch loop touches these.
-	routes map[topic.Topic]*route
+	// routes is bounded: see gens and WithStateLimit.
+	routes gens[topic.Topic, *route]
 	seq    uint64 // per-origin sequence of exported messages
 	buf    []byte
 	imp    importer
@@ -226,7 +231,8 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: nil engine", ErrOption)
 	}
-	cfg := config{mapper: wire.Mapper{Prefix: DefaultPrefix}, codec: wire.Binary, pendingMsgs: 65536}
+	cfg := config{mapper: wire.Mapper{Prefix: DefaultPrefix}, codec: wire.Binary, pendingMsgs: 65536,
+		stateLimit: DefaultStateLimit}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -246,7 +252,7 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 		cfg.export = []topic.Topic{all}
 	}
 	b := &Bridge{e: e, url: url, cfg: cfg, origin: cfg.origin,
-		routes: make(map[topic.Topic]*route)}
+		routes: newGens[topic.Topic, *route](cfg.stateLimit)}
 	b.log = cfg.logger
 	if b.log == nil {
 		b.log = e.Logger()

@@ -14,6 +14,9 @@ import (
 
 // route is what the bridge knows about one local topic. Only the engine's
 // dispatch loop reads and writes routes (b.routes), so they need no lock.
+// b.routes is bounded (gens, WithStateLimit): a route not used while
+// limit others were is forgotten and computed again on the topic's next
+// message, and its counter then starts a new run (see envelope).
 type route struct {
 	// owner is the index (in b.patterns) of the first bridge pattern that
 	// matches the topic: of the bridge's hooks a message reaches, only
@@ -22,13 +25,14 @@ type route struct {
 	exportable bool
 	importable bool
 	subject    string
-	err        error  // the topic has no valid subject (counted, logged once)
-	seq        uint64 // the origin's sequence on this topic
+	err        error  // the topic has no valid subject (counted, logged once per route)
+	seq        uint64 // the origin's sequence on this topic, in this run
+	epoch      uint64 // the run's epoch (see envelope); set with its first message
 }
 
 // routeOf returns the route of t, computing it on first use.
 func (b *Bridge) routeOf(t topic.Topic) *route {
-	if r, ok := b.routes[t]; ok {
+	if r, ok := b.routes.get(t); ok {
 		return r
 	}
 	r := &route{owner: -1}
@@ -46,7 +50,7 @@ func (b *Bridge) routeOf(t topic.Topic) *route {
 			b.log.Error("natsbridge: topic not exported: no valid subject", "topic", t.String(), "err", r.err)
 		}
 	}
-	b.routes[t] = r
+	b.routes.put(t, r)
 	return r
 }
 
@@ -78,7 +82,7 @@ func (b *Bridge) export(r *route, m event.Message) {
 		b.st.dropSubject.Add(1)
 		return
 	}
-	env := envelope{origin: b.origin, seq: b.seq + 1, topicSeq: r.seq + 1}
+	env := b.envelopeOf(r)
 	buf := appendEnvelope(b.buf[:0], env)
 	buf, err := encode(b.cfg.codec, buf, m)
 	b.buf = buf[:0]
@@ -97,11 +101,29 @@ func (b *Bridge) export(r *route, m event.Message) {
 		b.publishFailed(m.Topic, err)
 		return
 	}
-	b.seq++
-	r.seq++
+	b.took(r, env)
 	if b.js == nil {
 		b.st.sent.Add(1) // JetStream: counted at the ack
 	}
+}
+
+// envelopeOf returns the envelope of the next message on r's topic. The
+// first message of a run takes epoch 0 while the bridge never forgot a
+// route, so that the common case (the topics in use fit) sends version 1
+// envelopes; after that its own sequence, which is above every sequence of
+// the topic's earlier runs. The sequences and the epoch are the route's
+// once the message was taken.
+func (b *Bridge) envelopeOf(r *route) envelope {
+	env := envelope{origin: b.origin, seq: b.seq + 1, topicSeq: r.seq + 1, epoch: r.epoch}
+	if r.seq == 0 && b.routes.dropped != 0 {
+		env.epoch = env.seq
+	}
+	return env
+}
+
+// took consumes the sequences of env, a message the connection took.
+func (b *Bridge) took(r *route, env envelope) {
+	b.seq, r.seq, r.epoch = env.seq, env.topicSeq, env.epoch
 }
 
 func (b *Bridge) publishFailed(t topic.Topic, err error) {

@@ -19,10 +19,14 @@ import (
 type importer struct {
 	b  *Bridge
 	mu sync.Mutex
-	// subjects caches the topic of each received subject (bounded: cleared
-	// when it reaches maxSubjects).
-	subjects map[string]*inTopic
-	origins  map[uint64]*originState
+	// subjects caches the topic of each received subject; origins and
+	// states are what is known of each origin and of each origin's
+	// sequence on each topic. All three are bounded the same way (gens,
+	// WithStateLimit): an entry not used while limit others were is
+	// forgotten, and a message that finds none starts one afresh.
+	subjects gens[string, *inTopic]
+	origins  gens[uint64, *originState]
+	states   gens[stateKey, *seqState]
 	// inflight holds the messages put on the engine and not yet seen by
 	// the bridge's hook, by the address of their Args array (the engine
 	// passes Args on without copying it, and the importer gives every
@@ -35,8 +39,6 @@ type importer struct {
 	ctx    context.Context // ends the puts of a stopping importer
 	cancel context.CancelFunc
 }
-
-const maxSubjects = 1 << 16
 
 // maxAbove bounds the out-of-order sequences remembered per origin and
 // topic in JetStream mode (see seqState).
@@ -61,7 +63,12 @@ type inflight struct {
 // originState is what the importer knows of one origin.
 type originState struct {
 	maxSeq uint64 // highest per-origin sequence seen
-	topics map[topic.Topic]*seqState
+}
+
+// stateKey names the sequence window of one origin on one topic.
+type stateKey struct {
+	origin uint64
+	t      topic.Topic
 }
 
 // seqState tracks one origin's sequence on one topic. Counting starts at
@@ -71,16 +78,23 @@ type originState struct {
 // (JetStream: a delivery after a redelivery can come out of order) and in
 // below (before start, arriving late). Core NATS never fills a gap, so
 // there floor jumps over it.
+//
+// A window covers one run of the topic's counter at the origin (epoch, see
+// envelope): a message of a later run replaces it with the new run's,
+// counted from 1.
 type seqState struct {
 	started           bool
+	epoch             uint64
 	start, floor, max uint64
 	above, below      map[uint64]struct{}
 }
 
 func (im *importer) init(b *Bridge) {
 	im.b = b
-	im.subjects = make(map[string]*inTopic)
-	im.origins = make(map[uint64]*originState)
+	n := b.cfg.stateLimit
+	im.subjects = newGens[string, *inTopic](n)
+	im.origins = newGens[uint64, *originState](n)
+	im.states = newGens[stateKey, *seqState](n)
 	im.inflight = make(map[unsafe.Pointer]*inflight)
 	im.byID = make(map[msgKey]*inflight)
 	im.ctx, im.cancel = context.WithCancel(context.Background())
@@ -88,7 +102,7 @@ func (im *importer) init(b *Bridge) {
 
 // topicOf returns what is known of subject. im.mu is held.
 func (im *importer) topicOf(subject string) *inTopic {
-	if it, ok := im.subjects[subject]; ok {
+	if it, ok := im.subjects.get(subject); ok {
 		return it
 	}
 	b := im.b
@@ -105,10 +119,7 @@ func (im *importer) topicOf(subject string) *inTopic {
 		it.t = t
 		it.track = b.js != nil || matchesAny(b.cfg.export, t)
 	}
-	if len(im.subjects) >= maxSubjects {
-		clear(im.subjects)
-	}
-	im.subjects[subject] = it
+	im.subjects.put(subject, it)
 	return it
 }
 
@@ -124,7 +135,17 @@ const (
 )
 
 // admit checks a received message: its envelope, origin, topic and
-// sequence. im.mu is held.
+// sequence. It returns the window that saw the sequence, nil for a message
+// delivered without one (of a run older than the window's). im.mu is held.
+//
+// A message that finds no window (the first of its origin on its topic, or
+// the first since the window was forgotten) starts one at its sequence,
+// as a receiver that joins late does: no gap, no duplicate. In JetStream
+// mode it is first looked up among the messages in flight (put, not yet
+// acked), which the stream redelivers while the engine holds them: so a
+// forgotten window lets no such copy through. A copy of a message acked
+// (the ack lost) whose window was forgotten is delivered again, like a
+// message of an older run: see docs/bridge.md, "State bounds".
 func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, envelope, []byte, *seqState, verdict) {
 	b := im.b
 	env, payload, err := parseEnvelope(data)
@@ -147,17 +168,40 @@ func (im *importer) admit(subject string, data []byte, durable bool) (*inTopic, 
 		}
 		return nil, env, nil, nil, vDrop
 	}
-	o := im.origins[env.origin]
-	if o == nil {
-		o = &originState{topics: make(map[topic.Topic]*seqState)}
-		im.origins[env.origin] = o
+	o, ok := im.origins.get(env.origin)
+	if !ok {
+		o = &originState{}
+		im.origins.put(env.origin, o)
 	}
-	s := o.topics[it.t]
-	if s == nil {
-		s = &seqState{}
-		o.topics[it.t] = s
+	k := stateKey{env.origin, it.t}
+	s, ok := im.states.get(k)
+	if durable && (!ok || env.epoch != s.epoch) {
+		if _, dup := im.byID[msgKey{env.origin, env.seq}]; dup {
+			b.st.duplicates.Add(1)
+			return it, env, nil, nil, vDuplicate
+		}
 	}
-	if !s.see(env.topicSeq, durable, &b.st) {
+	switch {
+	case !ok:
+		s = &seqState{epoch: env.epoch}
+		im.states.put(k, s)
+	case env.epoch > s.epoch:
+		// A new run: the sender forgot the topic and began its counter
+		// again. This receiver saw the topic before, so the run's
+		// messages before this one are lost (or, in JetStream mode, yet
+		// to be redelivered): count from 1. A new window rather than
+		// the old one reset: unsee may still be called on the old.
+		s = &seqState{epoch: env.epoch, started: true, start: 1}
+		im.states.replace(k, s)
+	case env.epoch < s.epoch:
+		// Of an older run, whose window is gone: core NATS keeps the
+		// origin's order, so only JetStream brings one (a redelivery
+		// after a lost delivery or a failed put, or a retried publish),
+		// and it is more likely new than a copy. Delivered; its gap, if
+		// the old window had counted one, stays counted.
+		s = nil
+	}
+	if s != nil && !s.see(env.topicSeq, durable, &b.st) {
 		b.st.duplicates.Add(1)
 		return it, env, nil, s, vDuplicate
 	}
@@ -218,7 +262,11 @@ func (s *seqState) see(q uint64, durable bool, st *counters) bool {
 
 // unsee forgets sequence q, seen by a message that then could not be put
 // (JetStream: it is delivered again, and must not be taken for a copy).
+// A nil s (the message had no window, see admit) has nothing to forget.
 func (s *seqState) unsee(q uint64, st *counters) {
+	if s == nil {
+		return
+	}
 	switch {
 	case q < s.start:
 		delete(s.below, q)

@@ -1,8 +1,10 @@
 package natsbridge
 
 import (
+	"encoding/binary"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/eventengine/eventengine/engine"
@@ -63,23 +65,47 @@ func TestSeqStateUnsee(t *testing.T) {
 }
 
 func TestEnvelopeRoundTrip(t *testing.T) {
-	for _, env := range []envelope{{1, 1, 1}, {^uint64(0), ^uint64(0), 1 << 40}, {42, 7, 3}} {
+	for _, env := range []envelope{
+		{1, 1, 1, 0}, {^uint64(0), ^uint64(0), 1 << 40, 0}, {42, 7, 3, 0}, // version 1
+		{42, 7, 3, 5}, {42, 7, 1, 7}, {^uint64(0), ^uint64(0), 1 << 40, 1 << 50}, {1, 1, 1, 1}, // version 2
+	} {
 		b := appendEnvelope([]byte("x")[:0], env)
+		if want := byte(envVersion + min(env.epoch, 1)); b[1] != want {
+			t.Errorf("%+v: version %d, want %d", env, b[1], want)
+		}
 		b = append(b, "payload"...)
 		got, rest, err := parseEnvelope(b)
 		if err != nil || got != env || string(rest) != "payload" {
 			t.Fatalf("%+v: got %+v %q %v", env, got, rest, err)
 		}
 	}
-	for _, bad := range [][]byte{nil, {envMagic}, []byte("not a bridge message at all"), append([]byte{envMagic, 9}, make([]byte, 12)...)} {
+	v2 := func(seq, topicSeq, age uint64) []byte {
+		b := append([]byte{envMagic, envVersion2}, make([]byte, 8)...)
+		b = binary.AppendUvarint(b, seq)
+		b = binary.AppendUvarint(b, topicSeq)
+		return binary.AppendUvarint(b, age)
+	}
+	if _, _, err := parseEnvelope(v2(10, 3, 9)); err != nil {
+		t.Fatalf("a valid version 2 envelope: %v", err)
+	}
+	for _, bad := range [][]byte{nil, {envMagic}, []byte("not a bridge message at all"), append([]byte{envMagic, 9}, make([]byte, 12)...),
+		v2(10, 3, 10),     // epoch 0 in version 2
+		v2(10, 3, 1),      // 3 messages of the run in 2 sequences
+		v2(10, 3, 9)[:12], // no age
+	} {
 		if _, _, err := parseEnvelope(bad); err == nil {
-			t.Errorf("%q: no error", bad)
+			t.Errorf("%x: no error", bad)
 		}
+	}
+	_, _, err := parseEnvelope(append([]byte{envMagic, 3}, make([]byte, 12)...))
+	if !errors.Is(err, errEnvelope) || !strings.Contains(err.Error(), "version 3") {
+		t.Errorf("a version 3 envelope: %v, want an error naming the version", err)
 	}
 }
 
 func FuzzEnvelope(f *testing.F) {
-	f.Add(appendEnvelope(nil, envelope{1, 2, 3}))
+	f.Add(appendEnvelope(nil, envelope{1, 2, 3, 0}))
+	f.Add(appendEnvelope(nil, envelope{1, 9, 3, 4}))
 	f.Add([]byte{envMagic, envVersion})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env, rest, err := parseEnvelope(data)
