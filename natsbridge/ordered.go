@@ -1,0 +1,150 @@
+package natsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Checkpoint mode (JetStream.Checkpoint): an ordered consumer from the
+// stream sequence after the checkpoint's.
+//
+// nats.go's ordered consumer (jetstream/ordered.go, v1.55.0) is an
+// ephemeral consumer (AckNone, memory storage, one replica) that it
+// recreates (reset) when a delivery's consumer sequence is not the next
+// one, when heartbeats stop, when the consumer is deleted (a server
+// restart loses it), or when the connection reconnects; the new one
+// starts at the stream sequence after the last message it handed over,
+// and deliveries of an older one are ignored. So the stream's order holds
+// and no sequence is handed over twice by design. Its callback, though,
+// runs on the subscription's goroutine after the consumer's lock is let
+// go: a delivery of the consumer before a reset can still be on its way
+// in when the next one's first arrives. onOrdered takes them one at a
+// time (dmu) and drops a sequence at or below the last taken, as a
+// duplicate.
+
+// consumeOrdered opens the checkpoint and starts the ordered consumer of
+// filters (minimal and sorted) after its sequence.
+func (s *jsState) consumeOrdered(ctx context.Context, filters []string) error {
+	b := s.b
+	id := ckptIdentity{stream: s.cfg.Stream, filters: slices.Clone(filters)}
+	var last uint64
+	if s.info != nil {
+		id.created = s.info.Created
+		last = s.info.State.LastSeq
+	}
+	var start uint64 // for a new file: everything, or after the last message
+	if s.cfg.DeliverNew {
+		start = last
+	}
+	c, err := openCheckpoint(s.cfg.Checkpoint, id, start)
+	if err != nil {
+		return err
+	}
+	if seq := c.load(); seq > last {
+		c.close()
+		return fmt.Errorf("%w %s: at stream sequence %d, beyond stream %s's last, %d: the checkpoint is not of this stream's history; remove the file to start over",
+			ErrCheckpoint, s.cfg.Checkpoint, seq, s.cfg.Stream, last)
+	}
+	s.b.imp.mu.Lock()
+	s.ckpt, s.last = c, c.load()
+	s.b.imp.mu.Unlock()
+	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: filters,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    s.last + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("natsbridge: ordered consumer on stream %s from sequence %d: %w", s.cfg.Stream, s.last+1, err)
+	}
+	cc, err := cons.Consume(s.onOrdered,
+		jetstream.PullMaxMessages(min(s.cfg.MaxAckPending, 1024)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			b.st.asyncErrors.Add(1)
+			b.log.Debug("natsbridge: ordered consumer", "err", err)
+		}))
+	if err != nil {
+		return fmt.Errorf("natsbridge: consume stream %s from sequence %d: %w", s.cfg.Stream, s.last+1, err)
+	}
+	s.cc = cc
+	return nil
+}
+
+// onOrdered receives one message of the ordered consumer. The checkpoint
+// moves to its sequence once the bridge's hook saw it delivered
+// (importer.delivered), or once every earlier message was, if it is not
+// put (importer.skip).
+func (s *jsState) onOrdered(msg jetstream.Msg) {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.stopped {
+		return // after the checkpoint: delivered again to the next process
+	}
+	b := s.b
+	md, err := msg.Metadata()
+	if err != nil {
+		b.st.asyncErrors.Add(1)
+		b.log.Warn("natsbridge: ordered consumer: a delivery without JetStream metadata", "subject", msg.Subject(), "err", err)
+		return
+	}
+	seq := md.Sequence.Stream
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	if seq <= s.last {
+		b.st.duplicates.Add(1)
+		return
+	}
+	if s.broken {
+		b.st.dropEngine.Add(1)
+		return
+	}
+	s.last = seq
+	im := &b.imp
+	im.mu.Lock()
+	it, env, payload, _, v := im.admit(msg.Subject(), msg.Data(), true)
+	if v != vDeliver {
+		im.skip(seq)
+		im.mu.Unlock()
+		return
+	}
+	im.mu.Unlock()
+	if err := im.put(it, env, payload, nil, seq); err != nil {
+		// The engine refused it (shut down): this message and the ones
+		// after it stay after the checkpoint, for the next process.
+		s.broken = true
+		b.st.dropEngine.Add(1)
+		if !errors.Is(err, context.Canceled) {
+			b.log.Warn("natsbridge: imported message not put; the next process gets it and the ones after it", "topic", it.t.String(), "stream_seq", seq, "err", err)
+		}
+	}
+}
+
+// skip moves the checkpoint over seq, a message that is not put (dropped
+// by admit or not decodable): at once if every message put before it was
+// delivered, else with the last one put, when the hook sees it. im.mu is
+// held.
+func (im *importer) skip(seq uint64) {
+	c := im.b.js.ckpt
+	if len(im.inflight) == 0 || im.tail == nil {
+		c.store(seq)
+		return
+	}
+	im.tail.sseq = seq
+}
+
+// SyncCheckpoint writes the JetStream.Checkpoint file's value to the disk
+// (fsync), so that a machine crash does not lose it; a process crash does
+// not need it. Shutdown does it too. It does nothing without a checkpoint.
+func (b *Bridge) SyncCheckpoint() error {
+	js := b.jsp.Load()
+	if js == nil {
+		return nil
+	}
+	im := &b.imp
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return js.ckpt.sync()
+}
