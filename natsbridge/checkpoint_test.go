@@ -96,13 +96,13 @@ func TestCheckpointServerRestart(t *testing.T) {
 	ea, eb := startEngine(t), startEngine(t)
 	got := newInOrder(n)
 	eb.RegisterHandler(pat, got)
-	first := newUniq(1)
+	first := newUniq(n / 6)
 	eb.RegisterHandler(pat, first)
 	ba := startBridge(t, ea, srv, WithExport(pat), WithJetStream(fastJS("")))
 	bb := startBridge(t, eb, srv, WithExport(), WithImport(pat), WithJetStream(ckptJS(path)))
 	put := func(from, to int) { putRange(t, ea, "J.", 5, from, to) }
 	put(0, n/3)
-	waitFor(t, ctx, first.full, "the first delivery")
+	waitFor(t, ctx, first.full, "the first deliveries")
 	srv.Stop() // messages in flight both ways
 	put(n/3, 2*n/3)
 	if err := srv.Restart(); err != nil {
@@ -287,4 +287,42 @@ func TestCheckpointRefused(t *testing.T) {
 		}
 		t.Log(err)
 	})
+}
+
+// The receiver's connection is cut (the server stays up) while
+// deliveries are on their way, and restored: the deliveries lost in the
+// cut come first, then the rest, in order. (A durable consumer delivers
+// the lost ones again after AckWait, behind later ones: Reordered.)
+func TestCheckpointConnectionCut(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{Port: -1, JetStream: true})
+	px := startProxy(t, strings.TrimPrefix(srv.ClientURL(), "nats://"))
+	pat := mustParse(t, "C.{x}")
+	path := filepath.Join(t.TempDir(), "ckpt")
+	const n = 20000
+	ea, eb := startEngine(t), startEngine(t)
+	got := newInOrder(n)
+	eb.RegisterHandler(pat, got)
+	mid := newUniq(n / 4)
+	eb.RegisterHandler(pat, mid)
+	ba := startBridgeURL(t, ea, srv.ClientURL(), WithExport(pat), WithJetStream(fastJS("")))
+	putRange(t, ea, "C.", 5, 0, n)
+	if err := ba.Shutdown(ctx); err != nil { // all of it in the stream
+		t.Fatal(err)
+	}
+	bb := startBridgeURL(t, eb, px.url(), WithExport(), WithImport(pat), WithJetStream(ckptJS(path)))
+	waitFor(t, ctx, mid.full, "a quarter of the deliveries")
+	px.cut()
+	px.restore()
+	waitFor(t, ctx, got.full, fmt.Sprintf("%d messages", n))
+	shutdownAll(t, ctx, bb)
+	got.check(t)
+	sb := bb.Stats()
+	t.Logf("receiver %+v", sb)
+	if sb.Received != n || sb.Reordered != 0 || sb.Disconnects == 0 {
+		t.Errorf("receiver: %d received, %d reordered, %d disconnections; want %d, 0, at least 1", sb.Received, sb.Reordered, sb.Disconnects, n)
+	}
+	if seq := ckptSeq(t, path); seq != n {
+		t.Errorf("checkpoint at stream sequence %d, want %d (the last message)", seq, n)
+	}
 }
