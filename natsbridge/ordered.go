@@ -148,3 +148,20 @@ func (b *Bridge) SyncCheckpoint() error {
 	defer im.mu.Unlock()
 	return js.ckpt.sync()
 }
+
+// CheckpointSeq returns the stream sequence the JetStream.Checkpoint file
+// holds: every imported message up to it was delivered (or dropped), and
+// a restarted bridge starts after it. It is 0 without a checkpoint.
+func (b *Bridge) CheckpointSeq() uint64 {
+	js := b.jsp.Load()
+	if js == nil {
+		return 0
+	}
+	im := &b.imp
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	if js.ckpt == nil {
+		return 0
+	}
+	return js.ckpt.load()
+}
