@@ -326,3 +326,116 @@ func TestCheckpointConnectionCut(t *testing.T) {
 		t.Errorf("checkpoint at stream sequence %d, want %d (the last message)", seq, n)
 	}
 }
+
+// The checkpoint file's value is in the file as soon as it is stored,
+// through the platform's writer and through the portable pwrite one, and
+// a reopened file starts from it; a new file holds the sequence it was
+// made with.
+func TestCheckpointFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt")
+	id := ckptIdentity{stream: "S", filters: []string{"a.>", "b.*"}}
+	c, err := openCheckpoint(path, id, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.load() != 7 || ckptSeq(t, path) != 7 {
+		t.Fatalf("a new file made at 7 holds %d (file %d)", c.load(), ckptSeq(t, path))
+	}
+	c.store(1 << 40)
+	if got := ckptSeq(t, path); got != 1<<40 {
+		t.Errorf("after a store of %d the file holds %d", uint64(1<<40), got)
+	}
+	c.w.close()
+	c.w = &pwriteSeq{f: c.f}
+	c.store(12345)
+	if got := ckptSeq(t, path); got != 12345 {
+		t.Errorf("pwrite: after a store of 12345 the file holds %d", got)
+	}
+	if err := c.sync(); err != nil {
+		t.Fatal(err)
+	}
+	c.closed = true // its mapping is gone: close the file alone
+	c.f.Close()
+	c, err = openCheckpoint(path, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.load() != 12345 {
+		t.Errorf("reopened at %d, want 12345", c.load())
+	}
+	if err := c.close(); err != nil {
+		t.Fatal(err)
+	}
+	c.store(99) // after close: ignored, no fault
+	if got := ckptSeq(t, path); got != 12345 {
+		t.Errorf("a store after close changed the file to %d", got)
+	}
+}
+
+// fakeMsg is a JetStream delivery made by a test: its stream sequence and
+// payload.
+type fakeMsg struct {
+	jetstream.Msg // not called: the methods onOrdered uses are below
+	subject       string
+	data          []byte
+	seq           uint64
+}
+
+func (m *fakeMsg) Subject() string { return m.subject }
+func (m *fakeMsg) Data() []byte    { return m.data }
+func (m *fakeMsg) Metadata() (*jetstream.MsgMetadata, error) {
+	return &jetstream.MsgMetadata{Sequence: jetstream.SequencePair{Stream: m.seq}}, nil
+}
+
+// A delivery that comes after a later one (the ordered consumer's race
+// after a reset, see ordered.go) is put, late, without moving the
+// checkpoint back; a true copy is dropped; the checkpoint ends at the
+// last sequence.
+func TestCheckpointLateDelivery(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "L.{x}")
+	path := filepath.Join(t.TempDir(), "ckpt")
+	e := startEngine(t)
+	got := newRecorder(3)
+	e.RegisterHandler(pat, got)
+	barrier, passed := signal() // a local message after the first two
+	e.RegisterFunc(mustParse(t, "Barrier"), func(event.Message) { passed() })
+	b := startBridge(t, e, srv, WithExport(), WithImport(pat), WithJetStream(ckptJS(path)))
+	const origin = 77
+	msg := func(seq, originSeq uint64) *fakeMsg {
+		data := appendEnvelope(nil, envelope{origin: origin, seq: originSeq, topicSeq: originSeq})
+		data, err := encode(b.cfg.codec, data, event.Message{Args: []any{int64(originSeq)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &fakeMsg{subject: "eventengine.L.a", data: data, seq: seq}
+	}
+	js := b.js
+	js.onOrdered(msg(10, 2))
+	js.onOrdered(msg(9, 1)) // overtaken: late
+	if err := e.Put(mustParse(t, "Barrier")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, barrier, "the messages before the barrier")
+	if seq := ckptSeq(t, path); seq != 10 {
+		t.Errorf("after the late delivery the checkpoint is at %d, want 10", seq)
+	}
+	js.onOrdered(msg(9, 1))  // a copy of it
+	js.onOrdered(msg(10, 2)) // a copy
+	js.onOrdered(msg(11, 3))
+	got.wait(t, ctx)
+	shutdownAll(t, ctx, b)
+	var ids []int64
+	for _, m := range got.all() {
+		id, _ := event.Arg[int64](m, 0)
+		ids = append(ids, id)
+	}
+	st := b.Stats()
+	if fmt.Sprint(ids) != "[2 1 3]" || st.Received != 3 || st.Reordered != 1 || st.Duplicates != 2 {
+		t.Errorf("handled %v, received %d, reordered %d, duplicates %d; want [2 1 3], 3, 1, 2", ids, st.Received, st.Reordered, st.Duplicates)
+	}
+	if seq := ckptSeq(t, path); seq != 11 {
+		t.Errorf("checkpoint at %d, want 11", seq)
+	}
+}

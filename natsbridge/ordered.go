@@ -21,10 +21,14 @@ import (
 // and deliveries of an older one are ignored. So the stream's order holds
 // and no sequence is handed over twice by design. Its callback, though,
 // runs on the subscription's goroutine after the consumer's lock is let
-// go: a delivery of the consumer before a reset can still be on its way
-// in when the next one's first arrives. onOrdered takes them one at a
-// time (dmu) and drops a sequence at or below the last taken, as a
-// duplicate.
+// go: the last delivery of the consumer before a reset (one that a
+// heartbeat failure or a reconnect made from another goroutine) can still
+// be on its way in when the next consumer's first arrives, and overtake
+// it. onOrdered takes deliveries one at a time (dmu); a sequence at or
+// below the last taken is a copy if the importer saw its origin's
+// sequence already (dropped: Duplicates), and otherwise that overtaken
+// delivery: put, late (Reordered), without moving the checkpoint back (a
+// crash before it is delivered loses it).
 
 // consumeOrdered opens the checkpoint and starts the ordered consumer of
 // filters (minimal and sorted) after its sequence.
@@ -93,25 +97,31 @@ func (s *jsState) onOrdered(msg jetstream.Msg) {
 	seq := md.Sequence.Stream
 	s.dmu.Lock()
 	defer s.dmu.Unlock()
-	if seq <= s.last {
-		b.st.duplicates.Add(1)
-		return
-	}
 	if s.broken {
 		b.st.dropEngine.Add(1)
 		return
 	}
-	s.last = seq
+	late := seq <= s.last
+	if !late {
+		s.last = seq
+	}
 	im := &b.imp
 	im.mu.Lock()
 	it, env, payload, _, v := im.admit(msg.Subject(), msg.Data(), true)
 	if v != vDeliver {
-		im.skip(seq)
+		if !late {
+			im.skip(seq)
+		}
 		im.mu.Unlock()
-		return
+		return // counted by admit
 	}
 	im.mu.Unlock()
-	if err := im.put(it, env, payload, nil, seq); err != nil {
+	ck := seq
+	if late {
+		ck = 0 // the checkpoint is beyond it already
+		b.log.Warn("natsbridge: ordered consumer: a delivery came after a later one (its consumer was being made again); put late", "stream_seq", seq, "last", s.last)
+	}
+	if err := im.put(it, env, payload, nil, ck); err != nil {
 		// The engine refused it (shut down): this message and the ones
 		// after it stay after the checkpoint, for the next process.
 		s.broken = true
