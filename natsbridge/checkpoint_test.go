@@ -389,8 +389,8 @@ func (m *fakeMsg) Metadata() (*jetstream.MsgMetadata, error) {
 
 // A delivery that comes after a later one (the ordered consumer's race
 // after a reset, see ordered.go) is put, late, without moving the
-// checkpoint back; a true copy is dropped; the checkpoint ends at the
-// last sequence.
+// checkpoint back; a true copy is dropped; a message dropped (no
+// envelope) moves the checkpoint over it.
 func TestCheckpointLateDelivery(t *testing.T) {
 	ctx := ctxFor(t)
 	srv := startServer(t, natsserver.Options{JetStream: true})
@@ -424,6 +424,7 @@ func TestCheckpointLateDelivery(t *testing.T) {
 	js.onOrdered(msg(9, 1))  // a copy of it
 	js.onOrdered(msg(10, 2)) // a copy
 	js.onOrdered(msg(11, 3))
+	js.onOrdered(&fakeMsg{subject: "eventengine.L.a", data: []byte("no envelope"), seq: 12}) // dropped: the checkpoint moves over it
 	got.wait(t, ctx)
 	shutdownAll(t, ctx, b)
 	var ids []int64
@@ -435,7 +436,10 @@ func TestCheckpointLateDelivery(t *testing.T) {
 	if fmt.Sprint(ids) != "[2 1 3]" || st.Received != 3 || st.Reordered != 1 || st.Duplicates != 2 {
 		t.Errorf("handled %v, received %d, reordered %d, duplicates %d; want [2 1 3], 3, 1, 2", ids, st.Received, st.Reordered, st.Duplicates)
 	}
-	if seq := ckptSeq(t, path); seq != 11 {
-		t.Errorf("checkpoint at %d, want 11", seq)
+	if st.Dropped.Malformed != 1 {
+		t.Errorf("%d dropped as malformed, want 1", st.Dropped.Malformed)
+	}
+	if seq := ckptSeq(t, path); seq != 12 {
+		t.Errorf("checkpoint at %d, want 12", seq)
 	}
 }

@@ -30,7 +30,7 @@ type importer struct {
 	// exporting them again, and acks them in JetStream mode.
 	inflight map[unsafe.Pointer]*inflight
 	byID     map[msgKey]*inflight // JetStream: the same, by origin and sequence
-	tail     *inflight            // JetStream.Checkpoint: the last message put
+	tail     *inflight            // JetStream.Checkpoint: the last message put, until the hook sees it
 	n        atomic.Int64         // len(inflight), read by the loop without mu
 
 	ctx    context.Context // ends the puts of a stopping importer
@@ -326,6 +326,9 @@ func (im *importer) forget(key unsafe.Pointer) *inflight {
 	delete(im.inflight, key)
 	if f.msg != nil && im.byID[f.key] == f {
 		delete(im.byID, f.key)
+	}
+	if im.tail == f {
+		im.tail = nil
 	}
 	im.n.Store(int64(len(im.inflight)))
 	return f

@@ -87,9 +87,10 @@ type JetStream struct {
 	// creation time) and the import filters: Start refuses a file of
 	// another stream, of a stream since created again, of other import
 	// patterns, a damaged one, or one another bridge holds (ErrCheckpoint).
-	// Give every importing bridge its own file. Durable, DeliverNew on an
-	// existing file, AckWait and MaxAckPending do not apply; DeliverNew
-	// makes a new file start after the stream's last message.
+	// Give every importing bridge its own file. Durable and AckWait do not
+	// apply (no acks), MaxAckPending bounds only the batches pulled;
+	// DeliverNew makes a new file start after the stream's last message
+	// (an existing file resumes where it is).
 	Checkpoint string
 }
 

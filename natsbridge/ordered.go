@@ -133,13 +133,12 @@ func (s *jsState) onOrdered(msg jetstream.Msg) {
 }
 
 // skip moves the checkpoint over seq, a message that is not put (dropped
-// by admit or not decodable): at once if every message put before it was
-// delivered, else with the last one put, when the hook sees it. im.mu is
-// held.
+// by admit or not decodable): at once if the hook saw every message put
+// before it (the engine delivers them in order: the last one will do),
+// else with the last one, when the hook sees it. im.mu is held.
 func (im *importer) skip(seq uint64) {
-	c := im.b.js.ckpt
-	if len(im.inflight) == 0 || im.tail == nil {
-		c.store(seq)
+	if im.tail == nil {
+		im.b.js.ckpt.store(seq)
 		return
 	}
 	im.tail.sseq = seq
