@@ -454,7 +454,9 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if b.js != nil {
-		b.js.stop()
+		if err := b.js.stop(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

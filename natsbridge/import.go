@@ -34,6 +34,7 @@ type importer struct {
 	// exporting them again, and acks them in JetStream mode.
 	inflight map[unsafe.Pointer]*inflight
 	byID     map[msgKey]*inflight // JetStream: the same, by origin and sequence
+	tail     *inflight            // JetStream.Checkpoint: the last message put, until the hook sees it
 	n        atomic.Int64         // len(inflight), read by the loop without mu
 
 	ctx    context.Context // ends the puts of a stopping importer
@@ -58,6 +59,10 @@ type msgKey struct{ origin, seq uint64 }
 type inflight struct {
 	key msgKey
 	msg jetstream.Msg // JetStream: the delivery to ack once the hook saw it
+	// sseq is, with JetStream.Checkpoint, the stream sequence to store
+	// once the hook saw it: the message's, or that of a later message
+	// that was not put (importer.skip).
+	sseq uint64
 }
 
 // originState is what the importer knows of one origin.
@@ -314,12 +319,19 @@ func addSeq(set *map[uint64]struct{}, q uint64) bool {
 
 // put decodes payload and puts it on the engine. A message whose hook must
 // see it is entered in inflight first (the loop may deliver it at once).
-func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream.Msg) error {
+// msg is the delivery to ack (durable JetStream), sseq the stream sequence
+// to checkpoint (JetStream.Checkpoint).
+func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream.Msg, sseq uint64) error {
 	b := im.b
 	args, kwargs, err := decode(b.cfg.codec, payload)
 	if err != nil {
 		if n := b.st.dropDecode.Add(1); logNow(n) {
 			b.log.Warn("natsbridge: message dropped: cannot decode it", "topic", it.t.String(), "err", err, "count", n)
+		}
+		if sseq != 0 {
+			im.mu.Lock()
+			im.skip(sseq)
+			im.mu.Unlock()
 		}
 		return nil // a message that cannot be decoded never will be: ack it
 	}
@@ -329,11 +341,14 @@ func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream
 			args = make([]any, 0, 1) // an array of its own, to be recognised by
 		}
 		key = unsafe.Pointer(unsafe.SliceData(args))
-		f := &inflight{key: msgKey{env.origin, env.seq}, msg: msg}
+		f := &inflight{key: msgKey{env.origin, env.seq}, msg: msg, sseq: sseq}
 		im.mu.Lock()
 		im.inflight[key] = f
 		if msg != nil {
 			im.byID[f.key] = f
+		}
+		if sseq != 0 {
+			im.tail = f
 		}
 		im.n.Store(int64(len(im.inflight)))
 		im.mu.Unlock()
@@ -360,13 +375,18 @@ func (im *importer) forget(key unsafe.Pointer) *inflight {
 	if f.msg != nil && im.byID[f.key] == f {
 		delete(im.byID, f.key)
 	}
+	if im.tail == f {
+		im.tail = nil
+	}
 	im.n.Store(int64(len(im.inflight)))
 	return f
 }
 
 // delivered is called by the bridge's hook on the loop: it reports whether
 // the message whose Args array is at key was imported, and acks it in
-// JetStream mode now that it is delivered.
+// JetStream mode now that it is delivered, or stores its stream sequence
+// in the checkpoint (JetStream.Checkpoint: as soon as possible, since a
+// crash before the store delivers it again to the next process).
 func (im *importer) delivered(key unsafe.Pointer) bool {
 	if key == nil {
 		return false
@@ -376,6 +396,9 @@ func (im *importer) delivered(key unsafe.Pointer) bool {
 	var msg jetstream.Msg
 	if f != nil {
 		msg = f.msg
+		if f.sseq != 0 {
+			im.b.js.ckpt.store(f.sseq)
+		}
 	}
 	im.mu.Unlock()
 	if f == nil {
@@ -450,7 +473,7 @@ func (b *Bridge) importCore(m *nats.Msg) {
 	if v != vDeliver {
 		return
 	}
-	if err := im.put(it, env, payload, nil); err != nil {
+	if err := im.put(it, env, payload, nil, 0); err != nil {
 		b.st.dropEngine.Add(1)
 		b.log.Warn("natsbridge: imported message not put", "topic", it.t.String(), "err", err)
 	}

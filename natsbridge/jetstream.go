@@ -60,6 +60,38 @@ type JetStream struct {
 	// RetryWait is the pause before publishing again after a publish the
 	// connection refused (default 100 ms).
 	RetryWait time.Duration
+	// Checkpoint, a file path, makes the import side ordered and exactly
+	// once (default "": the durable consumer, at least once across a
+	// crash). The bridge then keeps in that file the stream sequence of
+	// the last imported message its hook on the engine saw delivered, and
+	// consumes with an ordered consumer (no Durable, no acks) that starts
+	// after it: messages come in the stream's order with no gap, also
+	// after a server restart, and a delivery at or below the last
+	// sequence taken is dropped (Stats.Duplicates).
+	//
+	// The sequence is written for every message, on the engine's loop, by
+	// an 8-byte store to a shared mapping of the file (Linux; a pwrite
+	// elsewhere). A process killed at any point leaves the old value or
+	// the new one; the page cache keeps it for the next process. A machine
+	// crash (power, kernel) may lose the values written since the last
+	// sync: Shutdown syncs the file, Bridge.SyncCheckpoint syncs it on
+	// demand.
+	//
+	// What a handler gets across a crash of the process depends on where
+	// it runs relative to the bridge's hook (docs/bridge.md,
+	// "Checkpoint"): a handler that runs before it gets every message at
+	// least once and, but for the message being handled when the process
+	// died, exactly once.
+	//
+	// The file is created if missing and records the stream (its name and
+	// creation time) and the import filters: Start refuses a file of
+	// another stream, of a stream since created again, of other import
+	// patterns, a damaged one, or one another bridge holds (ErrCheckpoint).
+	// Give every importing bridge its own file. Durable and AckWait do not
+	// apply (no acks), MaxAckPending bounds only the batches pulled;
+	// DeliverNew makes a new file start after the stream's last message
+	// (an existing file resumes where it is).
+	Checkpoint string
 }
 
 // WithJetStream turns on JetStream mode (see JetStream for the defaults).
@@ -117,9 +149,22 @@ type jsState struct {
 	js  jetstream.JetStream
 	cc  jetstream.ConsumeContext
 
+	info *jetstream.StreamInfo // the stream when Start set it up
+
 	// gate lets Shutdown wait for a delivery callback under way.
 	gate    sync.RWMutex
 	stopped bool
+
+	// Checkpoint mode (JetStream.Checkpoint): the file, and, under dmu,
+	// which serialises the deliveries of the ordered consumer (the one of
+	// its consumer before a reset may still be under way when the next
+	// consumer's first arrives), the last stream sequence taken and
+	// whether a put failed (then nothing more is put: what follows is
+	// delivered again to the next process, after the checkpoint).
+	ckpt   *checkpoint
+	dmu    sync.Mutex
+	last   uint64
+	broken bool
 
 	// retry holds publishes to make again (refused by the connection,
 	// failed, or not acknowledged in time); out counts them and those
@@ -146,7 +191,7 @@ func (b *Bridge) startJetStream(ctx context.Context) (*jsState, error) {
 		return nil, fmt.Errorf("natsbridge: jetstream: %w", err)
 	}
 	s.js = js
-	_, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       s.cfg.Stream,
 		Subjects:   s.cfg.Subjects,
 		Storage:    s.cfg.Storage,
@@ -157,6 +202,7 @@ func (b *Bridge) startJetStream(ctx context.Context) (*jsState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: stream %s: %w", s.cfg.Stream, err)
 	}
+	s.info = st.CachedInfo()
 	s.wg.Add(1)
 	go s.retryLoop()
 	return s, nil
@@ -334,10 +380,14 @@ func (s *jsState) giveUp() {
 	s.rcond.Broadcast()
 }
 
-// stop ends the retry goroutine.
-func (s *jsState) stop() {
+// stop ends the retry goroutine and closes the checkpoint (synced).
+func (s *jsState) stop() error {
 	s.giveUp()
 	s.wg.Wait()
+	im := &s.b.imp
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return s.ckpt.close()
 }
 
 // consume creates (or updates) the durable consumer of the import
@@ -352,6 +402,9 @@ func (s *jsState) consume(ctx context.Context, b *Bridge) error {
 		filters = append(filters, f)
 	}
 	filters = minimalFilters(filters)
+	if s.cfg.Checkpoint != "" {
+		return s.consumeOrdered(ctx, filters)
+	}
 	deliver := jetstream.DeliverAllPolicy
 	if s.cfg.DeliverNew {
 		deliver = jetstream.DeliverNewPolicy
@@ -406,7 +459,7 @@ func (s *jsState) onDelivery(msg jetstream.Msg) {
 		msg.Ack()
 		return
 	}
-	if err := im.put(it, env, payload, msg); err != nil {
+	if err := im.put(it, env, payload, msg, 0); err != nil {
 		b.st.dropEngine.Add(1)
 		im.mu.Lock()
 		seqs.unsee(env.topicSeq, &b.st) // its redelivery is no copy

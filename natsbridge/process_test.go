@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -21,11 +22,17 @@ import (
 const childEnv = "NATSBRIDGE_TEST_CHILD"
 
 // runChild is a strategy process: it imports P.> from the JetStream server
-// at $NATSBRIDGE_TEST_URL with the durable $NATSBRIDGE_TEST_DURABLE, writes
-// the id of every message its handler gets to stdout, one a line, and
-// shuts down when stdin closes.
+// at $NATSBRIDGE_TEST_URL with the durable $NATSBRIDGE_TEST_DURABLE (role
+// "strategy") or the checkpoint file $NATSBRIDGE_TEST_CHECKPOINT (role
+// "checkpoint"), writes the id of every message its handler gets to
+// stdout, one a line, and shuts down when stdin closes.
 func runChild(role string) int {
-	if role != "strategy" {
+	cfg := JetStream{Durable: os.Getenv("NATSBRIDGE_TEST_DURABLE"), AckWait: time.Second}
+	switch role {
+	case "strategy":
+	case "checkpoint":
+		cfg = JetStream{Checkpoint: os.Getenv("NATSBRIDGE_TEST_CHECKPOINT")}
+	default:
 		fmt.Fprintln(os.Stderr, "unknown role", role)
 		return 2
 	}
@@ -40,8 +47,9 @@ func runChild(role string) int {
 	})
 	e.Start()
 	ctx := context.Background()
-	b, err := StartStrategy(ctx, e, os.Getenv("NATSBRIDGE_TEST_URL"), []topic.Topic{pat}, quiet,
-		WithJetStream(JetStream{Durable: os.Getenv("NATSBRIDGE_TEST_DURABLE"), AckWait: time.Second}))
+	// The handler is registered before the bridge's hook: it runs first
+	// (docs/bridge.md, Checkpoint).
+	b, err := StartStrategy(ctx, e, os.Getenv("NATSBRIDGE_TEST_URL"), []topic.Topic{pat}, quiet, WithJetStream(cfg))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -63,8 +71,14 @@ type child struct {
 
 func startChild(t *testing.T, ctx context.Context, url, durable string) *child {
 	t.Helper()
+	return startChildEnv(t, ctx, "strategy", "NATSBRIDGE_TEST_URL="+url, "NATSBRIDGE_TEST_DURABLE="+durable)
+}
+
+// startChildEnv starts a child process of role with env added.
+func startChildEnv(t *testing.T, ctx context.Context, role string, env ...string) *child {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=strategy", "NATSBRIDGE_TEST_URL="+url, "NATSBRIDGE_TEST_DURABLE="+durable)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+role), env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -144,4 +158,108 @@ func TestJetStreamStrategyKilled(t *testing.T) {
 	if dups > 4096 {
 		t.Errorf("%d delivered again: more than the consumer's MaxAckPending", dups)
 	}
+}
+
+// A strategy process with a checkpoint is killed (SIGKILL) several times
+// while messages flow, and started again each time on the same file:
+// across the runs its handler gets every message, in order, and once,
+// but for the one repetition a kill can make (docs/bridge.md,
+// Checkpoint): the message whose handler had returned when the process
+// died, before the bridge's hook stored its sequence, is the first one the
+// next process gets.
+func TestCheckpointStrategyKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{Port: -1, JetStream: true})
+	ea := startEngine(t)
+	feed := startBridgeURL(t, ea, srv.ClientURL(), WithExport(mustParse(t, "P.>")), WithJetStream(fastJS("")))
+	path := filepath.Join(t.TempDir(), "ckpt")
+	const n, kills, every = 30000, 4, 3000
+	var runs [][]int64 // the ids each process handled, in order
+	read := func(c *child, until func(int) bool) {
+		r := len(runs) - 1
+		for !until(len(runs[r])) && c.lines.Scan() {
+			id, err := strconv.ParseInt(c.lines.Text(), 10, 64)
+			if err != nil {
+				t.Fatalf("child wrote %q", c.lines.Text())
+			}
+			runs[r] = append(runs[r], id)
+		}
+	}
+	start := func() *child {
+		runs = append(runs, nil)
+		return startChildEnv(t, ctx, "checkpoint", "NATSBRIDGE_TEST_URL="+srv.ClientURL(), "NATSBRIDGE_TEST_CHECKPOINT="+path)
+	}
+	c := start()
+	// Put while the first processes are killed, so that kills land while
+	// messages flow both into the stream and out of it.
+	putErr := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := ea.Put(topic.MustParse("P.s"+strconv.Itoa(i%7)), int64(i)); err != nil {
+				putErr <- err
+				return
+			}
+		}
+		putErr <- nil
+	}()
+	for range kills {
+		read(c, func(k int) bool { return k >= every })
+		c.cmd.Process.Kill()
+		read(c, func(int) bool { return false }) // what it handled before it died
+		c.cmd.Wait()
+		c = start()
+	}
+	total := func() (sum int) {
+		for _, r := range runs {
+			sum += len(r)
+		}
+		return sum
+	}
+	// The last process ends with message n-1, whatever the repetitions.
+	last := func(k int) bool { r := runs[len(runs)-1]; return k > 0 && r[len(r)-1] == n-1 }
+	read(c, last)
+	c.stdin.Close()
+	read(c, func(int) bool { return false })
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("last process: %v", err)
+	}
+	if err := <-putErr; err != nil {
+		t.Fatal(err)
+	}
+	shutdownAll(t, ctx, feed)
+
+	next, repeats := int64(0), 0
+	for i, r := range runs {
+		for j, id := range r {
+			switch {
+			case id == next:
+				next++
+			case j == 0 && i > 0 && id == next-1:
+				repeats++ // the kill's window: the last message of the run before
+			default:
+				t.Fatalf("process %d, delivery %d: message %d, want %d (runs of %v messages)", i, j, id, next, lens(runs))
+			}
+		}
+		if i < kills && len(r) < every {
+			t.Errorf("process %d handled %d messages before it was killed, want at least %d", i, len(r), every)
+		}
+	}
+	if next != n {
+		t.Fatalf("handled messages 0 to %d of %d", next-1, n)
+	}
+	t.Logf("%d processes, %d killed, handled %v messages (%d in all); %d repeated at a kill", len(runs), kills, lens(runs), total(), repeats)
+	if repeats > kills {
+		t.Errorf("%d repetitions for %d kills", repeats, kills)
+	}
+}
+
+func lens(runs [][]int64) []int {
+	var out []int
+	for _, r := range runs {
+		out = append(out, len(r))
+	}
+	return out
 }

@@ -65,14 +65,16 @@ natsbridge): --nats embedded runs both, and a NATS server, in this process;
 over processes:
 
   eventengine demo --role server --nats nats://127.0.0.1:4222 --jetstream
-  eventengine demo --role strategy --nats nats://127.0.0.1:4222 --jetstream --state s.bin
+  eventengine demo --role strategy --nats nats://127.0.0.1:4222 --jetstream --state s.bin --checkpoint s.ckpt
   eventengine demo --role feed --nats nats://127.0.0.1:4222 --jetstream --messages 100000
 
 The feed ends with a message that says how many it published; a strategy
 runs until it has them all (or Ctrl-C, or --duration if given). With
 --jetstream (durable mode) a strategy killed and started again resumes
-where it stopped; with --state it also skips what it handled before the
-crash, so that its summary accounts for the whole feed: nothing lost,
+where it stopped; with --checkpoint (natsbridge's JetStream.Checkpoint) it
+gets the stream in order and nothing twice, but for the one message a kill
+may have interrupted; with --state it also skips what it handled before
+the crash, so that its summary accounts for the whole feed: nothing lost,
 nothing handled twice.
 
 Flags:
@@ -97,6 +99,7 @@ type demoConfig struct {
 	jetStream   bool
 	state       string // a strategy's state file
 	durable     string // a strategy's JetStream consumer
+	checkpoint  string // a strategy's JetStream checkpoint file (instead of the durable)
 	durationSet bool   // --duration given (a strategy or a server otherwise runs until stopped)
 
 	// For tests: serving is called with the metrics server's address
@@ -126,6 +129,7 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (demoConfig, int, b
 	fs.BoolVar(&c.jetStream, "jetstream", false, "with --nats: durable mode (JetStream): a restarted strategy resumes where it stopped")
 	fs.StringVar(&c.state, "state", "", "with --role strategy: record the feed messages handled in this file, and skip them after a restart")
 	fs.StringVar(&c.durable, "durable", "demo-strategy", "with --role strategy --jetstream: the durable consumer's name (one per strategy process)")
+	fs.StringVar(&c.checkpoint, "checkpoint", "", "with --role strategy --jetstream: import in the stream's order from this checkpoint file instead of the durable (a restarted strategy gets nothing twice, but the message a kill interrupted)")
 	if code, ok := parseCommandFlags(fs, demoUsage, args, stdout, stderr); !ok {
 		return c, code, false
 	}
@@ -296,7 +300,8 @@ type demoSummary struct {
 	// first: always 0). A JetStream strategy without --state cannot tell
 	// what an earlier run handled: AckedBefore counts the feed's messages
 	// it did not get, which the durable consumer had delivered and had
-	// acknowledged before (JetStream delivers every other one again).
+	// acknowledged before (JetStream delivers every other one again), or
+	// which the checkpoint had passed (--checkpoint).
 	Role          string              `json:"role,omitempty"`
 	NATS          string              `json:"nats,omitempty"`
 	Bridge        *natsbridge.Summary `json:"bridge,omitempty"`

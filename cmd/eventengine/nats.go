@@ -69,6 +69,12 @@ func checkNATSFlags(c *demoConfig, set map[string]bool) string {
 		return "--state is for --role strategy: it lets a restarted strategy skip what it handled before"
 	case set["durable"] && c.role != roleStrategy:
 		return "--durable is for --role strategy with --jetstream"
+	case c.checkpoint != "" && (c.role != roleStrategy || !c.jetStream):
+		return "--checkpoint is for --role strategy with --jetstream"
+	case c.checkpoint != "" && set["durable"]:
+		return "--checkpoint replaces the durable consumer: give --checkpoint or --durable, not both"
+	case c.checkpoint != "" && c.checkpoint == c.state:
+		return "--checkpoint and --state must be two files"
 	case set["durable"] && (c.durable == "" || strings.ContainsAny(c.durable, ".*> \t\r\n")):
 		return fmt.Sprintf("--durable must be a name without '.', '*', '>' or whitespace; got %q", c.durable)
 	case set["messages"] && c.messages < 1:
@@ -180,7 +186,7 @@ func startBridges(ctx context.Context, cfg demoConfig, feedE, subE *engine.Engin
 	if subE != nil {
 		o := append(opts, natsbridge.WithName("eventengine demo strategy"))
 		if cfg.jetStream {
-			o = append(o, natsbridge.WithJetStream(natsbridge.JetStream{Stream: demoStream, Durable: cfg.durable, AckWait: demoAckWait}))
+			o = append(o, natsbridge.WithJetStream(natsbridge.JetStream{Stream: demoStream, Durable: cfg.durable, AckWait: demoAckWait, Checkpoint: cfg.checkpoint}))
 		}
 		b, err := natsbridge.StartStrategy(ctx, subE, cfg.nats, feedTopics, o...)
 		if err != nil {
@@ -205,9 +211,11 @@ func startBridges(ctx context.Context, cfg demoConfig, feedE, subE *engine.Engin
 
 // drained reports whether the strategy's durable consumer has nothing
 // more to deliver: no message it has not delivered, none delivered and not
-// yet acknowledged. Once the feed's end arrived, a strategy without
-// --state then knows that what it did not get was acknowledged before (by
-// an earlier run on the durable), instead of waiting out the grace period.
+// yet acknowledged (with --checkpoint: the checkpoint is at the stream's
+// last message). Once the feed's end arrived, a strategy without --state
+// then knows that what it did not get was acknowledged before (by an
+// earlier run on the durable or the checkpoint), instead of waiting out
+// the grace period.
 func (nb *bridges) drained(ctx context.Context, cfg demoConfig) bool {
 	if nb.strat == nil || !cfg.jetStream {
 		return false
@@ -217,6 +225,10 @@ func (nb *bridges) drained(ctx context.Context, cfg demoConfig) bool {
 	js, err := jetstream.New(nb.strat.Conn())
 	if err != nil {
 		return false
+	}
+	if cfg.checkpoint != "" {
+		s, err := js.Stream(ctx, demoStream)
+		return err == nil && s.CachedInfo().State.LastSeq <= nb.strat.CheckpointSeq()
 	}
 	c, err := js.Consumer(ctx, demoStream, cfg.durable)
 	if err != nil {

@@ -111,6 +111,9 @@ func TestDemoNATSFlags(t *testing.T) {
 		{[]string{"--nats", "embedded", "--state", "x"}, "--state is for --role strategy"},
 		{[]string{"--nats", "nats://127.0.0.1:4222", "--role", "strategy", "--durable", "a.b"}, `--durable must be a name without '.', '*', '>' or whitespace; got "a.b"`},
 		{[]string{"--nats", "nats://127.0.0.1:4222", "--role", "feed", "--durable", "x"}, "--durable is for --role strategy"},
+		{[]string{"--nats", "nats://127.0.0.1:4222", "--role", "strategy", "--checkpoint", "c"}, "--checkpoint is for --role strategy with --jetstream"},
+		{[]string{"--nats", "nats://127.0.0.1:4222", "--role", "strategy", "--jetstream", "--checkpoint", "c", "--durable", "d"}, "not both"},
+		{[]string{"--nats", "nats://127.0.0.1:4222", "--role", "strategy", "--jetstream", "--checkpoint", "c", "--state", "c"}, "two files"},
 		{[]string{"--messages", "0"}, "--messages must be at least 1, got 0"},
 		{[]string{"--messages", "-5"}, "--messages must be at least 1, got -5"},
 		{[]string{"--nats", "nats://127.0.0.1:4222", "--role", "strategy", "--messages", "5"}, "--messages counts the feed's messages: not for --role strategy"},
@@ -248,19 +251,25 @@ func TestDemoCrossProcess(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	t.Run("state", func(t *testing.T) { crossProcess(ctx, t, bin, true) })
-	t.Run("no state", func(t *testing.T) { crossProcess(ctx, t, bin, false) })
+	t.Run("state", func(t *testing.T) { crossProcess(ctx, t, bin, true, false) })
+	t.Run("no state", func(t *testing.T) { crossProcess(ctx, t, bin, false, false) })
+	t.Run("checkpoint", func(t *testing.T) { crossProcess(ctx, t, bin, true, true) })
+	t.Run("checkpoint no state", func(t *testing.T) { crossProcess(ctx, t, bin, false, true) })
 }
 
 // crossProcess runs a server, a feed and a strategy killed and restarted
-// as child processes of bin; withState gives the strategy --state.
-func crossProcess(ctx context.Context, t *testing.T, bin string, withState bool) {
+// as child processes of bin; withState gives the strategy --state,
+// withCheckpoint --checkpoint (instead of the durable).
+func crossProcess(ctx context.Context, t *testing.T, bin string, withState, withCheckpoint bool) {
 	url, stopServer := startServer(ctx, t, bin)
 	defer stopServer()
 	state := filepath.Join(t.TempDir(), "strategy.state")
 	strategy := []string{"demo", "--role", "strategy", "--nats", url, "--jetstream", "--json", "--symbols", "6"}
 	if withState {
 		strategy = append(strategy, "--state", state)
+	}
+	if withCheckpoint {
+		strategy = append(strategy, "--checkpoint", filepath.Join(t.TempDir(), "strategy.ckpt"))
 	}
 	const n = 10000
 
@@ -344,6 +353,12 @@ func crossProcess(ctx context.Context, t *testing.T, bin string, withState bool)
 	}
 	if s.HandledBefore != uint64(before) || s.HandledBefore+s.Received != n || s.AckedBefore != 0 {
 		t.Errorf("with --state: handled %d, before %d (the file had %d), of %d", s.Received, s.HandledBefore, before, n)
+	}
+	if withCheckpoint && (s.Skipped > 1 || s.Bridge.Duplicates != 0) {
+		// Nothing the first run took comes again, but the message its
+		// handlers had handled when it died, before the bridge's hook
+		// stored its sequence (docs/bridge.md, Checkpoint).
+		t.Errorf("with --checkpoint: %d delivered again (skipped), %d duplicates dropped by the bridge; want at most 1, 0", s.Skipped, s.Bridge.Duplicates)
 	}
 	// The state file holds every feed message once.
 	if st, err := os.Stat(state); err != nil || st.Size() != n*stateRecord {
