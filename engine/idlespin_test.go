@@ -52,3 +52,35 @@ func TestWithIOYieldInvalid(t *testing.T) {
 		t.Fatalf("WithIOYield(-1ms): err = %v, want ErrOption", err)
 	}
 }
+
+// SetParkWhenIdle makes the loop park at once, even with a spin that would
+// never end by itself, and a put wakes it.
+func TestSetParkWhenIdle(t *testing.T) {
+	e := newEngine(t, WithMaxSpin(1<<30))
+	tp := topic.MustParse("Idle.ParkAtOnce")
+	got := make(chan struct{}, 1)
+	if _, err := e.RegisterFunc(tp, func(event.Message) { got <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	if was := e.SetParkWhenIdle(true); was {
+		t.Fatal("SetParkWhenIdle: on before it was set")
+	}
+	e.Start()
+	for range 3 {
+		deadline := time.Now().Add(10 * time.Second) // bounds the test only
+		for !e.Stats().LoopParked {
+			if time.Now().After(deadline) {
+				t.Fatal("the loop did not park with SetParkWhenIdle(true)")
+			}
+			runtime.Gosched()
+		}
+		if err := e.Put(tp); err != nil {
+			t.Fatal(err)
+		}
+		<-got
+	}
+	if was := e.SetParkWhenIdle(false); !was {
+		t.Fatal("SetParkWhenIdle(false) did not report the previous setting")
+	}
+	shutdown(t, e)
+}

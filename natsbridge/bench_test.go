@@ -111,12 +111,18 @@ func BenchmarkRawPublish(b *testing.B) {
 
 // BenchmarkEndToEnd: engine A -> NATS -> engine B (core NATS), against
 // BenchmarkRawEndToEnd.
-func BenchmarkEndToEnd(b *testing.B) {
+func BenchmarkEndToEnd(b *testing.B) { benchEndToEnd(b) }
+
+// BenchmarkEndToEndSpinning is BenchmarkEndToEnd with the engines' loops
+// left spinning when idle (WithLoopSpin).
+func BenchmarkEndToEndSpinning(b *testing.B) { benchEndToEnd(b, WithLoopSpin()) }
+
+func benchEndToEnd(b *testing.B, bopts ...Option) {
 	srv := benchServer(b, false)
 	ea, eb := startEngine(b), startEngine(b)
 	pat := topic.MustParse("Bench.{x}")
-	startBridgeURL(b, ea, srv.ClientURL(), WithExport(pat))
-	bb := startBridgeURL(b, eb, srv.ClientURL(), WithExport(), WithImport(pat), WithPendingLimit(1<<20))
+	startBridgeURL(b, ea, srv.ClientURL(), append([]Option{WithExport(pat)}, bopts...)...)
+	bb := startBridgeURL(b, eb, srv.ClientURL(), append([]Option{WithExport(), WithImport(pat), WithPendingLimit(1 << 20)}, bopts...)...)
 	var d exportDone
 	eb.RegisterHandler(pat, &d)
 	tp := topic.MustParse("Bench.x")
@@ -299,21 +305,27 @@ func pace(b *testing.B, base time.Time, publish func(sent int64)) {
 }
 
 // BenchmarkLatency: one-way latency of engine A -> NATS -> engine B at
-// 100 k msgs/s, against BenchmarkRawLatency.
-func BenchmarkLatency(b *testing.B) { benchLatency(b, engine.WithIOYield(500*time.Microsecond)) }
+// 100 k msgs/s, against BenchmarkRawLatency. The bridges make the engines'
+// loops park when idle (see WithLoopSpin).
+func BenchmarkLatency(b *testing.B) { benchLatency(b, nil) }
 
-// BenchmarkLatencyNoIOYield is BenchmarkLatency with engines made without
-// engine.WithIOYield: their loops, spinning through the 10 us gaps, leave
-// no processor idle, and the NATS connections' reads wait for Go's 10 ms
-// network poll.
-func BenchmarkLatencyNoIOYield(b *testing.B) { benchLatency(b) }
+// BenchmarkLatencyIOYield is BenchmarkLatency with the engines' loops left
+// spinning (WithLoopSpin) but parking every 500 us (engine.WithIOYield).
+func BenchmarkLatencyIOYield(b *testing.B) {
+	benchLatency(b, []Option{WithLoopSpin()}, engine.WithIOYield(500*time.Microsecond))
+}
 
-func benchLatency(b *testing.B, opts ...engine.Option) {
+// BenchmarkLatencySpinning is BenchmarkLatency with the engines' loops left
+// spinning through the 10 us gaps (WithLoopSpin): they leave no processor
+// idle, and the NATS connections' reads wait for Go's 10 ms network poll.
+func BenchmarkLatencySpinning(b *testing.B) { benchLatency(b, []Option{WithLoopSpin()}) }
+
+func benchLatency(b *testing.B, bopts []Option, opts ...engine.Option) {
 	srv := benchServer(b, false)
 	ea, eb := startEngine(b, opts...), startEngine(b, opts...)
 	pat := topic.MustParse("Bench.{x}")
-	startBridgeURL(b, ea, srv.ClientURL(), WithExport(pat))
-	startBridgeURL(b, eb, srv.ClientURL(), WithExport(), WithImport(pat), WithPendingLimit(1<<20))
+	startBridgeURL(b, ea, srv.ClientURL(), append([]Option{WithExport(pat)}, bopts...)...)
+	startBridgeURL(b, eb, srv.ClientURL(), append([]Option{WithExport(), WithImport(pat), WithPendingLimit(1 << 20)}, bopts...)...)
 	base := time.Now()
 	l := newLatencies(b.N)
 	eb.RegisterFunc(pat, func(m event.Message) {

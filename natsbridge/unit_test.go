@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/eventengine/eventengine/natsbridge/natsserver"
 	"slices"
 	"strings"
 	"testing"
@@ -178,5 +179,31 @@ func TestSummary(t *testing.T) {
 	}
 	if got, want := s.String(), "core: sent 10, received 7, lost 4, duplicates dropped 1, dropped 4, pending acks 0, reconnects 1"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// Start makes the engine's loop park when idle and Shutdown puts the
+// setting back; WithLoopSpin leaves it alone.
+func TestBridgeParksLoop(t *testing.T) {
+	srv := startServer(t, natsserver.Options{})
+	for _, spin := range []bool{false, true} {
+		e := startEngine(t)
+		opts := []Option{WithoutEngineShutdown()}
+		if spin {
+			opts = append(opts, WithLoopSpin())
+		}
+		b := startBridge(t, e, srv, opts...)
+		// SetParkWhenIdle reports the setting it replaces: put it back as it was.
+		parked := e.SetParkWhenIdle(false)
+		e.SetParkWhenIdle(parked)
+		if parked == spin {
+			t.Fatalf("WithLoopSpin %v: loop parks when idle = %v after Start, want %v", spin, parked, !spin)
+		}
+		if err := b.Shutdown(ctxFor(t)); err != nil {
+			t.Fatal(err)
+		}
+		if e.SetParkWhenIdle(false) {
+			t.Fatalf("WithLoopSpin %v: the loop still parks when idle after Shutdown", spin)
+		}
 	}
 }

@@ -279,7 +279,10 @@ type Queue[T any] struct {
 	// awake is when the consumer last woke from parking (ns; see
 	// netpollEvery).
 	awake atomic.Int64
-	_     pad
+	// parkEmpty makes Consume park as soon as it finds the queue empty
+	// (SetParkWhenEmpty); read in its slow path only.
+	parkEmpty atomic.Bool
+	_         pad
 
 	mu      sync.Mutex                    // Close and Reopen
 	closeCh atomic.Pointer[chan struct{}] // closed by Close, replaced by Reopen
@@ -774,6 +777,10 @@ func (q *Queue[T]) Consume(ctx context.Context, max int, fn func(v *T, seq uint6
 			q.waited(since)
 			return n, err
 		}
+		if i == 0 && q.parkEmpty.Load() {
+			since = ticks.Nanotime()
+			break // SetParkWhenEmpty: no spin
+		}
 		if q.maxSpin > 0 && (q.idleSpin > 0 || q.ioYield > 0) {
 			now := ticks.Nanotime()
 			if since == 0 {
@@ -829,6 +836,18 @@ func (q *Queue[T]) learnGap(g int64) {
 	}
 	q.spinFor.Store(b)
 }
+
+// SetParkWhenEmpty makes a Consume that finds the queue empty park at once
+// (on) instead of spinning first (WithMaxSpin, WithIdleSpin), or restores
+// the spin (off), and returns the previous setting. It is for a consumer
+// in a process whose network I/O needs the processors: Go's scheduler
+// polls the network when a processor has nothing to run, and otherwise
+// only every 10 ms, so a consumer spinning through the gaps between items
+// delays every read of the process's connections (see WithIOYield, which
+// parks only now and then). The cost is a wake-up for the first item after
+// each gap. It may be called at any time; a Consume under way sees it at
+// its next wait. Puts are not affected.
+func (q *Queue[T]) SetParkWhenEmpty(on bool) (was bool) { return q.parkEmpty.Swap(on) }
 
 // canPut reports whether a put would not find the queue full.
 func (q *Queue[T]) canPut() bool { return q.Len() < q.Cap() || q.Closed() }

@@ -699,3 +699,39 @@ func TestTryConsumeCallbackPanicsOrExits(t *testing.T) {
 		}
 	}
 }
+
+// With SetParkWhenEmpty, a Consume parks at once on an empty queue, even one
+// whose spin would otherwise go on for good; a put wakes it, and the setting
+// can be switched back.
+func TestSetParkWhenEmpty(t *testing.T) {
+	q := mustNew[int](t, 8, WithMaxSpin(1<<30))
+	if was := q.SetParkWhenEmpty(true); was {
+		t.Fatal("SetParkWhenEmpty: was on before it was set")
+	}
+	got := make(chan int)
+	go func() {
+		var v int
+		_, err := q.Consume(context.Background(), 1, func(p *int, _ uint64) bool { v = *p; return true })
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	deadline := time.Now().Add(10 * time.Second) // bounds the test only: it parks at once
+	for {
+		if _, c := q.Waiters(); c == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Consume on an empty queue did not park with SetParkWhenEmpty(true)")
+		}
+		runtime.Gosched()
+	}
+	q.TryPut(7)
+	if v := <-got; v != 7 {
+		t.Fatalf("woken consumer got %d, want 7", v)
+	}
+	if was := q.SetParkWhenEmpty(false); !was {
+		t.Fatal("SetParkWhenEmpty(false): the previous setting was not reported as on")
+	}
+}

@@ -442,13 +442,9 @@ func isTerminal(w io.Writer) bool {
 func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (demoSummary, error) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	newEngine := func() (*engine.Engine, error) {
-		opts := []engine.Option{engine.WithCapacity(cfg.capacity), engine.WithHandlerStats(), engine.WithLogger(logger)}
-		if cfg.nats != "" {
-			// The bridges' NATS connections need a processor now and then
-			// while the loops spin (engine.WithIOYield).
-			opts = append(opts, engine.WithIOYield(500*time.Microsecond))
-		}
-		return engine.New(opts...)
+		// With --nats the bridges make the loops park when idle, so that the
+		// NATS connections get a processor (natsbridge.WithLoopSpin).
+		return engine.New(engine.WithCapacity(cfg.capacity), engine.WithHandlerStats(), engine.WithLogger(logger))
 	}
 	// feedE carries the feed, subE the subscribers, viewE the view's timer.
 	var feedE, subE *engine.Engine
