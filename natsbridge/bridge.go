@@ -209,8 +209,9 @@ type Bridge struct {
 	cfg    config
 	log    *slog.Logger
 	origin uint64
-	// patterns are the distinct export and import patterns the bridge
-	// hooks on the engine (exports first); see route.
+	// patterns are the distinct export patterns and (in JetStream mode, or
+	// when anything is exported) import patterns that the bridge hooks on
+	// the engine (exports first); see route.
 	patterns []topic.Topic
 
 	mu      sync.Mutex // lifecycle
@@ -295,8 +296,17 @@ func New(e *engine.Engine, url string, opts ...Option) (*Bridge, error) {
 			return nil, err
 		}
 	}
+	// The hooks on the import patterns are there to recognise imported
+	// messages (never exported again) and, in JetStream mode, to ack them:
+	// a core NATS bridge that exports nothing needs none, and its loop then
+	// pays no hook call and no route lookup for an imported message
+	// (BenchmarkEndToEnd).
+	hooked := append([]topic.Topic(nil), cfg.export...)
+	if cfg.js != nil || len(cfg.export) > 0 {
+		hooked = append(hooked, cfg.imports...)
+	}
 	seen := make(map[topic.Topic]bool)
-	for _, p := range append(append([]topic.Topic(nil), cfg.export...), cfg.imports...) {
+	for _, p := range hooked {
 		if !seen[p] {
 			seen[p] = true
 			b.patterns = append(b.patterns, p)
