@@ -448,6 +448,16 @@ func (b *Bridge) subscribe() error {
 func (b *Bridge) importLoop(ch <-chan *nats.Msg, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	for {
+		// A received message first, without the two-case select: a stream
+		// keeps the channel non-empty, and a one-case receive with default
+		// costs less than a select (BenchmarkEndToEnd's profile: selectgo
+		// was a tenth of the importer).
+		select {
+		case m := <-ch:
+			b.importCore(m)
+			continue
+		default:
+		}
 		select {
 		case m := <-ch:
 			b.importCore(m)

@@ -127,25 +127,36 @@ func (a *arena) boxTime(t time.Time) any {
 
 // block is the first allocation of a short message's decoding: its
 // positional arguments and the first chunks of its arena in one object, so
-// that a message of up to blockArgs arguments with a few strings and
-// scalars costs one allocation instead of one for the arguments and one per
-// kind of value (BenchmarkDecode; the bridge's BenchmarkEndToEnd). The
-// arguments slice and every value boxed from the block keep all of it
-// alive, as the separate chunks kept theirs.
+// that a message of up to 4 arguments with as many strings and scalars
+// costs one allocation instead of one for the arguments and one per kind
+// of value (BenchmarkDecode; the bridge's BenchmarkEndToEnd). A message of
+// up to 2 arguments takes the smaller block2 (80 bytes, against 160): the
+// collector's work and the allocator's grow with the bytes. The arguments
+// slice and every value boxed from a block keep all of it alive, as the
+// separate chunks kept theirs.
 type block struct {
-	args  [blockArgs]any
-	strs  [blockArgs]string
-	words [blockArgs]uint64
+	args  [4]any
+	strs  [4]string
+	words [4]uint64
 }
 
-const blockArgs = 4
+type block2 struct {
+	args  [2]any
+	strs  [2]string
+	words [2]uint64
+}
 
 // start returns the slice of n positional arguments to fill, from a block
 // whose string and scalar slots seed a (still empty) arena when n is at most
-// blockArgs.
+// 4.
 func (a *arena) start(n int) []any {
-	if n > blockArgs || a.strs != nil || a.words != nil {
+	if n > 4 || a.strs != nil || a.words != nil {
 		return make([]any, n)
+	}
+	if n <= 2 {
+		b := new(block2)
+		a.strs, a.words = b.strs[:0], b.words[:0]
+		return b.args[:n:n]
 	}
 	b := new(block)
 	a.strs, a.words = b.strs[:0], b.words[:0]

@@ -952,22 +952,27 @@ func TestJSONFromEncodingJSON(t *testing.T) {
 // the same allocation as its arguments slice (block); one value kept alone
 // must stay intact after the slice is gone and the collector has run.
 func TestDecodeBlockOutlivesArgs(t *testing.T) {
-	data, err := Binary.AppendEncode(nil, []any{"alpha", int64(1 << 40), 2.5}, map[string]any{"k": "kappa"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keep []any
-	for range 1000 {
-		args, kwargs, err := Binary.Decode(data)
+	for _, args := range [][]any{
+		{"alpha", int64(1 << 40), 2.5}, // block
+		{"alpha", int64(1 << 40)},      // block2
+	} {
+		data, err := Binary.AppendEncode(nil, args, map[string]any{"k": "kappa"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		keep = append(keep, args[0], args[1], kwargs["k"])
-	}
-	runtime.GC()
-	for i := 0; i < len(keep); i += 3 {
-		if keep[i] != "alpha" || keep[i+1] != int64(1<<40) || keep[i+2] != "kappa" {
-			t.Fatalf("value %d after GC: %#v %#v %#v", i/3, keep[i], keep[i+1], keep[i+2])
+		var keep []any
+		for range 1000 {
+			args, kwargs, err := Binary.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keep = append(keep, args[0], args[1], kwargs["k"])
+		}
+		runtime.GC()
+		for i := 0; i < len(keep); i += 3 {
+			if keep[i] != "alpha" || keep[i+1] != int64(1<<40) || keep[i+2] != "kappa" {
+				t.Fatalf("%d arguments: value %d after GC: %#v %#v %#v", len(args), i/3, keep[i], keep[i+1], keep[i+2])
+			}
 		}
 	}
 }
