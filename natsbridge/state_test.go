@@ -545,3 +545,30 @@ func TestJetStreamStateLimit(t *testing.T) {
 		t.Errorf("forgotten: %d routes, %d windows; want both", ba.routes.dropped, bb.imp.states.dropped)
 	}
 }
+
+// The one-entry memo in front of gens never answers for a key the
+// generations forgot, nor with a value that was replaced.
+func TestGensLastEntry(t *testing.T) {
+	g := newGens[string, int](1)
+	g.put("a", 1)
+	if v, ok := g.get("a"); !ok || v != 1 {
+		t.Fatalf("get(a) = %d, %v; want 1, true", v, ok)
+	}
+	g.put("b", 2)
+	g.put("c", 3) // a is forgotten: two generations of one entry hold b and c
+	if v, ok := g.get("a"); ok {
+		t.Fatalf("get(a) after two swaps = %d, true; want a miss", v)
+	}
+	g.put("a", 4)
+	g.replace("a", 5)
+	if v, ok := g.get("a"); !ok || v != 5 {
+		t.Fatalf("get(a) after replace = %d, %v; want 5, true", v, ok)
+	}
+	if v, ok := g.get("c"); !ok || v != 3 {
+		t.Fatalf("get(c) = %d, %v; want 3, true (the older generation)", v, ok)
+	}
+	g.put("d", 6) // c's move left a in the older generation; d's drops it
+	if v, ok := g.get("a"); ok {
+		t.Fatalf("get(a) after d = %d, true; want a miss", v)
+	}
+}
