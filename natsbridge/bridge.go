@@ -75,6 +75,7 @@ type config struct {
 	js          *JetStream
 	noShutdown  bool
 	loopSpin    bool // WithLoopSpin: leave the engine's idle wait as it is
+	inProcess   bool // InProcess: the connection is a pipe, not a socket
 	stateLimit  int  // entries per generation of the per-topic tables (WithStateLimit)
 }
 
@@ -196,7 +197,9 @@ func WithoutEngineShutdown() Option {
 // every NATS read of the process waits (BenchmarkLatencySpinning: p50
 // about 10 ms at 100k msgs/s, against 0.12 - 0.14 ms parked). Use it when
 // the process's network traffic does not matter and the engine's burst
-// latency does.
+// latency does. A bridge connected InProcess does not park the loop
+// either: its connection is an in-memory pipe, which the network poller
+// does not serve.
 func WithLoopSpin() Option {
 	return func(c *config) error { c.loopSpin = true; return nil }
 }
@@ -364,7 +367,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		}
 		b.jsp.Store(b.js)
 	}
-	if !b.cfg.loopSpin {
+	if !b.cfg.loopSpin && !b.cfg.inProcess {
 		b.parked, b.wasParked = true, b.e.SetParkWhenIdle(true)
 	}
 	for i, p := range b.patterns {

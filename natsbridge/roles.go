@@ -13,7 +13,11 @@ import (
 // server (natsserver.Server implements nats.InProcessConnProvider); the
 // URL given to New is then only a name.
 func InProcess(p nats.InProcessConnProvider) Option {
-	return WithNATSOptions(nats.InProcessServer(p))
+	return func(c *config) error {
+		c.natsOpts = append(c.natsOpts, nats.InProcessServer(p))
+		c.inProcess = true
+		return nil
+	}
 }
 
 // StartFeed starts the bridge of a process that publishes: every local

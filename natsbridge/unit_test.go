@@ -183,27 +183,32 @@ func TestSummary(t *testing.T) {
 }
 
 // Start makes the engine's loop park when idle and Shutdown puts the
-// setting back; WithLoopSpin leaves it alone.
+// setting back; WithLoopSpin leaves it alone, and so does a bridge
+// connected InProcess (its pipe needs no network poll).
 func TestBridgeParksLoop(t *testing.T) {
-	srv := startServer(t, natsserver.Options{})
-	for _, spin := range []bool{false, true} {
+	srv := startServer(t, natsserver.Options{Port: -1})
+	for _, c := range []struct {
+		name string
+		opts []Option
+		park bool
+	}{
+		{"socket", nil, true},
+		{"WithLoopSpin", []Option{WithLoopSpin()}, false},
+		{"InProcess", []Option{InProcess(srv)}, false},
+	} {
 		e := startEngine(t)
-		opts := []Option{WithoutEngineShutdown()}
-		if spin {
-			opts = append(opts, WithLoopSpin())
-		}
-		b := startBridge(t, e, srv, opts...)
+		b := startBridgeURL(t, e, srv.ClientURL(), append([]Option{WithoutEngineShutdown()}, c.opts...)...)
 		// SetParkWhenIdle reports the setting it replaces: put it back as it was.
 		parked := e.SetParkWhenIdle(false)
 		e.SetParkWhenIdle(parked)
-		if parked == spin {
-			t.Fatalf("WithLoopSpin %v: loop parks when idle = %v after Start, want %v", spin, parked, !spin)
+		if parked != c.park {
+			t.Fatalf("%s: loop parks when idle = %v after Start, want %v", c.name, parked, c.park)
 		}
 		if err := b.Shutdown(ctxFor(t)); err != nil {
 			t.Fatal(err)
 		}
 		if e.SetParkWhenIdle(false) {
-			t.Fatalf("WithLoopSpin %v: the loop still parks when idle after Shutdown", spin)
+			t.Fatalf("%s: the loop still parks when idle after Shutdown", c.name)
 		}
 	}
 }

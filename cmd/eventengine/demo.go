@@ -442,8 +442,9 @@ func isTerminal(w io.Writer) bool {
 func demo(ctx context.Context, cfg demoConfig, out io.Writer, terminal bool) (demoSummary, error) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	newEngine := func() (*engine.Engine, error) {
-		// With --nats the bridges make the loops park when idle, so that the
-		// NATS connections get a processor (natsbridge.WithLoopSpin).
+		// With --nats URL the bridges make the loops park when idle, so that
+		// the NATS connections' sockets are polled; with --nats embedded
+		// (an in-process pipe) they leave them spinning (natsbridge.WithLoopSpin).
 		return engine.New(engine.WithCapacity(cfg.capacity), engine.WithHandlerStats(), engine.WithLogger(logger))
 	}
 	// feedE carries the feed, subE the subscribers, viewE the view's timer.
