@@ -35,6 +35,7 @@ type importer struct {
 	inflight map[unsafe.Pointer]*inflight
 	byID     map[msgKey]*inflight // JetStream: the same, by origin and sequence
 	tail     *inflight            // JetStream.Checkpoint: the last message put, until the hook sees it
+	recent   recentRing           // the last messages the hook saw (Bridge.Delivery)
 	n        atomic.Int64         // len(inflight), read by the loop without mu
 
 	ctx    context.Context // ends the puts of a stopping importer
@@ -63,6 +64,9 @@ type inflight struct {
 	// once the hook saw it: the message's, or that of a later message
 	// that was not put (importer.skip).
 	sseq uint64
+	// stream is the message's own stream sequence with
+	// JetStream.Checkpoint (0 otherwise: see Bridge.Delivery).
+	stream uint64
 }
 
 // originState is what the importer knows of one origin.
@@ -341,7 +345,7 @@ func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream
 			args = make([]any, 0, 1) // an array of its own, to be recognised by
 		}
 		key = unsafe.Pointer(unsafe.SliceData(args))
-		f := &inflight{key: msgKey{env.origin, env.seq}, msg: msg, sseq: sseq}
+		f := &inflight{key: msgKey{env.origin, env.seq}, msg: msg, sseq: sseq, stream: sseq}
 		im.mu.Lock()
 		im.inflight[key] = f
 		if msg != nil {
@@ -395,6 +399,7 @@ func (im *importer) delivered(key unsafe.Pointer) bool {
 	f := im.forget(key)
 	var msg jetstream.Msg
 	if f != nil {
+		im.recent.add(key, f)
 		msg = f.msg
 		if f.sseq != 0 {
 			im.b.js.ckpt.store(f.sseq)

@@ -200,3 +200,45 @@ func TestJetStreamShutdownGivesUp(t *testing.T) {
 		t.Fatal("Shutdown did not return after its context ended")
 	}
 }
+
+// Delivery names an imported message (origin, sequence, stream sequence)
+// for a handler that runs before the bridge's hook and for one that runs
+// after it, and nothing for a local message.
+func TestDelivery(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	pat := mustParse(t, "D.{x}")
+	ea, eb := startEngine(t), startEngine(t)
+	feed := startBridge(t, ea, srv, WithExport(pat), WithJetStream(fastJS("")))
+	type seen struct {
+		d  Delivery
+		ok bool
+	}
+	before, after := make(chan seen, 10), make(chan seen, 10)
+	var recv *Bridge
+	eb.RegisterFunc(pat, func(m event.Message) { d, ok := recv.Delivery(m); before <- seen{d, ok} })
+	recv = startBridge(t, eb, srv, WithExport(), WithImport(pat), WithJetStream(fastJS("delivery")))
+	eb.RegisterFunc(mustParse(t, "D.>"), func(m event.Message) { d, ok := recv.Delivery(m); after <- seen{d, ok} })
+	const n = 5
+	for i := range n {
+		if err := ea.Put(mustParse(t, "D.x"), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		for _, ch := range []chan seen{before, after} {
+			var s seen
+			select {
+			case s = <-ch:
+			case <-ctx.Done():
+				t.Fatalf("message %d: no delivery", i)
+			}
+			if !s.ok || s.d.Origin != feed.Origin() || s.d.Seq != uint64(i+1) || s.d.Stream == 0 {
+				t.Fatalf("message %d: Delivery = %+v, %v; want origin %#x, sequence %d, a stream sequence", i, s.d, s.ok, feed.Origin(), i+1)
+			}
+		}
+	}
+	if _, ok := recv.Delivery(event.Message{Topic: mustParse(t, "D.x"), Args: []any{1}}); ok {
+		t.Fatal("Delivery of a local message: ok")
+	}
+}

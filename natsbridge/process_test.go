@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ func runChild(role string) int {
 	case "strategy":
 	case "checkpoint":
 		cfg = JetStream{Checkpoint: os.Getenv("NATSBRIDGE_TEST_CHECKPOINT")}
+	case "record":
+		return runRecordChild()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown role", role)
 		return 2
@@ -51,6 +54,67 @@ func runChild(role string) int {
 	// (docs/bridge.md, Checkpoint).
 	b, err := StartStrategy(ctx, e, os.Getenv("NATSBRIDGE_TEST_URL"), []topic.Topic{pat}, quiet, WithJetStream(cfg))
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	io.Copy(io.Discard, os.Stdin)
+	if err := b.Shutdown(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// runRecordChild is runChild's "record" role: a strategy with
+// JetStream.Checkpoint whose handler keeps its own record, the file
+// $NATSBRIDGE_TEST_RECORD, of what it handled: one line "id stream" per
+// message, in one write, and skips a message whose Delivery.Stream is not
+// above the last one recorded (the recipe of Bridge.Delivery). It writes
+// each id it records to stdout too.
+func runRecordChild() int {
+	path := os.Getenv("NATSBRIDGE_TEST_RECORD")
+	var last uint64
+	if data, err := os.ReadFile(path); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if f := strings.Fields(lines[len(lines)-1]); len(f) == 2 {
+			last, _ = strconv.ParseUint(f[1], 10, 64)
+		}
+	}
+	rec, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	e := engine.MustNew()
+	pat := topic.MustParse("P.>")
+	b, err := New(e, os.Getenv("NATSBRIDGE_TEST_URL"), quiet, WithImport(pat), WithExport(),
+		WithJetStream(JetStream{Checkpoint: os.Getenv("NATSBRIDGE_TEST_CHECKPOINT")}))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var line []byte
+	e.RegisterFunc(pat, func(m event.Message) {
+		d, ok := b.Delivery(m)
+		if !ok {
+			fmt.Fprintln(os.Stderr, "no Delivery for an imported message")
+			os.Exit(3)
+		}
+		if d.Stream <= last {
+			return // handled before the last crash: the record says so
+		}
+		id, _ := event.Arg[int64](m, 0)
+		line = strconv.AppendInt(line[:0], id, 10)
+		line = append(line, ' ')
+		line = strconv.AppendUint(line, d.Stream, 10)
+		line = append(line, '\n')
+		rec.Write(line) // the effect and its position, in one write
+		last = d.Stream
+		os.Stdout.Write(line)
+	})
+	e.Start()
+	ctx := context.Background()
+	if err := b.Start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -253,6 +317,97 @@ func TestCheckpointStrategyKilled(t *testing.T) {
 	t.Logf("%d processes, %d killed, handled %v messages (%d in all); %d repeated at a kill", len(runs), kills, lens(runs), total(), repeats)
 	if repeats > kills {
 		t.Errorf("%d repetitions for %d kills", repeats, kills)
+	}
+}
+
+// With the recipe of Bridge.Delivery (the handler records each message's
+// stream sequence with its effect, in one write, and skips what its record
+// already has), a strategy killed mid-stream again and again has handled
+// every message exactly once, in order: nothing lost, nothing twice, even
+// when a kill lands between a handler's return and the bridge's checkpoint.
+func TestCheckpointHandlerRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{Port: -1, JetStream: true})
+	ea := startEngine(t)
+	feed := startBridgeURL(t, ea, srv.ClientURL(), WithExport(mustParse(t, "P.>")), WithJetStream(fastJS("")))
+	dir := t.TempDir()
+	ckpt, record := filepath.Join(dir, "ckpt"), filepath.Join(dir, "record")
+	const n, kills, every = 20000, 6, 2000
+	start := func() *child {
+		return startChildEnv(t, ctx, "record", "NATSBRIDGE_TEST_URL="+srv.ClientURL(),
+			"NATSBRIDGE_TEST_CHECKPOINT="+ckpt, "NATSBRIDGE_TEST_RECORD="+record)
+	}
+	// read reads c's ids until until says stop or c ends, and returns the
+	// last one read (-1 if none).
+	read := func(c *child, until func(k int, id int64) bool) int64 {
+		lastID := int64(-1)
+		for k := 0; c.lines.Scan(); k++ {
+			f := strings.Fields(c.lines.Text())
+			id, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil || len(f) != 2 {
+				t.Fatalf("child wrote %q", c.lines.Text())
+			}
+			lastID = id
+			if until(k+1, id) {
+				break
+			}
+		}
+		return lastID
+	}
+	putErr := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := ea.Put(topic.MustParse("P.s"+strconv.Itoa(i%7)), int64(i)); err != nil {
+				putErr <- err
+				return
+			}
+		}
+		putErr <- nil
+	}()
+	c := start()
+	for range kills {
+		read(c, func(k int, _ int64) bool { return k >= every })
+		c.cmd.Process.Kill()
+		read(c, func(int, int64) bool { return false })
+		c.cmd.Wait()
+		c = start()
+	}
+	read(c, func(_ int, id int64) bool { return id == n-1 })
+	c.stdin.Close()
+	read(c, func(int, int64) bool { return false })
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("last process: %v", err)
+	}
+	if err := <-putErr; err != nil {
+		t.Fatal(err)
+	}
+	shutdownAll(t, ctx, feed)
+
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, prevStream := int64(0), uint64(0)
+	for i, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Fields(l)
+		id, err1 := strconv.ParseInt(f[0], 10, 64)
+		stream, err2 := strconv.ParseUint(f[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("record line %d: %q", i, l)
+		}
+		if id != next {
+			t.Fatalf("record line %d: message %d, want %d (a loss, a copy or a reordering)", i, id, next)
+		}
+		if stream <= prevStream {
+			t.Fatalf("record line %d: stream sequence %d after %d", i, stream, prevStream)
+		}
+		next, prevStream = next+1, stream
+	}
+	if next != n {
+		t.Fatalf("the record holds messages 0 to %d of %d", next-1, n)
 	}
 }
 

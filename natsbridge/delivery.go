@@ -1,0 +1,88 @@
+package natsbridge
+
+import (
+	"unsafe"
+
+	"github.com/eventengine/eventengine/event"
+)
+
+// Delivery is what the bridge knows of an imported message (see
+// Bridge.Delivery).
+type Delivery struct {
+	// Origin is the sending bridge's origin id (WithOrigin), Seq the
+	// origin's sequence of the message: together they name the message
+	// among everything every bridge ever exported.
+	Origin, Seq uint64
+	// Stream is the message's sequence in the JetStream stream (JetStream
+	// mode; 0 in core NATS mode). It grows with every message the stream
+	// stores, so a handler that keeps the Stream of the last message it
+	// handled, in the same write as what it did with it, knows which
+	// messages a new process must not handle again.
+	Stream uint64
+}
+
+// Delivery returns what the bridge knows of m, a message it imported, while
+// a handler of m runs; false for a local message, or in core NATS mode for a
+// message whose topic no export pattern matches (the bridge then does not
+// track it).
+//
+// It is the handler's half of exactly once across a crash: with
+// JetStream.Checkpoint a process killed right after a handler returned, and
+// before the bridge's hook stored the message's sequence, gets that one
+// message again when it starts (docs/bridge.md, Checkpoint). A handler that
+// records Delivery.Stream with its own effect, in one write, and skips a
+// message whose Stream is not above the last it recorded, handles every
+// message once (TestCheckpointHandlerRecord).
+func (b *Bridge) Delivery(m event.Message) (Delivery, bool) {
+	key := unsafe.Pointer(unsafe.SliceData(m.Args))
+	if key == nil {
+		return Delivery{}, false
+	}
+	im := &b.imp
+	im.mu.Lock()
+	f := im.inflight[key]
+	if f == nil {
+		f = im.recent.find(key)
+	}
+	im.mu.Unlock()
+	if f == nil {
+		return Delivery{}, false
+	}
+	d := Delivery{Origin: f.key.origin, Seq: f.key.seq, Stream: f.stream}
+	if d.Stream == 0 && f.msg != nil {
+		if md, err := f.msg.Metadata(); err == nil {
+			d.Stream = md.Sequence.Stream
+		}
+	}
+	return d, true
+}
+
+// recentRing holds the last messages the bridge's hook saw, so that
+// Delivery answers for a handler that runs after the hook (one registered
+// on the same pattern after Start, or on a pattern hooked later). Its keys
+// keep their Args arrays allocated (an unsafe.Pointer is a reference the
+// collector follows), so an address in the ring cannot name another
+// message meanwhile. Guarded by importer.mu.
+type recentRing struct {
+	keys    [recentSize]unsafe.Pointer
+	entries [recentSize]*inflight
+	next    int
+}
+
+// recentSize is more than the hooks of one message, the only ones that can
+// run between the bridge's hook and a handler asking about that message.
+const recentSize = 64
+
+func (r *recentRing) add(key unsafe.Pointer, f *inflight) {
+	r.keys[r.next], r.entries[r.next] = key, f
+	r.next = (r.next + 1) % recentSize
+}
+
+func (r *recentRing) find(key unsafe.Pointer) *inflight {
+	for i := range r.keys {
+		if r.keys[i] == key {
+			return r.entries[i]
+		}
+	}
+	return nil
+}
