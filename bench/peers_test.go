@@ -277,3 +277,36 @@ func TestEngineProducersKeepTheirOrder(t *testing.T) {
 		t.Fatalf("%d out of order, error %q", r.OutOfOrder, r.Error)
 	}
 }
+
+// recording is a channel that notes its name each time a run opens it.
+type recording struct {
+	scenario.Channel
+	name string
+	log  *[]string
+}
+
+func (r recording) Name() string { return r.name }
+func (r recording) Open(s scenario.Scenario, deliver scenario.Deliver) (scenario.Pipe, error) {
+	*r.log = append(*r.log, r.name)
+	return r.Channel.Open(s, deliver)
+}
+
+// The measured runs of a scenario are interleaved across the systems
+// (A B A B A B), not each system's repeats in a row, and a system that
+// fails stops being run while the others go on.
+func TestRunInterleavesSystems(t *testing.T) {
+	var log []string
+	c := Config{Messages: 1000, Repeats: 3, Timeout: time.Second, // the wait that tells lossy lost a message
+		Systems:   []scenario.System{recording{name: "A", log: &log}, recording{name: "B", log: &log}, lossy{}},
+		Scenarios: scenario.Standard()[:1]}
+	results := c.Run(io.Discard)
+	if got, want := strings.Join(log, " "), "A B A B A B"; got != want {
+		t.Fatalf("runs opened in the order %q, want %q", got, want)
+	}
+	if len(results) != 3 || results[0].Repeats != 3 || results[1].Repeats != 3 {
+		t.Fatalf("results %+v: want 3 repeats each of A and B", results)
+	}
+	if !results[2].Failed() || results[2].Repeats != 1 {
+		t.Fatalf("lossy: %+v, want a failure after its first run", results[2])
+	}
+}

@@ -149,7 +149,7 @@ func WriteMarkdown(w io.Writer, r Report) {
 	fmt.Fprintf(w, "# Peer benchmark results\n\n")
 	fmt.Fprintf(w, "%s, %s mode, %.0f s; %s %s, %s (%d CPUs, GOMAXPROCS=%d); commit %s; load average %s before, %s after.\n",
 		m.Date, m.Mode, m.Seconds, m.Go, m.OS, m.CPU, m.NumCPU, m.GOMAXPROCS, orDash(m.Commit), orDash(m.LoadStart), orDash(m.LoadEnd))
-	fmt.Fprintf(w, "Each result is the median of %d runs (by msgs/s; by p99 for latency), after a pilot run. ", m.Repeats)
+	fmt.Fprintf(w, "Each result is the median of %d runs (by msgs/s; by p99 for latency), after a pilot run; the runs of a scenario are interleaved across the systems (A B C ... A B C ...). ", m.Repeats)
 	fmt.Fprintf(w, "Throughput runs: up to %d messages, fewer for a slow system (about %s per run); "+
 		"latency: %s at the paced rate, publish → handler. Messages/s counts published messages, each delivered to every subscriber "+
 		"(10 deliveries per message in the fan-out). Every delivery is counted.\n\n", m.Messages, m.Budget, m.Paced)

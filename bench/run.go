@@ -89,8 +89,67 @@ func (c Config) count(s scenario.Scenario, pilot scenario.Result) int64 {
 // Repeats measured runs, of which it returns the median. A failed run,
 // pilot or measured, is the result.
 func (c Config) RunOne(sys scenario.System, s scenario.Scenario) Result {
-	var ooo atomic.Int64
-	checked := orderCheck{System: sys, outOfOrder: &ooo}
+	return c.runScenario([]scenario.System{sys}, s)[0]
+}
+
+// trial is one system's progress through a scenario (see runScenario).
+type trial struct {
+	checked    orderCheck
+	ooo        *atomic.Int64
+	n          int64
+	runs       []scenario.Result
+	outOfOrder int64
+	end        *Result // set once the system is done: n/a, or failed
+}
+
+// runScenario runs scenario s on every system: each system's pilot runs,
+// then the measured runs interleaved, one of each system in turn for
+// Repeats rounds (A B C A B C ...), so that whatever else the machine does
+// at a moment falls on every system alike (the VM's own speed changes while
+// it runs: docs/benchmarks.md, "Two speeds with one producer"). It returns
+// one Result per system, in order.
+func (c Config) runScenario(systems []scenario.System, s scenario.Scenario) []Result {
+	key := func(r scenario.Result) float64 { return r.MsgsPerSec }
+	if s.PacedRate > 0 {
+		key = func(r scenario.Result) float64 { return r.P99 }
+	}
+	trials := make([]trial, len(systems))
+	for i, sys := range systems {
+		trials[i] = c.pilot(sys, s)
+	}
+	for range max(1, c.Repeats) {
+		for i := range trials {
+			t := &trials[i]
+			if t.end != nil {
+				continue
+			}
+			r := scenario.Run(t.checked, s, t.n, c.Timeout)
+			t.outOfOrder += t.ooo.Load()
+			if r.Error != "" {
+				t.end = &Result{Result: r, OutOfOrder: t.outOfOrder, Repeats: len(t.runs) + 1}
+				continue
+			}
+			t.runs = append(t.runs, r)
+		}
+	}
+	out := make([]Result, len(trials))
+	for i, t := range trials {
+		if t.end != nil {
+			out[i] = *t.end
+			continue
+		}
+		runs := t.runs
+		slices.SortFunc(runs, func(a, b scenario.Result) int { return cmp.Compare(key(a), key(b)) })
+		out[i] = Result{Result: runs[len(runs)/2], OutOfOrder: t.outOfOrder, Repeats: len(runs),
+			Min: key(runs[0]), Max: key(runs[len(runs)-1])}
+	}
+	return out
+}
+
+// pilot makes sys's pilot runs of s and sizes its measured runs.
+func (c Config) pilot(sys scenario.System, s scenario.Scenario) trial {
+	ooo := new(atomic.Int64)
+	t := trial{checked: orderCheck{System: sys, outOfOrder: ooo}, ooo: ooo}
 	// The pilot grows fourfold until it takes an eighth of the budget, so
 	// that it outgrows every queue (a run that fits in a system's buffer
 	// says nothing about its steady rate) without taking long itself.
@@ -100,40 +159,34 @@ func (c Config) RunOne(sys scenario.System, s scenario.Scenario) Result {
 	}
 	var pilot scenario.Result
 	for c.Budget > 0 {
-		pilot = scenario.Run(checked, s, pilotN, c.Timeout)
+		pilot = scenario.Run(t.checked, s, pilotN, c.Timeout)
 		if pilot.NA != "" || pilot.Error != "" {
 			if pilot.Error != "" {
 				pilot.Error = "pilot run: " + pilot.Error
 			}
-			return Result{Result: pilot, OutOfOrder: ooo.Load()}
+			t.end = &Result{Result: pilot, OutOfOrder: ooo.Load()}
+			return t
 		}
 		if s.PacedRate > 0 || pilot.Seconds >= c.Budget.Seconds()/8 || pilotN*4 > c.Messages {
 			break
 		}
 		pilotN *= 4
 	}
-	n := c.count(s, pilot)
-	key := func(r scenario.Result) float64 { return r.MsgsPerSec }
-	if s.PacedRate > 0 {
-		key = func(r scenario.Result) float64 { return r.P99 }
-	}
-	var runs []scenario.Result
-	var outOfOrder int64
-	for range max(1, c.Repeats) {
-		r := scenario.Run(checked, s, n, c.Timeout)
-		outOfOrder += ooo.Load()
-		if r.Error != "" {
-			return Result{Result: r, OutOfOrder: outOfOrder, Repeats: len(runs) + 1}
+	if c.Budget <= 0 {
+		// No pilot: a system that cannot run s says so at its first run.
+		if ok, why := sys.Supports(s); !ok {
+			t.end = &Result{Result: scenario.Result{System: sys.Name(), Scenario: s.Name, NA: why}}
+			return t
 		}
-		runs = append(runs, r)
 	}
-	slices.SortFunc(runs, func(a, b scenario.Result) int { return cmp.Compare(key(a), key(b)) })
-	return Result{Result: runs[len(runs)/2], OutOfOrder: outOfOrder, Repeats: len(runs),
-		Min: key(runs[0]), Max: key(runs[len(runs)-1])}
+	t.n = c.count(s, pilot)
+	return t
 }
 
-// Run runs every scenario on every system, writing one progress line per
-// run to progress (scenario, system, time since the start, outcome).
+// Run runs every scenario on every system, the systems' measured runs of a
+// scenario interleaved (see runScenario), and writes one progress line per
+// scenario and system to progress (scenario, system, time since the start,
+// outcome) once the scenario is done.
 func (c Config) Run(progress io.Writer) []Result {
 	systems, scenarios := c.Systems, c.Scenarios
 	if systems == nil {
@@ -145,21 +198,18 @@ func (c Config) Run(progress io.Writer) []Result {
 	start := time.Now()
 	var results []Result
 	for _, s := range scenarios {
-		for _, sys := range systems {
-			fmt.Fprintf(progress, "[%6.1fs] %-29s %-34s ", time.Since(start).Seconds(), s.Name, sys.Name())
-			t0 := time.Now()
-			r := c.RunOne(sys, s)
-			took := time.Since(t0).Seconds()
+		for _, r := range c.runScenario(systems, s) {
+			fmt.Fprintf(progress, "[%6.1fs] %-29s %-34s ", time.Since(start).Seconds(), s.Name, r.System)
 			switch {
 			case r.NA != "":
 				fmt.Fprintf(progress, "n/a: %s\n", r.NA)
 			case r.Failed():
-				fmt.Fprintf(progress, "FAILED: %s (%.1fs)\n", r.Error, took)
+				fmt.Fprintf(progress, "FAILED: %s\n", r.Error)
 			case r.P50 > 0:
-				fmt.Fprintf(progress, "p50 %s  p99 %s  p99.9 %s  (%d msgs%s, %.1fs)\n",
-					micros(r.P50), micros(r.P99), micros(r.P999), r.Messages, spread(r, micros), took)
+				fmt.Fprintf(progress, "p50 %s  p99 %s  p99.9 %s  (%d msgs%s)\n",
+					micros(r.P50), micros(r.P99), micros(r.P999), r.Messages, spread(r, micros))
 			default:
-				fmt.Fprintf(progress, "%9s msgs/s  (%d msgs%s, %.1fs)\n", human(r.MsgsPerSec), r.Messages, spread(r, human), took)
+				fmt.Fprintf(progress, "%9s msgs/s  (%d msgs%s)\n", human(r.MsgsPerSec), r.Messages, spread(r, human))
 			}
 			results = append(results, r)
 		}
