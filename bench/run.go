@@ -153,9 +153,10 @@ func (c Config) runScenario(systems []scenario.System, s scenario.Scenario) []Re
 // idle, the count before the scenario: a system whose Close returns before
 // its goroutines end (an embedded server shutting down, a library's
 // workers) would otherwise take processors from the system run after it,
-// which interleaving made a neighbour of every system (the engine's
-// wildcard runs after NATS's took 5.5 - 8.8 M msgs/s, against 14.6 -
-// 17.1 M when its runs followed each other).
+// and interleaving makes every system a neighbour of every other. (The one
+// slow scenario of the first interleaved runs, the engine's wildcard runs,
+// turned out to be the host's placement instead: their line round trip was
+// 480 - 495 ns, against 144 - 180 ns for the others; docs/benchmarks.md.)
 func settle(idle int) {
 	deadline := time.Now().Add(settleWait)
 	for runtime.NumGoroutine() > idle && time.Now().Before(deadline) {
