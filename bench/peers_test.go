@@ -172,7 +172,7 @@ func TestReports(t *testing.T) {
 		"| Go channel (baseline) | 10.00 M | n/a | 1.5 µs | 25 µs | 2.00 ms | 0.00 | kept |",
 		"| one | eventengine | 10 | 5.00 M | 0.50× |",
 		"3 out of order",
-		"| 10.00 M | 1.00× | 0.00 |  |  |  | 9.00 M – 11.00 M | kept |",
+		"| 10.00 M | 1.00× | 0.00 |  |  |  | 9.00 M – 11.00 M |  | kept |",
 		"**FAILED**: lost / one",
 		"- Go channel (baseline), wild: no topics.",
 		"## Failures",

@@ -202,14 +202,14 @@ func WriteMarkdown(w io.Writer, r Report) {
 	}
 
 	fmt.Fprintf(w, "\n## All runs\n\n")
-	fmt.Fprintln(w, "| scenario | system | messages | msgs/s | vs channel | allocs/msg | p50 | p99 | p99.9 | range of runs | order |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| scenario | system | messages | msgs/s | vs channel | allocs/msg | p50 | p99 | p99.9 | range of runs | line round trip | order |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, res := range r.Results {
 		switch {
 		case res.NA != "":
-			fmt.Fprintf(w, "| %s | %s | | n/a | | | | | | | |\n", res.Scenario, res.System)
+			fmt.Fprintf(w, "| %s | %s | | n/a | | | | | | | | |\n", res.Scenario, res.System)
 		case res.Failed():
-			fmt.Fprintf(w, "| %s | %s | %d | **FAILED**: %s | | | | | | | |\n", res.Scenario, res.System, res.Messages,
+			fmt.Fprintf(w, "| %s | %s | %d | **FAILED**: %s | | | | | | | | |\n", res.Scenario, res.System, res.Messages,
 				strings.ReplaceAll(res.Error, "|", "/"))
 		default:
 			ratio := "" // none for the paced scenario, whose rate is set
@@ -222,8 +222,12 @@ func WriteMarkdown(w io.Writer, r Report) {
 			} else if res.Repeats > 1 {
 				rng = fmt.Sprintf("%s – %s", human(res.Min), human(res.Max))
 			}
-			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f | %s | %s | %s | %s | %s |\n", res.Scenario, res.System, res.Messages,
-				human(res.MsgsPerSec), ratio, res.AllocsPerOp, micros(res.P50), micros(res.P99), micros(res.P999), rng, order(res))
+			trip := "" // before the median run: where the host had put the two threads (scenario.LineRoundTrip)
+			if res.LineRoundTrip > 0 {
+				trip = fmt.Sprintf("%.0f ns", res.LineRoundTrip)
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %.2f | %s | %s | %s | %s | %s | %s |\n", res.Scenario, res.System, res.Messages,
+				human(res.MsgsPerSec), ratio, res.AllocsPerOp, micros(res.P50), micros(res.P99), micros(res.P999), rng, trip, order(res))
 		}
 	}
 
