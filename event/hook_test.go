@@ -481,6 +481,24 @@ func BenchmarkTrigger1(b *testing.B) { benchTrigger(b, 1, false) }
 
 func BenchmarkTrigger10(b *testing.B) { benchTrigger(b, 10, false) }
 
+// BenchmarkTrigger10Funcs is BenchmarkTrigger10 with HandlerFuncs, what
+// RegisterFunc and Subscribe register.
+func BenchmarkTrigger10Funcs(b *testing.B) {
+	h := NewHook(testTopic)
+	var n int
+	for range 10 {
+		h.Add(HandlerFunc(func(Message) { n++ }))
+	}
+	m := Message{Topic: testTopic}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Trigger(m)
+	}
+	if n == 0 {
+		b.Fatal("no handler called")
+	}
+}
+
 func BenchmarkTriggerStats1(b *testing.B) { benchTrigger(b, 1, true) }
 
 func BenchmarkTriggerStats10(b *testing.B) { benchTrigger(b, 10, true) }

@@ -44,6 +44,12 @@ func (h *Hook) Trigger(m Message) {
 			h.stopped(s, i, &m, nil, 0, recover())
 		}
 	}()
+	if funcs := s.funcs; funcs != nil {
+		for ; i < len(funcs); i++ {
+			funcs[i](m)
+		}
+		return
+	}
 	for fns := s.fns; i < len(fns); i++ {
 		fns[i].Handle(m)
 	}
@@ -102,6 +108,12 @@ func (h *Hook) run(s *snapshot, i int, m *Message, t *tally) {
 			e := s.entries[next]
 			e.fn.Handle(*m)
 			t0 = e.account(h, t, t0)
+		}
+		return
+	}
+	if funcs := s.funcs; funcs != nil {
+		for ; next < len(funcs); next++ {
+			funcs[next](*m)
 		}
 		return
 	}
