@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -118,14 +117,12 @@ func (c Config) runScenario(systems []scenario.System, s scenario.Scenario) []Re
 	for i, sys := range systems {
 		trials[i] = c.pilot(sys, s)
 	}
-	idle := runtime.NumGoroutine()
 	for range max(1, c.Repeats) {
 		for i := range trials {
 			t := &trials[i]
 			if t.end != nil {
 				continue
 			}
-			settle(idle)
 			r := scenario.Run(t.checked, s, t.n, c.Timeout)
 			t.outOfOrder += t.ooo.Load()
 			if r.Error != "" {
@@ -148,24 +145,6 @@ func (c Config) runScenario(systems []scenario.System, s scenario.Scenario) []Re
 	}
 	return out
 }
-
-// settle waits, for at most settleWait, until no more goroutines run than
-// idle, the count before the scenario: a system whose Close returns before
-// its goroutines end (an embedded server shutting down, a library's
-// workers) would otherwise take processors from the system run after it,
-// and interleaving makes every system a neighbour of every other. (The one
-// slow scenario of the first interleaved runs, the engine's wildcard runs,
-// turned out to be the host's placement instead: their line round trip was
-// 480 - 495 ns, against 144 - 180 ns for the others; docs/benchmarks.md.)
-func settle(idle int) {
-	deadline := time.Now().Add(settleWait)
-	for runtime.NumGoroutine() > idle && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond) // polling a count the runtime does not signal; bounded above
-	}
-}
-
-// settleWait bounds settle.
-const settleWait = 2 * time.Second
 
 // pilot makes sys's pilot runs of s and sizes its measured runs.
 func (c Config) pilot(sys scenario.System, s scenario.Scenario) trial {

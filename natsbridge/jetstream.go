@@ -420,17 +420,25 @@ func (s *jsState) consume(ctx context.Context, b *Bridge) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: consumer %s on stream %s: %w", s.cfg.Durable, s.cfg.Stream, err)
 	}
-	cc, err := cons.Consume(s.onDelivery,
-		jetstream.PullMaxMessages(min(s.cfg.MaxAckPending, 1024)),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			b.st.asyncErrors.Add(1)
-			b.log.Debug("natsbridge: consumer", "err", err)
-		}))
+	cc, err := cons.Consume(s.onDelivery, s.consumeOpts("consumer")...)
 	if err != nil {
 		return fmt.Errorf("natsbridge: consume %s: %w", s.cfg.Durable, err)
 	}
 	s.cc = cc
 	return nil
+}
+
+// consumeOpts are the options of a consumer's Consume: its batch, and
+// its errors counted and logged (what names the consumer in the log).
+func (s *jsState) consumeOpts(what string) []jetstream.PullConsumeOpt {
+	b := s.b
+	return []jetstream.PullConsumeOpt{
+		jetstream.PullMaxMessages(min(s.cfg.MaxAckPending, 1024)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			b.st.asyncErrors.Add(1)
+			b.log.Debug("natsbridge: "+what, "err", err)
+		}),
+	}
 }
 
 // onDelivery receives one message of the durable consumer. A message is

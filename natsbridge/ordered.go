@@ -33,7 +33,6 @@ import (
 // consumeOrdered opens the checkpoint and starts the ordered consumer of
 // filters (minimal and sorted) after its sequence.
 func (s *jsState) consumeOrdered(ctx context.Context, filters []string) error {
-	b := s.b
 	id := ckptIdentity{stream: s.cfg.Stream, filters: slices.Clone(filters)}
 	var last uint64
 	if s.info != nil {
@@ -64,12 +63,7 @@ func (s *jsState) consumeOrdered(ctx context.Context, filters []string) error {
 	if err != nil {
 		return fmt.Errorf("natsbridge: ordered consumer on stream %s from sequence %d: %w", s.cfg.Stream, s.last+1, err)
 	}
-	cc, err := cons.Consume(s.onOrdered,
-		jetstream.PullMaxMessages(min(s.cfg.MaxAckPending, 1024)),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			b.st.asyncErrors.Add(1)
-			b.log.Debug("natsbridge: ordered consumer", "err", err)
-		}))
+	cc, err := cons.Consume(s.onOrdered, s.consumeOpts("ordered consumer")...)
 	if err != nil {
 		return fmt.Errorf("natsbridge: consume stream %s from sequence %d: %w", s.cfg.Stream, s.last+1, err)
 	}

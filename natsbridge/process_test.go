@@ -53,6 +53,12 @@ func runChild(role string) int {
 	// The handler is registered before the bridge's hook: it runs first
 	// (docs/bridge.md, Checkpoint).
 	b, err := StartStrategy(ctx, e, os.Getenv("NATSBRIDGE_TEST_URL"), []topic.Topic{pat}, quiet, WithJetStream(cfg))
+	return serveChild(ctx, b, err)
+}
+
+// serveChild runs a child's started bridge b (err: its start failed) until
+// stdin closes, then shuts it down; it returns the exit status.
+func serveChild(ctx context.Context, b *Bridge, err error) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -114,16 +120,7 @@ func runRecordChild() int {
 	})
 	e.Start()
 	ctx := context.Background()
-	if err := b.Start(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	io.Copy(io.Discard, os.Stdin)
-	if err := b.Shutdown(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return serveChild(ctx, b, b.Start(ctx))
 }
 
 // child is a running strategy process.

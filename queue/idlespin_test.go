@@ -61,16 +61,7 @@ func TestIdleSpinStillParks(t *testing.T) {
 		}
 		got <- v
 	}()
-	deadline := time.Now().Add(10 * time.Second) // far above the 2 ms spin: bounds the test only
-	for {
-		if _, c := q.Waiters(); c == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("consumer never parked")
-		}
-		runtime.Gosched()
-	}
+	waitConsumerParked(t, q, "consumer never parked") // far above the 2 ms spin
 	q.TryPut(7)
 	if v := <-got; v != 7 {
 		t.Fatalf("got %d", v)
@@ -148,5 +139,22 @@ func TestIOYieldParksAtOnce(t *testing.T) {
 func TestWithIOYieldInvalid(t *testing.T) {
 	if _, err := New[int](8, WithIOYield(-time.Nanosecond)); !errors.Is(err, ErrOption) {
 		t.Fatalf("WithIOYield(-1ns): err = %v, want ErrOption", err)
+	}
+}
+
+// waitConsumerParked waits until one consumer of q is parked, failing with
+// msg after 10 s (a bound on the test only: the waits tested are far
+// shorter).
+func waitConsumerParked[T any](t *testing.T, q *Queue[T], msg string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, c := q.Waiters(); c == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		runtime.Gosched()
 	}
 }

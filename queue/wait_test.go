@@ -717,16 +717,7 @@ func TestSetParkWhenEmpty(t *testing.T) {
 		}
 		got <- v
 	}()
-	deadline := time.Now().Add(10 * time.Second) // bounds the test only: it parks at once
-	for {
-		if _, c := q.Waiters(); c == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Consume on an empty queue did not park with SetParkWhenEmpty(true)")
-		}
-		runtime.Gosched()
-	}
+	waitConsumerParked(t, q, "Consume on an empty queue did not park with SetParkWhenEmpty(true)")
 	q.TryPut(7)
 	if v := <-got; v != 7 {
 		t.Fatalf("woken consumer got %d, want 7", v)
