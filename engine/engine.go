@@ -233,10 +233,11 @@ func WithIOYield(d time.Duration) Option {
 // time (see queue.Queue.SetParkWhenEmpty). Go's scheduler polls the network
 // when a processor has nothing to run, and otherwise only every 10 ms: a
 // loop that spins through the gaps between messages delays every network
-// read of its process. natsbridge turns it on for a bridged engine: two
-// bridged engines fed at 100k msgs/s then have a p50 of about the raw
-// connections' (0.12 - 0.14 ms against 0.14 - 0.19 ms; 0.9 ms with
-// WithIOYield(500us), 10 ms with neither: natsbridge BenchmarkLatency*).
+// read of its process. natsbridge turns it on for an engine bridged over a
+// socket: two bridged engines fed at 100k msgs/s then deliver with about
+// the raw connections' p50, several times better than with WithIOYield
+// (natsbridge BenchmarkLatency, BenchmarkLatencyIOYield,
+// BenchmarkRawLatency; figures in docs/benchmarks.md).
 // The cost is a wake-up, some tens of microseconds, for the first message
 // after each gap, and no CPU while idle.
 func (e *Engine) SetParkWhenIdle(on bool) (was bool) { return e.q.SetParkWhenEmpty(on) }

@@ -194,8 +194,9 @@ func WithoutEngineShutdown() Option {
 // soon as it finds the queue empty (engine.Engine.SetParkWhenIdle), and
 // Shutdown restores the setting: a loop that spins leaves no processor
 // idle, and Go's scheduler then polls the network only every 10 ms, so
-// every NATS read of the process waits (BenchmarkLatencySpinning: p50
-// about 10 ms at 100k msgs/s, against 0.12 - 0.14 ms parked). Use it when
+// every NATS read of the process waits up to that long
+// (BenchmarkLatencySpinning against BenchmarkLatency; figures in
+// docs/benchmarks.md). Use it when
 // the process's network traffic does not matter and the engine's burst
 // latency does. A bridge connected InProcess does not park the loop
 // either: its connection is an in-memory pipe, which the network poller
