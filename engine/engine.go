@@ -456,9 +456,20 @@ type Engine struct {
 	// handHooks its hooks and handAt the index of the hook it is in, so
 	// that the hooks after one whose handler called runtime.Goexit still
 	// get it (see dispatch, loopExited). Loop-owned.
+	// handing says the loop keeps a message in hand (hand, handHooks,
+	// handAt), handAfter that the AfterDelivery hook comes after its
+	// hooks (index len(handHooks)).
 	hand      event.Message
 	handHooks []*event.Hook
 	handAt    int
+	handing   bool
+	handAfter bool
+
+	// after holds the AfterDelivery functions, made on first use;
+	// afterOn says it has any (read by the loop once a message).
+	afterMu sync.Mutex
+	after   atomic.Pointer[event.Hook]
+	afterOn atomic.Bool
 
 	timers timers
 }
@@ -646,7 +657,7 @@ func (e *Engine) loop(r *run, resume bool) {
 			e.loopExited(r)
 		}
 	}()
-	if resume && e.handHooks != nil {
+	if resume && e.handing {
 		e.dispatchFrom(e.handAt + 1)
 	}
 	e.drive(r)
@@ -729,7 +740,7 @@ func (e *Engine) deliver(it *item, seq uint64) bool {
 	if m.Topic != c.lastTopic || e.reg.gen.Load() != c.gen {
 		hooks = e.route(m.Topic)
 	}
-	if len(hooks) > 1 {
+	if len(hooks) > 1 || e.afterOn.Load() {
 		e.dispatch(m, hooks)
 	} else {
 		for _, h := range hooks { // dispatch's case of one hook (or none)
@@ -748,22 +759,30 @@ func (e *Engine) deliver(it *item, seq uint64) bool {
 // one hook there is nothing to keep: the hook gives m to the handlers
 // after the one that exited itself. Keeping costs a few nanoseconds a
 // message (BenchmarkDeliver), so the common case of one hook does not.
+// With AfterDelivery functions it keeps m whatever the number of hooks,
+// so that they run after the hooks even when a handler ended the loop's
+// goroutine.
 func (e *Engine) dispatch(m event.Message, hooks []*event.Hook) {
-	if len(hooks) == 1 {
+	after := e.afterOn.Load()
+	if len(hooks) == 1 && !after {
 		hooks[0].Trigger(m)
 		return
 	}
-	e.hand, e.handHooks = m, hooks
+	e.hand, e.handHooks, e.handing, e.handAfter = m, hooks, true, after
 	e.dispatchFrom(0)
 }
 
 // dispatchFrom triggers the kept hooks from index i on with the kept
-// message, then forgets them.
+// message, then the AfterDelivery hook if it is kept (index
+// len(handHooks)), then forgets them.
 func (e *Engine) dispatchFrom(i int) {
 	for e.handAt = i; e.handAt < len(e.handHooks); e.handAt++ {
 		e.handHooks[e.handAt].Trigger(e.hand)
 	}
-	e.hand, e.handHooks = event.Message{}, nil
+	if e.handAfter && e.handAt == len(e.handHooks) {
+		e.afterHook().Trigger(e.hand)
+	}
+	e.hand, e.handHooks, e.handing, e.handAfter = event.Message{}, nil, false, false
 }
 
 // loopExited runs when the loop's goroutine ends in the middle of the
