@@ -413,3 +413,36 @@ func ExampleEngine_Put_followUps() {
 	// 4 Order.Fill 2
 	// follow-ups kept beside the queue: 3
 }
+
+// Acknowledging a message once every handler is done with it, as the NATS
+// bridge acks a JetStream message: the function runs after all of the
+// message's hooks, whenever their handlers were registered, and after a
+// handler that panicked.
+func ExampleEngine_AfterDelivery() {
+	e := engine.MustNew(engine.WithLogger(slog.New(slog.DiscardHandler)))
+	remove, err := e.AfterDelivery(func(m event.Message) {
+		fmt.Println("done with", m.Seq, m.Topic)
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer remove()
+	e.Subscribe("Orders.{side}", func(m event.Message) { fmt.Println("wildcard", m.Seq) })
+	e.Subscribe("Orders.Buy", func(m event.Message) {
+		fmt.Println("exact", m.Seq)
+		if m.Seq == 2 {
+			panic("a failing handler")
+		}
+	})
+	e.Start()
+	e.Send("Orders.Buy")
+	e.Send("Orders.Buy")
+	e.Shutdown(context.Background())
+	// Output:
+	// exact 1
+	// wildcard 1
+	// done with 1 Orders.Buy
+	// exact 2
+	// wildcard 2
+	// done with 2 Orders.Buy
+}

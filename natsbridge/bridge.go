@@ -224,6 +224,7 @@ type Bridge struct {
 	nc      *nats.Conn
 	ncp     atomic.Pointer[nats.Conn] // nc, for Conn
 	hookIDs []event.ID
+	unafter func() // removes afterDelivery (JetStream imports)
 	// parked says that Start made the engine's loop park when idle, and
 	// wasParked what it was before (restored by Shutdown).
 	parked, wasParked bool
@@ -378,6 +379,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		}
 		b.hookIDs = append(b.hookIDs, id)
 	}
+	if b.js != nil && len(b.cfg.imports) > 0 {
+		if b.unafter, err = b.e.AfterDelivery(b.afterDelivery); err != nil {
+			return fmt.Errorf("natsbridge: %w", err)
+		}
+	}
 	if len(b.cfg.imports) > 0 {
 		if b.js != nil {
 			err = b.js.consume(ctx, b)
@@ -526,6 +532,10 @@ func (b *Bridge) unhook() {
 		}
 	}
 	b.hookIDs = nil
+	if b.unafter != nil {
+		b.unafter()
+		b.unafter = nil
+	}
 }
 
 // drain flushes what the connection buffered and closes it.

@@ -39,8 +39,9 @@ const (
 	ckptHeadLen = 28
 )
 
-// checkpoint is an open checkpoint file. Its value is written by the
-// bridge's hook on the engine's loop (and by the consumer's goroutine for
+// checkpoint is an open checkpoint file. Its value is written on the
+// engine's loop once every handler of a message is done with it
+// (Bridge.afterDelivery), and by the consumer's goroutine for
 // messages it drops), always under the importer's mutex, so stores are
 // ordered; closed stops them once the file is closed.
 type checkpoint struct {

@@ -27,9 +27,9 @@ type Delivery struct {
 // track it).
 //
 // It is the handler's half of exactly once across a crash: with
-// JetStream.Checkpoint a process killed right after a handler returned, and
-// before the bridge's hook stored the message's sequence, gets that one
-// message again when it starts (docs/bridge.md, Checkpoint). A handler that
+// JetStream.Checkpoint a process killed after a handler returned, and
+// before the last handler of the message did (when the bridge stores its
+// sequence), gets that one message again when it starts (docs/bridge.md, Checkpoint). A handler that
 // records Delivery.Stream with its own effect, in one write, and skips a
 // message whose Stream is not above the last it recorded, handles every
 // message once (TestCheckpointHandlerRecord).
@@ -57,7 +57,8 @@ func (b *Bridge) Delivery(m event.Message) (Delivery, bool) {
 	return d, true
 }
 
-// recentRing holds the last messages the bridge's hook saw, so that
+// recentRing holds the last messages the bridge's hook saw in core NATS
+// mode (JetStream keeps them in flight until they are delivered), so that
 // Delivery answers for a handler that runs after the hook (one registered
 // on the same pattern after Start, or on a pattern hooked later). Its keys
 // keep their Args arrays allocated (an unsafe.Pointer is a reference the

@@ -63,8 +63,13 @@ func (b *Bridge) onMessage(i int) func(event.Message) {
 			return
 		}
 		if r.importable && b.imp.n.Load() != 0 {
-			if b.imp.delivered(unsafe.Pointer(unsafe.SliceData(m.Args))) {
-				return // imported: never exported again (and acked in JetStream mode)
+			key := unsafe.Pointer(unsafe.SliceData(m.Args))
+			if b.js != nil {
+				if b.imp.imported(key) {
+					return // imported: never exported again (acked by afterDelivery)
+				}
+			} else if b.imp.delivered(key) {
+				return // imported: never exported again
 			}
 		}
 		if r.exportable {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/topic"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,11 +28,12 @@ type importer struct {
 	subjects gens[string, *inTopic]
 	origins  gens[uint64, *originState]
 	states   gens[stateKey, *seqState]
-	// inflight holds the messages put on the engine and not yet seen by
-	// the bridge's hook, by the address of their Args array (the engine
-	// passes Args on without copying it, and the importer gives every
-	// message an array of its own): the hook drops them instead of
-	// exporting them again, and acks them in JetStream mode.
+	// inflight holds the messages put on the engine and not yet
+	// delivered, by the address of their Args array (the engine passes
+	// Args on without copying it, and the importer gives every message an
+	// array of its own): the bridge's hook does not export them again;
+	// core NATS: the hook forgets them; JetStream: afterDelivery does, and
+	// acks them or stores their sequence.
 	inflight map[unsafe.Pointer]*inflight
 	byID     map[msgKey]*inflight // JetStream: the same, by origin and sequence
 	tail     *inflight            // JetStream.Checkpoint: the last message put, until the hook sees it
@@ -386,11 +388,37 @@ func (im *importer) forget(key unsafe.Pointer) *inflight {
 	return f
 }
 
-// delivered is called by the bridge's hook on the loop: it reports whether
-// the message whose Args array is at key was imported, and acks it in
-// JetStream mode now that it is delivered, or stores its stream sequence
-// in the checkpoint (JetStream.Checkpoint: as soon as possible, since a
-// crash before the store delivers it again to the next process).
+// imported reports whether the message whose Args array is at key was
+// imported and is being delivered (JetStream mode, from the bridge's hook:
+// afterDelivery forgets it).
+func (im *importer) imported(key unsafe.Pointer) bool {
+	if key == nil {
+		return false
+	}
+	im.mu.Lock()
+	_, ok := im.inflight[key]
+	im.mu.Unlock()
+	return ok
+}
+
+// afterDelivery is the bridge's engine.AfterDelivery function in JetStream
+// mode with imports: once every handler of an imported message is done
+// with it, whatever the order they were registered in, it acks the
+// message or stores its stream sequence in the checkpoint. A crash before
+// that delivers the message again to the next process; no handler can
+// miss it (TestAckAfterLateHandlers).
+func (b *Bridge) afterDelivery(m event.Message) {
+	if b.imp.n.Load() != 0 {
+		b.imp.delivered(unsafe.Pointer(unsafe.SliceData(m.Args)))
+	}
+}
+
+// delivered is called on the loop once an imported message was delivered
+// (core NATS: by the bridge's hook; JetStream: by afterDelivery): it
+// reports whether the message whose Args array is at key was imported, and
+// acks it in JetStream mode, or stores its stream sequence in the
+// checkpoint (JetStream.Checkpoint: as soon as possible, since a crash
+// before the store delivers it again to the next process).
 func (im *importer) delivered(key unsafe.Pointer) bool {
 	if key == nil {
 		return false

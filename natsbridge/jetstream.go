@@ -63,7 +63,8 @@ type JetStream struct {
 	// Checkpoint, a file path, makes the import side ordered and exactly
 	// once (default "": the durable consumer, at least once across a
 	// crash). The bridge then keeps in that file the stream sequence of
-	// the last imported message its hook on the engine saw delivered, and
+	// the last imported message all of whose handlers on the engine are
+	// done with it, and
 	// consumes with an ordered consumer (no Durable, no acks) that starts
 	// after it: messages come in the stream's order with no gap, also
 	// after a server restart, and a delivery at or below the last
@@ -77,11 +78,11 @@ type JetStream struct {
 	// sync: Shutdown syncs the file, Bridge.SyncCheckpoint syncs it on
 	// demand.
 	//
-	// What a handler gets across a crash of the process depends on where
-	// it runs relative to the bridge's hook (docs/bridge.md,
-	// "Checkpoint"): a handler that runs before it gets every message at
-	// least once and, but for the message being handled when the process
-	// died, exactly once.
+	// Across a crash of the process every handler, whenever it was
+	// registered, gets every message at least once and, but for the
+	// message being handled when the process died, exactly once
+	// (docs/bridge.md, "Checkpoint"); Bridge.Delivery lets a handler tell
+	// that one message apart.
 	//
 	// The file is created if missing and records the stream (its name and
 	// creation time) and the import filters: Start refuses a file of
@@ -442,7 +443,7 @@ func (s *jsState) consumeOpts(what string) []jetstream.PullConsumeOpt {
 }
 
 // onDelivery receives one message of the durable consumer. A message is
-// acked only once the bridge's hook saw it delivered (importer.delivered),
+// acked only once all its handlers are done with it (Bridge.afterDelivery),
 // or when it is dropped for good; a copy of one already put is acked, or,
 // while the first is still on its way through the engine, left to its ack.
 func (s *jsState) onDelivery(msg jetstream.Msg) {

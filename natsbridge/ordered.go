@@ -72,8 +72,8 @@ func (s *jsState) consumeOrdered(ctx context.Context, filters []string) error {
 }
 
 // onOrdered receives one message of the ordered consumer. The checkpoint
-// moves to its sequence once the bridge's hook saw it delivered
-// (importer.delivered), or once every earlier message was, if it is not
+// moves to its sequence once all its handlers are done with it
+// (Bridge.afterDelivery), or once every earlier message was, if it is not
 // put (importer.skip).
 func (s *jsState) onOrdered(msg jetstream.Msg) {
 	s.gate.RLock()
