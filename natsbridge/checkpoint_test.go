@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/eventengine/eventengine/event"
 	"github.com/eventengine/eventengine/natsbridge/natsserver"
@@ -441,5 +442,43 @@ func TestCheckpointLateDelivery(t *testing.T) {
 	}
 	if seq := ckptSeq(t, path); seq != 12 {
 		t.Errorf("checkpoint at %d, want 12", seq)
+	}
+}
+
+// The ordered consumer of a Checkpoint bridge whose process went away
+// (its connection closed, no Shutdown) is deleted by the server after
+// JetStream.Inactive, not after nats.go's 5 minutes.
+func TestCheckpointInactive(t *testing.T) {
+	ctx := ctxFor(t)
+	srv := startServer(t, natsserver.Options{JetStream: true})
+	nc, err := nats.Connect(nats.DefaultURL, srv.ConnectOption())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	deleted, err := nc.SubscribeSync("$JS.EVENT.ADVISORY.CONSUMER.DELETED.EVENTENGINE.*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := ckptJS(filepath.Join(t.TempDir(), "ckpt"))
+	cfg.Inactive = 200 * time.Millisecond
+	b := startBridge(t, startEngine(t), srv, WithExport(), WithImport(mustParse(t, "I.{x}")), WithJetStream(cfg))
+	b.nc.Close() // the process dies
+	if _, err := deleted.NextMsgWithContext(ctx); err != nil {
+		t.Fatalf("the ordered consumer of a closed connection was not deleted: %v", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, "EVENTENGINE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(ctx); err != nil || info.State.Consumers != 0 {
+		t.Fatalf("stream info %+v, %v: want no consumer left", info, err)
 	}
 }

@@ -93,6 +93,13 @@ type JetStream struct {
 	// DeliverNew makes a new file start after the stream's last message
 	// (an existing file resumes where it is).
 	Checkpoint string
+	// Inactive is how long the server keeps the ordered consumer of a
+	// Checkpoint bridge that went away without a Shutdown (a killed
+	// process, a connection down for longer) before it deletes it
+	// (default 30 s; nats.go's own default is 5 minutes). A bridge that
+	// comes back later makes a new one from its checkpoint, so a short
+	// time loses nothing; a consumer kept longer only holds server state.
+	Inactive time.Duration
 }
 
 // WithJetStream turns on JetStream mode (see JetStream for the defaults).
@@ -131,7 +138,16 @@ func (j *JetStream) check(m wire.Mapper) error {
 	if j.Duplicates == 0 {
 		j.Duplicates = 2 * time.Minute
 	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"AckWait", j.AckWait}, {"AckTimeout", j.AckTimeout}, {"RetryWait", j.RetryWait}, {"Duplicates", j.Duplicates}, {"Inactive", j.Inactive}} {
+		if d.d < 0 {
+			return fmt.Errorf("%w: JetStream %s %v: a duration may not be negative (0 takes the default)", ErrOption, d.name, d.d)
+		}
+	}
 	j.AckWait = durationOr(j.AckWait, 30*time.Second)
+	j.Inactive = durationOr(j.Inactive, 30*time.Second)
 	j.AckTimeout = durationOr(j.AckTimeout, 5*time.Second)
 	j.RetryWait = durationOr(j.RetryWait, 100*time.Millisecond)
 	if j.MaxAckPending == 0 {

@@ -59,6 +59,8 @@ func (s *jsState) consumeOrdered(ctx context.Context, filters []string) error {
 		FilterSubjects: filters,
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    s.last + 1,
+		// Checked by the server while nobody pulls (TestCheckpointInactive).
+		InactiveThreshold: s.cfg.Inactive,
 	})
 	if err != nil {
 		return fmt.Errorf("natsbridge: ordered consumer on stream %s from sequence %d: %w", s.cfg.Stream, s.last+1, err)

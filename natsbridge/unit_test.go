@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eventengine/eventengine/engine"
 	"github.com/eventengine/eventengine/topic"
@@ -157,6 +158,9 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"pending limit 0":      {WithPendingLimit(0)},
 		"JetStream, no prefix": {WithPrefix(""), WithJetStream(JetStream{})},
 		"JetStream bad name":   {WithJetStream(JetStream{Stream: "a.b"})},
+		"negative AckWait":     {WithJetStream(JetStream{AckWait: -time.Second})},
+		"negative Inactive":    {WithJetStream(JetStream{Checkpoint: "x", Inactive: -1})},
+		"negative Duplicates":  {WithJetStream(JetStream{Duplicates: -time.Minute})},
 	} {
 		eng := e
 		if name == "nil engine" {
