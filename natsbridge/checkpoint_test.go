@@ -466,10 +466,6 @@ func TestCheckpointInactive(t *testing.T) {
 	cfg := ckptJS(filepath.Join(t.TempDir(), "ckpt"))
 	cfg.Inactive = 200 * time.Millisecond
 	b := startBridge(t, startEngine(t), srv, WithExport(), WithImport(mustParse(t, "I.{x}")), WithJetStream(cfg))
-	b.nc.Close() // the process dies
-	if _, err := deleted.NextMsgWithContext(ctx); err != nil {
-		t.Fatalf("the ordered consumer of a closed connection was not deleted: %v", err)
-	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -478,7 +474,20 @@ func TestCheckpointInactive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info, err := s.Info(ctx); err != nil || info.State.Consumers != 0 {
-		t.Fatalf("stream info %+v, %v: want no consumer left", info, err)
+	var names []string
+	for name := range s.ConsumerNames(ctx).Name() {
+		names = append(names, name)
+	}
+	if len(names) != 1 {
+		t.Fatalf("consumers %q, want the bridge's one", names)
+	}
+	b.nc.Close() // the process dies
+	// The server sends the advisory just before it removes the consumer.
+	m, err := deleted.NextMsgWithContext(ctx)
+	if err != nil {
+		t.Fatalf("the ordered consumer of a closed connection was not deleted: %v", err)
+	}
+	if want := "$JS.EVENT.ADVISORY.CONSUMER.DELETED.EVENTENGINE." + names[0]; m.Subject != want {
+		t.Fatalf("advisory %s, want %s", m.Subject, want)
 	}
 }
