@@ -117,6 +117,13 @@ func BenchmarkEndToEnd(b *testing.B) { benchEndToEnd(b) }
 // left spinning when idle (WithLoopSpin).
 func BenchmarkEndToEndSpinning(b *testing.B) { benchEndToEnd(b, WithLoopSpin()) }
 
+// BenchmarkEndToEndBothWays is BenchmarkEndToEnd with engine B exporting
+// every topic (the default), so that its bridge keeps every imported
+// message in flight to recognise it and not export it again.
+func BenchmarkEndToEndBothWays(b *testing.B) { benchEndToEnd(b, WithExport(topic.MustParse(">"))) }
+
+// benchEndToEnd runs A -> NATS -> B; bopts apply to both bridges, after
+// their own options (B exports nothing unless bopts say otherwise).
 func benchEndToEnd(b *testing.B, bopts ...Option) {
 	srv := benchServer(b, false)
 	ea, eb := startEngine(b), startEngine(b)

@@ -74,9 +74,13 @@ type recentRing struct {
 // run between the bridge's hook and a handler asking about that message.
 const recentSize = 64
 
-func (r *recentRing) add(key unsafe.Pointer, f *inflight) {
+// add enters f and returns the entry it replaced, which nothing else
+// refers to any more.
+func (r *recentRing) add(key unsafe.Pointer, f *inflight) (old *inflight) {
+	old = r.entries[r.next]
 	r.keys[r.next], r.entries[r.next] = key, f
 	r.next = (r.next + 1) % recentSize
+	return old
 }
 
 func (r *recentRing) find(key unsafe.Pointer) *inflight {
