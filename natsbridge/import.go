@@ -41,7 +41,7 @@ type importer struct {
 	// free holds records that left the recent ring, for the next puts:
 	// a record a message saves the allocation of (BenchmarkEndToEndBothWays).
 	free []*inflight
-	n        atomic.Int64         // len(inflight), read by the loop without mu
+	n    atomic.Int64 // len(inflight), read by the loop without mu
 
 	ctx    context.Context // ends the puts of a stopping importer
 	cancel context.CancelFunc
