@@ -23,7 +23,8 @@ var ErrCheckpoint = errors.New("natsbridge: checkpoint")
 // The checkpoint file, all integers little endian:
 //
 //	0   8 bytes  magic "EECKPT\x00\x01" (format 1)
-//	8   8 bytes  stream sequence of the last message taken (0: none)
+//	8   8 bytes  stream sequence of the last message taken (0: none), with
+//	             bit 63 set (ckptDirty) while a bridge delivers
 //	16  8 bytes  creation time of the stream, Unix nanoseconds
 //	24  4 bytes  n, the length of the identity
 //	28  n bytes  identity: "stream NAME\nfilter F1\nfilter F2..." (the filters sorted)
@@ -39,6 +40,14 @@ const (
 	ckptHeadLen = 28
 )
 
+// ckptDirty is set in the stored sequence by every store and cleared by a
+// Shutdown that closes the file: a file found with it set is one whose
+// process died while delivering, so the message after its sequence may
+// have reached handlers already (Delivery.Redelivered). Stream sequences
+// never reach it. A file of a process that died before it stored
+// anything keeps what it had.
+const ckptDirty = uint64(1) << 63
+
 // checkpoint is an open checkpoint file. Its value is written on the
 // engine's loop once every handler of a message is done with it
 // (Bridge.afterDelivery), and by the consumer's goroutine for
@@ -50,6 +59,9 @@ type checkpoint struct {
 	w      seqWriter // platform: a shared mapping, or pwrite
 	seq    atomic.Uint64
 	closed bool
+	// dirty says the file was found with ckptDirty set, stored that this
+	// bridge stored a sequence (then close may clear the flag).
+	dirty, stored bool
 }
 
 // ckptIdentity is what a checkpoint file must match.
@@ -103,6 +115,7 @@ func openCheckpoint(path string, id ckptIdentity, seq uint64) (*checkpoint, erro
 		return nil, fmt.Errorf("%w %s: %w", ErrCheckpoint, path, err)
 	}
 	seq = binary.LittleEndian.Uint64(b[:])
+	c.dirty, seq = seq&ckptDirty != 0, seq&^ckptDirty
 	if c.w, err = newSeqWriter(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w %s: %w", ErrCheckpoint, path, err)
@@ -176,7 +189,7 @@ func parseCheckpoint(path string, data []byte, id ckptIdentity) (uint64, error) 
 		return bad("stream %s was created again (at %s; the checkpoint is of the stream created at %s), so its sequences started over: remove the file to start over",
 			id.stream, id.created.UTC().Format(time.RFC3339Nano), time.Unix(0, created).UTC().Format(time.RFC3339Nano))
 	}
-	return binary.LittleEndian.Uint64(data[ckptSeqOff:]), nil
+	return binary.LittleEndian.Uint64(data[ckptSeqOff:]) &^ ckptDirty, nil
 }
 
 // store records seq as the last message taken. The caller holds the
@@ -186,7 +199,8 @@ func (c *checkpoint) store(seq uint64) {
 		return
 	}
 	c.seq.Store(seq)
-	c.w.store(seq)
+	c.w.store(seq | ckptDirty)
+	c.stored = true
 }
 
 // load returns the sequence last stored.
@@ -204,10 +218,15 @@ func (c *checkpoint) sync() error {
 	return nil
 }
 
-// close syncs and closes the file. The caller holds the importer's mutex.
-func (c *checkpoint) close() error {
+// close marks the file clean if the bridge stored anything and clean is
+// set (no imported message is on its way through the engine), syncs it
+// and closes it. The caller holds the importer's mutex.
+func (c *checkpoint) close(clean bool) error {
 	if c == nil || c.closed {
 		return nil
+	}
+	if c.stored && clean {
+		c.w.store(c.seq.Load())
 	}
 	err := c.sync()
 	c.closed = true

@@ -67,6 +67,18 @@ func (o *inOrder) check(t testing.TB) {
 // ckptSeq reads the sequence of the checkpoint file at path.
 func ckptSeq(t testing.TB, path string) uint64 {
 	t.Helper()
+	return ckptWord(t, path) &^ ckptDirty
+}
+
+// ckptIsDirty reports whether the checkpoint file at path is marked as
+// one whose bridge is delivering or died doing so.
+func ckptIsDirty(t testing.TB, path string) bool {
+	t.Helper()
+	return ckptWord(t, path)&ckptDirty != 0
+}
+
+func ckptWord(t testing.TB, path string) uint64 {
+	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -150,8 +162,8 @@ func TestCheckpointResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	s1 := b1.Stats()
-	if seq := ckptSeq(t, path); seq != s1.Received {
-		t.Errorf("after Shutdown the checkpoint is at %d, and %d were received", seq, s1.Received)
+	if seq := ckptSeq(t, path); seq != s1.Received || ckptIsDirty(t, path) {
+		t.Errorf("after Shutdown the checkpoint is at %d (dirty %v), and %d were received: want it there, clean", seq, ckptIsDirty(t, path), s1.Received)
 	}
 	put(n/2, n)
 	e2 := startEngine(t)
@@ -361,16 +373,43 @@ func TestCheckpointFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.load() != 12345 {
-		t.Errorf("reopened at %d, want 12345", c.load())
+	if c.load() != 12345 || !c.dirty {
+		t.Errorf("reopened at %d, dirty %v: want 12345, dirty (no clean close)", c.load(), c.dirty)
 	}
-	if err := c.close(); err != nil {
+	if err := c.close(true); err != nil {
 		t.Fatal(err)
+	}
+	if !ckptIsDirty(t, path) {
+		t.Errorf("closed clean without a store of its own: the mark of the process before is gone")
 	}
 	c.store(99) // after close: ignored, no fault
 	if got := ckptSeq(t, path); got != 12345 {
 		t.Errorf("a store after close changed the file to %d", got)
 	}
+	// A store, then a close with a message still on its way: dirty; then
+	// one without: clean.
+	for _, clean := range []bool{false, true} {
+		if c, err = openCheckpoint(path, id, 0); err != nil {
+			t.Fatal(err)
+		}
+		c.store(12346)
+		if !ckptIsDirty(t, path) {
+			t.Errorf("not marked while delivering")
+		}
+		if err := c.close(clean); err != nil {
+			t.Fatal(err)
+		}
+		if ckptIsDirty(t, path) == clean || ckptSeq(t, path) != 12346 {
+			t.Errorf("close(%v): dirty %v, sequence %d", clean, ckptIsDirty(t, path), ckptSeq(t, path))
+		}
+	}
+	if c, err = openCheckpoint(path, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c.dirty || c.load() != 12346 {
+		t.Errorf("after a clean close reopened dirty %v at %d", c.dirty, c.load())
+	}
+	c.close(false)
 }
 
 // fakeMsg is a JetStream delivery made by a test: its stream sequence and

@@ -19,6 +19,16 @@ type Delivery struct {
 	// handled, in the same write as what it did with it, knows which
 	// messages a new process must not handle again.
 	Stream uint64
+	// Redelivered says that the message may have reached handlers before,
+	// in a process that died while delivering it: with
+	// JetStream.Checkpoint, the first message after the checkpoint of a
+	// process that did not shut down (at most one message per crash); with
+	// the durable consumer, a message the stream delivers again
+	// (NumDelivered above 1: its ack did not reach the server). It is
+	// false for every message a handler cannot have had before. A handler
+	// that keeps no record of its own can check its effect for this one
+	// message.
+	Redelivered bool
 }
 
 // Delivery returns what the bridge knows of m, a message it imported, while
@@ -29,7 +39,8 @@ type Delivery struct {
 // It is the handler's half of exactly once across a crash: with
 // JetStream.Checkpoint a process killed after a handler returned, and
 // before the last handler of the message did (when the bridge stores its
-// sequence), gets that one message again when it starts (docs/bridge.md, Checkpoint). A handler that
+// sequence), gets that one message again when it starts, marked
+// Delivery.Redelivered (docs/bridge.md, Checkpoint). A handler that
 // records Delivery.Stream with its own effect, in one write, and skips a
 // message whose Stream is not above the last it recorded, handles every
 // message once (TestCheckpointHandlerRecord).
@@ -48,10 +59,13 @@ func (b *Bridge) Delivery(m event.Message) (Delivery, bool) {
 	if f == nil {
 		return Delivery{}, false
 	}
-	d := Delivery{Origin: f.key.origin, Seq: f.key.seq, Stream: f.stream}
-	if d.Stream == 0 && f.msg != nil {
+	d := Delivery{Origin: f.key.origin, Seq: f.key.seq, Stream: f.stream, Redelivered: f.redelivered}
+	if f.msg != nil {
 		if md, err := f.msg.Metadata(); err == nil {
-			d.Stream = md.Sequence.Stream
+			if d.Stream == 0 {
+				d.Stream = md.Sequence.Stream
+			}
+			d.Redelivered = md.NumDelivered > 1
 		}
 	}
 	return d, true

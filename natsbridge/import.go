@@ -72,6 +72,9 @@ type inflight struct {
 	// stream is the message's own stream sequence with
 	// JetStream.Checkpoint (0 otherwise: see Bridge.Delivery).
 	stream uint64
+	// redelivered: the message after a dirty checkpoint's sequence
+	// (Delivery.Redelivered).
+	redelivered bool
 }
 
 // originState is what the importer knows of one origin.
@@ -352,7 +355,8 @@ func (im *importer) put(it *inTopic, env envelope, payload []byte, msg jetstream
 		key = unsafe.Pointer(unsafe.SliceData(args))
 		im.mu.Lock()
 		f := im.record()
-		*f = inflight{key: msgKey{env.origin, env.seq}, msg: msg, sseq: sseq, stream: sseq}
+		*f = inflight{key: msgKey{env.origin, env.seq}, msg: msg, sseq: sseq, stream: sseq,
+			redelivered: sseq != 0 && sseq == b.js.redo}
 		im.inflight[key] = f
 		if msg != nil {
 			im.byID[f.key] = f

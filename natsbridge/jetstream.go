@@ -179,6 +179,7 @@ type jsState struct {
 	// whether a put failed (then nothing more is put: what follows is
 	// delivered again to the next process, after the checkpoint).
 	ckpt   *checkpoint
+	redo   uint64 // the stream sequence after a dirty checkpoint's (Delivery.Redelivered)
 	dmu    sync.Mutex
 	last   uint64
 	broken bool
@@ -397,14 +398,17 @@ func (s *jsState) giveUp() {
 	s.rcond.Broadcast()
 }
 
-// stop ends the retry goroutine and closes the checkpoint (synced).
+// stop ends the retry goroutine and closes the checkpoint (synced), marked
+// clean unless an imported message is still on its way through the
+// engine (a handler still has it, or WithoutEngineShutdown left it queued:
+// it would reach handlers without the checkpoint moving over it).
 func (s *jsState) stop() error {
 	s.giveUp()
 	s.wg.Wait()
 	im := &s.b.imp
 	im.mu.Lock()
 	defer im.mu.Unlock()
-	return s.ckpt.close()
+	return s.ckpt.close(len(im.inflight) == 0)
 }
 
 // consume creates (or updates) the durable consumer of the import

@@ -48,12 +48,15 @@ func (s *jsState) consumeOrdered(ctx context.Context, filters []string) error {
 		return err
 	}
 	if seq := c.load(); seq > last {
-		c.close()
+		c.close(false)
 		return fmt.Errorf("%w %s: at stream sequence %d, beyond stream %s's last, %d: the checkpoint is not of this stream's history; remove the file to start over",
 			ErrCheckpoint, s.cfg.Checkpoint, seq, s.cfg.Stream, last)
 	}
 	s.b.imp.mu.Lock()
 	s.ckpt, s.last = c, c.load()
+	if c.dirty {
+		s.redo = s.last + 1
+	}
 	s.b.imp.mu.Unlock()
 	cons, err := s.js.OrderedConsumer(ctx, s.cfg.Stream, jetstream.OrderedConsumerConfig{
 		FilterSubjects: filters,
