@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +27,8 @@ const childEnv = "NATSBRIDGE_TEST_CHILD"
 // at $NATSBRIDGE_TEST_URL with the durable $NATSBRIDGE_TEST_DURABLE (role
 // "strategy") or the checkpoint file $NATSBRIDGE_TEST_CHECKPOINT (role
 // "checkpoint"), writes the id of every message its handler gets to
-// stdout, one a line, and shuts down when stdin closes.
+// stdout, one a line (followed by " R" for one Bridge.Delivery marks
+// Redelivered), and shuts down when stdin closes.
 func runChild(role string) int {
 	cfg := JetStream{Durable: os.Getenv("NATSBRIDGE_TEST_DURABLE"), AckWait: time.Second}
 	switch role {
@@ -41,19 +43,24 @@ func runChild(role string) int {
 	}
 	e := engine.MustNew()
 	pat := topic.MustParse("P.>")
+	b, err := New(e, os.Getenv("NATSBRIDGE_TEST_URL"), quiet, WithExport(), WithImport(pat), WithJetStream(cfg))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	var line []byte
 	e.RegisterFunc(pat, func(m event.Message) {
 		id, _ := event.Arg[int64](m, 0)
 		line = strconv.AppendInt(line[:0], id, 10)
+		if d, _ := b.Delivery(m); d.Redelivered {
+			line = append(line, " R"...)
+		}
 		line = append(line, '\n')
 		os.Stdout.Write(line) // what was handled is out before it is acked
 	})
 	e.Start()
 	ctx := context.Background()
-	// The handler is registered before the bridge's hook: it runs first
-	// (docs/bridge.md, Checkpoint).
-	b, err := StartStrategy(ctx, e, os.Getenv("NATSBRIDGE_TEST_URL"), []topic.Topic{pat}, quiet, WithJetStream(cfg))
-	return serveChild(ctx, b, err)
+	return serveChild(ctx, b, b.Start(ctx))
 }
 
 // serveChild runs a child's started bridge b (err: its start failed) until
@@ -169,13 +176,13 @@ func TestJetStreamStrategyKilled(t *testing.T) {
 	feed := startBridgeURL(t, ea, srv.ClientURL(), WithExport(mustParse(t, "P.>")), WithJetStream(fastJS("")))
 	const n = 20000
 	seen := make(map[int64]int)
+	unmarked := 0 // handled again without Delivery.Redelivered
 	read := func(c *child, until func() bool) {
 		for !until() && c.lines.Scan() {
-			id, err := strconv.ParseInt(c.lines.Text(), 10, 64)
-			if err != nil {
-				t.Fatalf("child wrote %q", c.lines.Text())
+			id, marked := parseChildLine(t, c.lines.Text())
+			if seen[id]++; seen[id] > 1 && !marked {
+				unmarked++
 			}
-			seen[id]++
 		}
 	}
 	first := startChild(t, ctx, srv.ClientURL(), "strategy")
@@ -219,6 +226,21 @@ func TestJetStreamStrategyKilled(t *testing.T) {
 	if dups > 4096 {
 		t.Errorf("%d delivered again: more than the consumer's MaxAckPending", dups)
 	}
+	if unmarked > 0 {
+		t.Errorf("%d of the %d messages handled again were not marked Redelivered", unmarked, dups)
+	}
+}
+
+// parseChildLine reads a line of runChild: an id, and whether it was
+// marked Redelivered.
+func parseChildLine(t *testing.T, line string) (id int64, marked bool) {
+	t.Helper()
+	text, mark, _ := strings.Cut(line, " ")
+	id, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || (mark != "" && mark != "R") {
+		t.Fatalf("child wrote %q", line)
+	}
+	return id, mark == "R"
 }
 
 // A strategy process with a checkpoint is killed (SIGKILL) several times
@@ -239,18 +261,19 @@ func TestCheckpointStrategyKilled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ckpt")
 	const n, kills, every = 30000, 4, 3000
 	var runs [][]int64 // the ids each process handled, in order
+	var marks [][]int  // the indexes in runs of those marked Redelivered
 	read := func(c *child, until func(int) bool) {
 		r := len(runs) - 1
 		for !until(len(runs[r])) && c.lines.Scan() {
-			id, err := strconv.ParseInt(c.lines.Text(), 10, 64)
-			if err != nil {
-				t.Fatalf("child wrote %q", c.lines.Text())
+			id, marked := parseChildLine(t, c.lines.Text())
+			if marked {
+				marks[r] = append(marks[r], len(runs[r]))
 			}
 			runs[r] = append(runs[r], id)
 		}
 	}
 	start := func() *child {
-		runs = append(runs, nil)
+		runs, marks = append(runs, nil), append(marks, nil)
 		return startChildEnv(t, ctx, "checkpoint", "NATSBRIDGE_TEST_URL="+srv.ClientURL(), "NATSBRIDGE_TEST_CHECKPOINT="+path)
 	}
 	c := start()
@@ -300,9 +323,15 @@ func TestCheckpointStrategyKilled(t *testing.T) {
 				next++
 			case j == 0 && i > 0 && id == next-1:
 				repeats++ // the kill's window: the last message of the run before
+				if !slices.Equal(marks[i], []int{0}) {
+					t.Errorf("process %d: message %d repeated, not marked Redelivered (marks at %v)", i, id, marks[i])
+				}
 			default:
 				t.Fatalf("process %d, delivery %d: message %d, want %d (runs of %v messages)", i, j, id, next, lens(runs))
 			}
+		}
+		if len(marks[i]) > 1 || len(marks[i]) == 1 && (i == 0 || marks[i][0] != 0) {
+			t.Errorf("process %d: marked Redelivered at %v, want at most its first message, after a kill", i, marks[i])
 		}
 		if i < kills && len(r) < every {
 			t.Errorf("process %d handled %d messages before it was killed, want at least %d", i, len(r), every)
