@@ -20,7 +20,8 @@ import (
 // f sees the message's Topic, Args, Kwargs and typed payload (the Args
 // array is the one the handlers saw), not a pattern's parameters. It runs
 // as a handler does, in a hook of its own after the message's hooks: a
-// panic is recovered and logged, and the functions after it still run;
+// panic is recovered, logged and counted (Stats.HandlerPanics), and the
+// functions after it still run;
 // like a handler, it must not keep m's Args or Kwargs after it returns,
 // and it delays the next message while it runs. Several functions run in
 // the order they were added. Messages taken with [Engine.Get] or

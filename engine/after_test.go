@@ -117,8 +117,8 @@ func TestAfterDelivery(t *testing.T) {
 	if !slices.Equal(log, want) {
 		t.Fatalf("calls:\n%q\nwant\n%q", log, want)
 	}
-	if s := e.Stats(); s.LoopRestarts != 1 {
-		t.Fatalf("LoopRestarts %d, want 1 (the Goexit)", s.LoopRestarts)
+	if s := e.Stats(); s.LoopRestarts != 1 || s.HandlerPanics != 2 {
+		t.Fatalf("LoopRestarts %d, HandlerPanics %d: want 1 (the Goexit) and 2 (a handler's, after1's)", s.LoopRestarts, s.HandlerPanics)
 	}
 }
 

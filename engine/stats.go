@@ -29,7 +29,7 @@ type Stats struct {
 	// LoopRestarts counts the times a handler ended the loop's goroutine
 	// (runtime.Goexit) and the loop went on in a new one.
 	LoopRestarts  uint64
-	HandlerPanics uint64 // panics recovered in handlers of registered hooks, while registered
+	HandlerPanics uint64 // panics recovered in handlers of registered hooks, while registered, and in AfterDelivery functions
 	HandlerErrors uint64 // errors returned by handlers (SubscribeErr and others) of registered hooks, while registered
 	Hooks         int    // registered hooks
 	ExactHooks    int
@@ -85,6 +85,9 @@ func (e *Engine) Stats() Stats {
 	}
 	s.ExactHooks, s.GenericHooks = len(r.exact), len(r.generic)
 	r.mu.Unlock()
+	if h := e.after.Load(); h != nil {
+		s.HandlerPanics += h.Panics()
+	}
 	s.Hooks = s.ExactHooks + s.GenericHooks
 	return s
 }
