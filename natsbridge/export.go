@@ -65,8 +65,9 @@ func (b *Bridge) onMessage(i int) func(event.Message) {
 		if r.importable && b.imp.n.Load() != 0 {
 			key := unsafe.Pointer(unsafe.SliceData(m.Args))
 			if b.js != nil {
-				if b.imp.imported(key) {
-					return // imported: never exported again (acked by afterDelivery)
+				// Acked by afterDelivery: only whether to export is left.
+				if !r.exportable || b.imp.imported(key) {
+					return // imported: never exported again
 				}
 			} else if b.imp.delivered(key) {
 				return // imported: never exported again
