@@ -184,6 +184,18 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 	// queue of a stopped engine until the next Start.
 	var gate sync.RWMutex
 	var stops, exactStops atomic.Uint64
+	// An AfterDelivery function, added at every other stop and removed at
+	// the next: while it is there it sees every message delivered.
+	var afterN, afterFrom uint64 // calls (on the loop), Delivered when added
+	var afterOff func()
+	afterOn := func() {
+		var err error
+		afterN, afterFrom = 0, e.Stats().Delivered
+		if afterOff, err = e.AfterDelivery(func(event.Message) { afterN++ }); err != nil {
+			orderErr.CompareAndSwap(nil, "AfterDelivery: "+err.Error())
+		}
+	}
+	afterOn() // the engine is not started yet
 	cycleStop := make(chan struct{})
 	var cycleErr atomic.Value
 	var cycles sync.WaitGroup
@@ -210,6 +222,15 @@ func runStress(t *testing.T, producers, perProducer, capacity int) stressFigures
 			s := e.Stats()
 			if handled := all.total() + echoed.Load(); handled != s.Delivered {
 				cycleErr.CompareAndSwap(nil, fmt.Sprintf("at a stop: handlers saw %d messages, engine says %d delivered (%+v)", handled, s.Delivered, s))
+			}
+			if afterOff != nil {
+				if afterN != s.Delivered-afterFrom {
+					cycleErr.CompareAndSwap(nil, fmt.Sprintf("at a stop: AfterDelivery saw %d messages, %d were delivered since it was added", afterN, s.Delivered-afterFrom))
+				}
+				afterOff()
+				afterOff = nil
+			} else {
+				afterOn()
 			}
 			if exact {
 				if s.Accepted != s.Delivered+s.Taken+uint64(s.Queued) || s.Running {
