@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"encoding/binary"
 	"slices"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -366,4 +367,109 @@ func BenchmarkRawLatency(b *testing.B) {
 		pub.Publish("eventengine.Bench.x", p)
 	})
 	l.report(b)
+}
+
+// BenchmarkJetStreamImport and BenchmarkJetStreamImportCheckpoint: b.N
+// messages already in a stream (memory storage), imported by a bridge
+// (durable consumer, acked after the handler; or the ordered consumer with
+// a checkpoint) until the handler has them all, against
+// BenchmarkRawJetStreamConsume.
+func BenchmarkJetStreamImport(b *testing.B) { benchJetStreamImport(b, JetStream{}) }
+
+// BenchmarkJetStreamImportCheckpoint: see BenchmarkJetStreamImport.
+func BenchmarkJetStreamImportCheckpoint(b *testing.B) {
+	benchJetStreamImport(b, JetStream{Checkpoint: filepath.Join(b.TempDir(), "ckpt")})
+}
+
+func benchJetStreamImport(b *testing.B, cfg JetStream) { benchJetStreamImportOpts(b, cfg) }
+
+func benchJetStreamImportOpts(b *testing.B, cfg JetStream, opts ...Option) {
+	srv := benchServer(b, true)
+	pat := topic.MustParse("Bench.{x}")
+	ea := startEngine(b)
+	feed := startBridgeURL(b, ea, srv.ClientURL(), WithExport(pat), WithJetStream(JetStream{Storage: jetstream.MemoryStorage}))
+	tp := topic.MustParse("Bench.x")
+	args := []any{benchArg, int64(1)}
+	for range b.N {
+		ea.Put(tp, args...)
+	}
+	if err := feed.Shutdown(ctxFor(b)); err != nil { // every message is in the stream
+		b.Fatal(err)
+	}
+	eb := startEngine(b)
+	var d exportDone
+	d.reset(b.N)
+	eb.RegisterHandler(pat, &d)
+	cfg.Storage = jetstream.MemoryStorage
+	bb, err := New(eb, srv.ClientURL(), append([]Option{quiet, WithExport(), WithImport(pat), WithJetStream(cfg)}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := bb.Start(ctxFor(b)); err != nil {
+		b.Fatal(err)
+	}
+	select {
+	case <-d.done:
+	case <-ctxFor(b).Done():
+		b.Fatalf("imported %d of %d: %+v", bb.Stats().Received, b.N, bb.Stats())
+	}
+	b.StopTimer()
+	if err := bb.Shutdown(ctxFor(b)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkRawJetStreamConsume: b.N messages of the bridge's encoding,
+// with message ids as the bridge sends them, in a stream (memory storage),
+// consumed by a durable pull consumer (Consume) that acks each one.
+func BenchmarkRawJetStreamConsume(b *testing.B) {
+	srv := benchServer(b, true)
+	nc := benchConn(b, srv)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := ctxFor(b)
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"eventengine.>"}, Storage: jetstream.MemoryStorage})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := benchPayload(b)
+	for i := range b.N {
+		m := &nats.Msg{Subject: "eventengine.Bench.x", Data: p,
+			Header: nats.Header{jetstream.MsgIDHeader: []string{"1-" + strconv.Itoa(i)}}}
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		b.Fatal(ctx.Err())
+	}
+	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 4096})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	n := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	cc, err := c.Consume(func(m jetstream.Msg) {
+		m.Ack()
+		if n++; n == b.N {
+			close(done)
+		}
+	}, jetstream.PullMaxMessages(1024))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Stop()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		b.Fatalf("consumed %d of %d", n, b.N)
+	}
 }
