@@ -2,8 +2,8 @@ package natsbridge
 
 import (
 	"encoding/binary"
-	"slices"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
