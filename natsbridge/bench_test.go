@@ -207,19 +207,31 @@ func BenchmarkJetStreamExport(b *testing.B) {
 // BenchmarkRawJetStreamPublish: PublishMsgAsync of the same bytes with
 // message ids, until every ack is in.
 func BenchmarkRawJetStreamPublish(b *testing.B) {
-	srv := benchServer(b, true)
-	nc := benchConn(b, srv)
+	js, _ := rawStream(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	rawPublish(b, js)
+}
+
+// rawStream returns a JetStream context on a new server and its stream RAW
+// (memory storage) of the bridge's subjects.
+func rawStream(b *testing.B) (jetstream.JetStream, jetstream.Stream) {
+	nc := benchConn(b, benchServer(b, true))
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := ctxFor(b)
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"eventengine.>"}, Storage: jetstream.MemoryStorage}); err != nil {
+	s, err := js.CreateOrUpdateStream(ctxFor(b), jetstream.StreamConfig{Name: "RAW", Subjects: []string{"eventengine.>"}, Storage: jetstream.MemoryStorage})
+	if err != nil {
 		b.Fatal(err)
 	}
+	return js, s
+}
+
+// rawPublish publishes b.N messages of the bridge's encoding with message
+// ids (PublishMsgAsync) and waits for every ack.
+func rawPublish(b *testing.B, js jetstream.JetStream) {
 	p := benchPayload(b)
-	b.ReportAllocs()
-	b.ResetTimer()
 	for i := range b.N {
 		m := &nats.Msg{Subject: "eventengine.Bench.x", Data: p,
 			Header: nats.Header{jetstream.MsgIDHeader: []string{"1-" + strconv.Itoa(i)}}}
@@ -227,6 +239,7 @@ func BenchmarkRawJetStreamPublish(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	ctx := ctxFor(b)
 	select {
 	case <-js.PublishAsyncComplete():
 	case <-ctx.Done():
@@ -425,30 +438,9 @@ func benchJetStreamImportOpts(b *testing.B, cfg JetStream, opts ...Option) {
 // with message ids as the bridge sends them, in a stream (memory storage),
 // consumed by a durable pull consumer (Consume) that acks each one.
 func BenchmarkRawJetStreamConsume(b *testing.B) {
-	srv := benchServer(b, true)
-	nc := benchConn(b, srv)
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
-	if err != nil {
-		b.Fatal(err)
-	}
+	js, s := rawStream(b)
+	rawPublish(b, js)
 	ctx := ctxFor(b)
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"eventengine.>"}, Storage: jetstream.MemoryStorage})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := benchPayload(b)
-	for i := range b.N {
-		m := &nats.Msg{Subject: "eventengine.Bench.x", Data: p,
-			Header: nats.Header{jetstream.MsgIDHeader: []string{"1-" + strconv.Itoa(i)}}}
-		if _, err := js.PublishMsgAsync(m); err != nil {
-			b.Fatal(err)
-		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-	case <-ctx.Done():
-		b.Fatal(ctx.Err())
-	}
 	c, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 4096})
 	if err != nil {
 		b.Fatal(err)
