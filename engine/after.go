@@ -21,9 +21,9 @@ import (
 // array is the one the handlers saw), not a pattern's parameters. It runs
 // as a handler does, in a hook of its own after the message's hooks: a
 // panic is recovered, logged and counted (Stats.HandlerPanics), and the
-// functions after it still run;
-// like a handler, it must not keep m's Args or Kwargs after it returns,
-// and it delays the next message while it runs. Several functions run in
+// functions after it still run; like a handler, it must not keep m's Args
+// or Kwargs after it returns, and it delays the next message while it
+// runs. Several functions run in
 // the order they were added. Messages taken with [Engine.Get] or
 // [Engine.TryGet] are not delivered by the loop, and do not reach f.
 //
@@ -51,10 +51,6 @@ func (e *Engine) AfterDelivery(f func(m event.Message)) (remove func(), err erro
 
 // afterTopic names the AfterDelivery hook in the logs of its panics.
 var afterTopic = topic.MustParse("AfterDelivery")
-
-// afterHook returns the AfterDelivery hook; the loop calls it only once
-// afterOn was seen set, after the hook was made.
-func (e *Engine) afterHook() *event.Hook { return e.after.Load() }
 
 // afterHookLocked returns the AfterDelivery hook, made on first use with
 // the engine's logger and clock; e.afterMu is held.

@@ -456,13 +456,12 @@ type Engine struct {
 	// handHooks its hooks and handAt the index of the hook it is in, so
 	// that the hooks after one whose handler called runtime.Goexit still
 	// get it (see dispatch, loopExited). Loop-owned.
-	// handing says the loop keeps a message in hand (hand, handHooks,
-	// handAt), handAfter that the AfterDelivery hook comes after its
-	// hooks (index len(handHooks)).
+	// handAfter says the AfterDelivery hook comes after its hooks (index
+	// len(handHooks)); a message is in hand while handHooks is not nil or
+	// handAfter is set.
 	hand      event.Message
 	handHooks []*event.Hook
 	handAt    int
-	handing   bool
 	handAfter bool
 
 	// after holds the AfterDelivery functions, made on first use;
@@ -657,7 +656,7 @@ func (e *Engine) loop(r *run, resume bool) {
 			e.loopExited(r)
 		}
 	}()
-	if resume && e.handing {
+	if resume && (e.handHooks != nil || e.handAfter) {
 		e.dispatchFrom(e.handAt + 1)
 	}
 	e.drive(r)
@@ -768,7 +767,7 @@ func (e *Engine) dispatch(m event.Message, hooks []*event.Hook) {
 		hooks[0].Trigger(m)
 		return
 	}
-	e.hand, e.handHooks, e.handing, e.handAfter = m, hooks, true, after
+	e.hand, e.handHooks, e.handAfter = m, hooks, after
 	e.dispatchFrom(0)
 }
 
@@ -780,9 +779,9 @@ func (e *Engine) dispatchFrom(i int) {
 		e.handHooks[e.handAt].Trigger(e.hand)
 	}
 	if e.handAfter && e.handAt == len(e.handHooks) {
-		e.afterHook().Trigger(e.hand)
+		e.after.Load().Trigger(e.hand)
 	}
-	e.hand, e.handHooks, e.handing, e.handAfter = event.Message{}, nil, false, false
+	e.hand, e.handHooks, e.handAfter = event.Message{}, nil, false
 }
 
 // loopExited runs when the loop's goroutine ends in the middle of the
