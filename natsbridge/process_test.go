@@ -279,16 +279,7 @@ func TestCheckpointStrategyKilled(t *testing.T) {
 	c := start()
 	// Put while the first processes are killed, so that kills land while
 	// messages flow both into the stream and out of it.
-	putErr := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := ea.Put(topic.MustParse("P.s"+strconv.Itoa(i%7)), int64(i)); err != nil {
-				putErr <- err
-				return
-			}
-		}
-		putErr <- nil
-	}()
+	putErr := putAsync(ea, n)
 	for range kills {
 		read(c, func(k int) bool { return k >= every })
 		c.cmd.Process.Kill()
@@ -383,16 +374,7 @@ func TestCheckpointHandlerRecord(t *testing.T) {
 		}
 		return lastID
 	}
-	putErr := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := ea.Put(topic.MustParse("P.s"+strconv.Itoa(i%7)), int64(i)); err != nil {
-				putErr <- err
-				return
-			}
-		}
-		putErr <- nil
-	}()
+	putErr := putAsync(ea, n)
 	c := start()
 	for range kills {
 		read(c, func(k int, _ int64) bool { return k >= every })
@@ -443,4 +425,21 @@ func lens(runs [][]int64) []int {
 		out = append(out, len(r))
 	}
 	return out
+}
+
+// putAsync puts messages 0 to n-1 on P.s0 to P.s6 from a goroutine of its
+// own, so that a test can kill processes meanwhile; the channel gets the
+// first error, or nil once all are put.
+func putAsync(e *engine.Engine, n int) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := e.Put(topic.MustParse("P.s"+strconv.Itoa(i%7)), int64(i)); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	return errc
 }
